@@ -1,0 +1,34 @@
+"""Publishing the warehouse: the build copy replaces the published file atomically."""
+
+
+from dagster import AssetKey, MaterializeResult, asset
+
+from pipelines.resources import Warehouse
+from pipelines.warehouse.tables import TABLES
+
+PUBLISHED_KEY = AssetKey("published_warehouse")
+
+
+def publish_asset(upstream: list[AssetKey]):
+    """The publish asset, downstream of every asset that writes the warehouse."""
+
+    @asset(
+        key=PUBLISHED_KEY,
+        group_name="warehouse",
+        kinds={"duckdb"},
+        deps=upstream,
+        pool="warehouse",
+        description="The DuckDB file analysts open (CENSUS_WAREHOUSE): the run's build copy, "
+                    "published with an atomic rename so readers never see a half-written state.",
+    )
+    def published_warehouse(warehouse: Warehouse) -> MaterializeResult:
+        path = warehouse.publish()
+        with warehouse.reader() as con:
+            counts = {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+                      for t in TABLES}
+        return MaterializeResult(metadata={
+            "path": str(path), "bytes": path.stat().st_size,
+            **{f"rows/{name}": n for name, n in counts.items()},
+        })
+
+    return published_warehouse

@@ -1,0 +1,47 @@
+"""Reference dimensions: provinces, hubs and clusters into core.dim_*."""
+
+
+import polars as pl
+from dagster import AssetSpec, MaterializeResult, multi_asset
+
+from pipelines.reference import Reference
+from pipelines.resources import ReferenceData, Warehouse
+from pipelines.warehouse.tables import insert_frame
+
+DIMENSIONS = ("dim_province", "dim_hub", "dim_cluster")
+
+
+def dimension_frames(reference: Reference) -> dict[str, pl.DataFrame]:
+    """The core.dim_* tables from the reference CSVs."""
+    hub_of = reference.hub_of_province
+    return {
+        "dim_province": reference.provinces.select(
+            "province_code", "name_zh", "name_short_zh", "name_en", "nbs_region",
+            hub_code=pl.col("province_code").replace_strict(hub_of, default=None)),
+        "dim_hub": reference.hubs.select(
+            "hub_code", "name_zh", "name_en", "side", "ref_city",
+            pl.col("ref_lat").cast(pl.Float64), pl.col("ref_lon").cast(pl.Float64)),
+        "dim_cluster": reference.clusters.select(
+            "cluster_code", "name_zh", "name_en", "hub_code",
+            province_codes=pl.col("province_code").str.split(";")),
+    }
+
+
+@multi_asset(
+    specs=[AssetSpec(["core", name], group_name="ingest", kinds={"duckdb", "csv"},
+                     description=f"core.{name}: reference facts from data/reference/")
+           for name in DIMENSIONS],
+    pool="warehouse",
+)
+def reference_dimensions(warehouse: Warehouse,
+                         reference: ReferenceData):
+    frames = dimension_frames(reference.load())
+    with warehouse.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        for name, frame in frames.items():
+            con.execute(f"DELETE FROM core.{name}")
+            insert_frame(con, f"core.{name}", frame)
+        con.execute("COMMIT")
+    for name, frame in frames.items():
+        yield MaterializeResult(asset_key=["core", name],
+                                metadata={"dagster/row_count": frame.height})

@@ -1,0 +1,48 @@
+"""Landing files: discovery in sorted path order, SHA-256 identity, and whether a file
+was already attempted."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+SUFFIXES = {
+    "licensing": (".xlsx", ".xlsm", ".xls", ".ods"),
+    "telemetry": (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"),
+}
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path
+    file_name: str  # path under the landing folder, with forward slashes
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(root: Path, kind: str) -> list[LandingFile]:
+    """Every file under `root/kind/`, in lexicographic order of its path under the
+    landing folder (contract §1.2). Hidden files and editor lock files are ignored; a
+    file of another format is kept, so that it is rejected visibly."""
+    folder = root / kind
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.rglob("*"):
+        name = path.name.lower()
+        if path.is_file() and not name.startswith((".", "~$")):
+            relative = path.relative_to(root).as_posix()
+            found.append(LandingFile(path, relative, sha256_of(path)))
+    return sorted(found, key=lambda f: f.file_name)
+
+
+def is_supported(file: LandingFile, kind: str) -> bool:
+    return file.file_name.lower().endswith(SUFFIXES[kind])

@@ -1,0 +1,108 @@
+"""The licensing register run: new workbooks → register rows, quarantine, versions, log.
+The asset calls this inside one warehouse transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.files import LandingFile, is_supported
+from pipelines.ingest.register import QUARANTINE_SCHEMA, FileRejected, read_register_file
+from pipelines.reference import Reference
+from pipelines.warehouse.audit import FileOutcome, attempted_files, quarantine, record_outcomes
+from pipelines.warehouse.register_store import add_register_rows, rebuild_centre_register
+from schemas.rules import Rule, Severity
+
+KIND = "licensing"
+
+
+@dataclass(frozen=True)
+class LicensingReport:
+    outcomes: list[FileOutcome]
+    versions: int
+    centres: int
+
+    def status_counts(self) -> Counter:
+        return Counter(o.status for o in self.outcomes)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
+                     reference: Reference, run_id: str | None = None) -> LicensingReport:
+    """Ingest every register workbook not attempted before (by name and SHA-256)."""
+    attempted, first_by_sha = attempted_files(con, KIND)
+    outcomes: list[FileOutcome] = []
+    for file in files:
+        if (file.file_name, file.sha256) in attempted:
+            continue  # this very file was attempted by an earlier run
+        outcome = FileOutcome(file.file_name, file.sha256, KIND, "loaded", _now(), run_id=run_id)
+        if file.sha256 in first_by_sha:
+            outcome.status = "skipped_duplicate"
+            outcome.message = f"same bytes as {first_by_sha[file.sha256]}"
+        elif not is_supported(file, KIND):
+            outcome.status = "rejected"
+            outcome.message = "not a register workbook: expected .xlsx, .xls or .ods"
+        else:
+            _ingest_file(con, file, reference, outcome)
+        first_by_sha.setdefault(file.sha256, file.file_name)
+        outcome.finished_at = _now()
+        outcomes.append(outcome)
+    conflicts = rebuild_centre_register(con)
+    _quarantine_conflicts(con, conflicts, outcomes)
+    record_outcomes(con, outcomes)
+    versions, centres = con.execute(
+        "SELECT count(*), count(DISTINCT centre_id) FROM core.centre_register").fetchone()
+    return LicensingReport(outcomes, versions, centres)
+
+
+def _ingest_file(con: duckdb.DuckDBPyConnection, file: LandingFile, reference: Reference,
+                 outcome: FileOutcome) -> None:
+    try:
+        submission = read_register_file(file.path, file.file_name, reference)
+    except FileRejected as exc:
+        outcome.status, outcome.message = "rejected", str(exc)
+        return
+    except Exception as exc:  # a hostile or broken file must not stop the other files
+        outcome.status = "rejected"
+        outcome.message = f"could not be read: {type(exc).__name__}: {exc}"
+        return
+    add_register_rows(con, submission.accepted, file.file_name, file.sha256)
+    quarantine(con, submission.issues, file.file_name, file.sha256)
+    outcome.rows_read = submission.rows_read
+    outcome.rows_loaded = submission.accepted.height
+    outcome.rows_rejected = submission.rows_rejected
+    outcome.rows_warned = submission.rows_warned
+    outcome.message = "; ".join(submission.notes) or None
+
+
+def _quarantine_conflicts(con: duckdb.DuckDBPyConnection, conflicts: pl.DataFrame,
+                          outcomes: list[FileOutcome]) -> None:
+    """Quarantine conflicting duplicates not quarantined before; a row of this run's
+    files moves from loaded to rejected."""
+    known = con.execute(
+        "SELECT file_name AS source_file, sheet AS source_sheet, source_row "
+        "FROM audit.quarantine WHERE rule = ?", [str(Rule.CONFLICTING_DUPLICATE)]).pl()
+    fresh = conflicts.join(known, on=["source_file", "source_sheet", "source_row"], how="anti")
+    by_file = {o.file_name: o for o in outcomes}
+    for (file_name, sha), rows in fresh.group_by("source_file", "sha256", maintain_order=True):
+        issues = rows.select(
+            sheet="source_sheet", source_row="source_row", centre_id="centre_id",
+            column_name=pl.lit("centre_id"), value="centre_id",
+            rule=pl.lit(str(Rule.CONFLICTING_DUPLICATE)), severity=pl.lit(str(Severity.ERROR)),
+            message=pl.format(
+                "{}, sheet '{}', row {}: centre {} has another, different row with as-of {}; "
+                "all copies rejected, the previous version stands ({})",
+                pl.lit(file_name), "source_sheet", "source_row", "centre_id",
+                pl.col("as_of").cast(pl.String), pl.lit(str(Rule.CONFLICTING_DUPLICATE))),
+        ).cast(QUARANTINE_SCHEMA)
+        quarantine(con, issues, file_name, sha)
+        if file_name in by_file:
+            by_file[file_name].rows_loaded -= rows.height
+            by_file[file_name].rows_rejected += rows.height

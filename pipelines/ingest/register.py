@@ -1,0 +1,286 @@
+"""One register workbook → typed, validated rows and their quarantine findings.
+
+Two steps (DESIGN.md): parsing text into typed values (missing, unparseable,
+unknown_code), then the pandera row rules (out_of_range, inconsistent) and warnings
+(check_digit, implausible). Pure: no warehouse, no Dagster."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from pipelines.ingest.values import (
+    ValueRejected,
+    clean_text,
+    norm_key,
+    parse_date,
+    parse_integer,
+    parse_number,
+    period_from_filename,
+)
+from pipelines.ingest.workbook import SheetTable, WorkbookUnreadable, read_tables
+from pipelines.reference import Reference
+from schemas.register import (
+    CENTRE_TYPES,
+    REGISTER_COLUMNS,
+    REGISTER_ROW_RULES,
+    REGISTER_ROW_WARNINGS,
+    STATUSES,
+    RegisterColumn,
+)
+from schemas.rules import Rule, Severity
+
+ALIASES: dict[str, tuple[str, float]] = {
+    norm_key(alias): (column.name, scale)
+    for column in REGISTER_COLUMNS
+    for alias, scale in [(a, 1.0) for a in column.aliases] + list(column.unit_aliases)
+}
+
+# Canonical register columns as stored (as_of is the vintage, not a column of its own).
+REGISTER_FIELDS = [c.name for c in REGISTER_COLUMNS if c.name != "as_of"]
+
+QUARANTINE_SCHEMA = {
+    "sheet": pl.String, "source_row": pl.Int64, "centre_id": pl.String,
+    "column_name": pl.String, "value": pl.String, "rule": pl.String,
+    "severity": pl.String, "message": pl.String,
+}
+
+_DTYPES = {"integer": pl.Int64, "number": pl.Float64, "date": pl.Date}
+_RULE_REASONS = {
+    ("centre_id", Rule.INCONSISTENT): "its province digits disagree with the province",
+    ("hub", Rule.INCONSISTENT): "is not the hub of the centre's province",
+    ("cluster", Rule.INCONSISTENT): "does not belong to the centre's hub and province",
+    ("design_racks", Rule.OUT_OF_RANGE): "must be 0 or more",
+    ("design_it_kw", Rule.OUT_OF_RANGE): "must be 0 or more",
+    ("design_pflops", Rule.OUT_OF_RANGE): "must be 0 or more",
+    ("design_pue", Rule.OUT_OF_RANGE): "PUE below 1.0 is impossible",
+    ("licence_expires", Rule.INCONSISTENT): "expires before the licence was issued",
+    ("operator_uscc", Rule.CHECK_DIGIT): "fails the GB 32100-2015 check character",
+    ("design_pue", Rule.IMPLAUSIBLE): "PUE above 3.0",
+    ("design_it_kw", Rule.IMPLAUSIBLE): "IT load per standard rack outside 0.5–4 × 2.5 kW",
+}
+
+
+class FileRejected(Exception):
+    """The whole file is rejected; the message is the reason a person can act on."""
+
+
+@dataclass(frozen=True)
+class RegisterSubmission:
+    rows_read: int
+    accepted: pl.DataFrame  # typed register rows + codes + as_of + lineage
+    issues: pl.DataFrame  # QUARANTINE_SCHEMA
+    rows_rejected: int
+    rows_warned: int
+    notes: tuple[str, ...]  # file-level remarks for the ingestion log
+
+
+def read_register_file(path: Path, file_name: str, reference: Reference) -> RegisterSubmission:
+    try:
+        tables = read_tables(path, ALIASES)
+    except WorkbookUnreadable as exc:
+        raise FileRejected(str(exc)) from exc
+    if not tables:
+        raise FileRejected(
+            "no sheet has a register header (a row with at least 4 known column names "
+            "within the first 21 rows)")
+    vintage = period_from_filename(path.name)
+    if vintage is None and all("as_of" not in t.columns for t in tables):
+        raise FileRejected(
+            "no vintage: the file name has no period (2025-06, 202506, 2025Q2, 2025-06-30) "
+            "and no sheet has an as_of / 报送日期 column")
+    parsed = [_parse_table(t, file_name, vintage, reference) for t in tables]
+    typed = pl.concat([p[0] for p in parsed], how="diagonal_relaxed")
+    issues = [p[1] for p in parsed]
+    if typed.height and typed["as_of"].is_null().all():
+        raise FileRejected("no vintage: every as_of / 报送日期 cell is empty or unreadable, "
+                           "and the file name has no period")
+    errors = _schema_findings(typed, REGISTER_ROW_RULES, Severity.ERROR, file_name, tables)
+    rejected_rows = _row_keys(pl.concat([*issues, errors]).filter(severity=Severity.ERROR))
+    key = pl.struct("source_sheet", "source_row")
+    clean = typed.filter(~key.is_in(rejected_rows.implode()))
+    warnings = _schema_findings(clean, REGISTER_ROW_WARNINGS, Severity.WARNING, file_name, tables)
+    all_issues = pl.concat([*issues, errors, warnings])
+    warned_rows = _row_keys(all_issues.filter(severity=Severity.WARNING))
+    notes = tuple(
+        f"sheet {t.sheet!r}: no column for {', '.join(missing)}"
+        for t in tables
+        if (missing := [c.name for c in REGISTER_COLUMNS if c.required and c.name not in t.columns])
+    )
+    return RegisterSubmission(
+        rows_read=typed.height,
+        accepted=clean.drop("hub_given_code", "cluster_hub_code", "cluster_province_codes"),
+        issues=all_issues.sort("sheet", "source_row", "column_name"),
+        rows_rejected=rejected_rows.len(),
+        rows_warned=clean.filter(key.is_in(warned_rows.implode())).height,
+        notes=notes,
+    )
+
+
+def _row_keys(issues: pl.DataFrame) -> pl.Series:
+    return issues.select(
+        pl.struct(pl.col("sheet").alias("source_sheet"), "source_row")
+    ).unique().to_series()
+
+
+def _parsers(reference: Reference) -> dict[str, Callable[[str], object]]:
+    def lookup(table: dict[str, str], what: str) -> Callable[[str], str]:
+        def parse(text: str) -> str:
+            code = table.get(norm_key(text))
+            if code is None:
+                raise ValueRejected(Rule.UNKNOWN_CODE, f"{what} {text!r} is not recognised")
+            return code
+        return parse
+
+    def centre_id(text: str) -> str:
+        folded = unicodedata.normalize("NFKC", text).strip().upper()
+        if len(folded) != 13 or not (folded.startswith("DC") and folded[2:8].isdigit()
+                                     and folded[8] == "-" and folded[9:].isdigit()):
+            raise ValueRejected(Rule.UNPARSEABLE, f"{text!r} is not of the form DC510100-0007")
+        return folded
+
+    def province(text: str) -> str:
+        code = reference.province_code(text)
+        if code is None:
+            raise ValueRejected(Rule.UNKNOWN_CODE, f"province {text!r} is not recognised")
+        return code
+
+    return {
+        "centre_id": centre_id,
+        "text": lambda text: clean_text(text),
+        "uscc": lambda text: unicodedata.normalize("NFKC", text).strip().upper(),
+        "province": province,
+        "hub": lookup(reference.hub_by_key, "hub"),
+        "cluster": lookup(reference.cluster_by_key, "cluster"),
+        "integer": parse_integer,
+        "number": parse_number,
+        "date": parse_date,
+        "centre_type": lookup({norm_key(k): v for k, v in CENTRE_TYPES.items()}, "type"),
+        "status": lookup({norm_key(k): v for k, v in STATUSES.items()}, "status"),
+    }
+
+
+def _parse_table(table: SheetTable, file_name: str, vintage, reference: Reference
+                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    parsers = _parsers(reference)
+    frame = table.frame
+    raw_ids = (frame["centre_id"].to_list() if "centre_id" in frame.columns
+               else [None] * frame.height)
+    out: dict[str, list] = {}
+    findings: list[dict] = []
+
+    def note(i: int, column: RegisterColumn, value: str | None, rule: Rule, severity: Severity,
+             reason: str) -> None:
+        row = frame["source_row"][i]
+        label = table.columns[column.name].label if column.name in table.columns else column.name
+        findings.append({
+            "sheet": table.sheet, "source_row": row, "centre_id": clean_text(raw_ids[i]),
+            "column_name": column.name, "value": value, "rule": str(rule),
+            "severity": str(severity),
+            "message": f"{file_name}, sheet {table.sheet!r}, row {row}, column {label!r}: "
+                       f"{reason} ({rule})",
+        })
+
+    for column in REGISTER_COLUMNS:
+        texts = (frame[column.name].to_list() if column.name in frame.columns
+                 else [None] * frame.height)
+        scale = table.columns[column.name].scale if column.name in table.columns else 1.0
+        parse = parsers[column.kind]
+        cache: dict[str, object] = {}
+        values: list[object] = []
+        # A row without as_of takes the file name's period; with none, it has no vintage.
+        required = column.required or (column.name == "as_of" and vintage is None)
+        for i, text in enumerate(texts):
+            if text is None or not text.strip():
+                values.append(None)
+                if required:
+                    note(i, column, None, Rule.MISSING, Severity.ERROR, "a required value is empty")
+                elif column.kind == "uscc":
+                    note(i, column, None, Rule.MISSING, Severity.WARNING, "no USCC given")
+                continue
+            if text not in cache:
+                try:
+                    cache[text] = parse(text)
+                except ValueRejected as exc:
+                    cache[text] = exc
+            value = cache[text]
+            if isinstance(value, ValueRejected):
+                values.append(None)
+                note(i, column, text, value.rule, Severity.ERROR, value.message)
+            else:
+                values.append(value * scale if column.kind == "number" else value)
+        out[column.name] = values
+
+    typed = pl.DataFrame(
+        {name: out[name] for name in out},
+        schema={c.name: _DTYPES.get(c.kind, pl.String) for c in REGISTER_COLUMNS},
+    ).with_columns(
+        province_code=pl.Series(out["province"], dtype=pl.String),
+        hub_given_code=pl.Series(out["hub"], dtype=pl.String),
+        cluster_code=pl.Series(out["cluster"], dtype=pl.String),
+        # As written (trimmed), for lineage; the codes above are what the rules use.
+        province=_written(frame, "province"),
+        hub=_written(frame, "hub"),
+        cluster=_written(frame, "cluster"),
+        source_sheet=pl.lit(table.sheet),
+        source_row=frame["source_row"],
+    ).with_columns(
+        hub_code=pl.col("province_code").replace_strict(
+            reference.hub_of_province, default=None, return_dtype=pl.String),
+        cluster_hub_code=pl.col("cluster_code").replace_strict(
+            {k: v[0] for k, v in reference.cluster_places.items()}, default=None,
+            return_dtype=pl.String),
+        cluster_province_codes=pl.col("cluster_code").replace_strict(
+            {k: sorted(v[1]) for k, v in reference.cluster_places.items()}, default=None,
+            return_dtype=pl.List(pl.String)),
+        centre_type=pl.col("centre_type").fill_null("general"),
+        as_of=pl.col("as_of").fill_null(vintage) if vintage else pl.col("as_of"),
+    )
+    return typed, pl.DataFrame(findings, schema=QUARANTINE_SCHEMA)
+
+
+def _written(frame: pl.DataFrame, name: str) -> pl.Series:
+    if name not in frame.columns:
+        return pl.Series(name, [None] * frame.height, dtype=pl.String)
+    return frame[name].map_elements(clean_text, return_dtype=pl.String)
+
+
+def _schema_findings(typed: pl.DataFrame, schema, severity: Severity, file_name: str,
+                     tables: list[SheetTable]) -> pl.DataFrame:
+    if typed.height == 0:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    try:
+        schema.validate(typed, lazy=True)
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
+    by_sheet = {t.sheet: t for t in tables}
+    rows = []
+    for case in cases.iter_rows(named=True):
+        row = typed.row(case["index"], named=True)
+        column, rule = case["column"], Rule(case["check"])
+        table = by_sheet[row["source_sheet"]]
+        header = table.columns.get(column)
+        label = header.label if header else column
+        value = _raw_cell(table, row["source_row"], column) if header else None
+        reason = _RULE_REASONS[(column, rule)]
+        rows.append({
+            "sheet": row["source_sheet"], "source_row": row["source_row"],
+            "centre_id": row["centre_id"], "column_name": column,
+            "value": value, "rule": str(rule),
+            "severity": str(severity),
+            "message": f"{file_name}, sheet {row['source_sheet']!r}, row {row['source_row']}, "
+                       f"column {label!r}: {value!r} {reason} ({rule})",
+        })
+    return pl.DataFrame(rows, schema=QUARANTINE_SCHEMA)
+
+
+def _raw_cell(table: SheetTable, source_row: int, column: str) -> str | None:
+    """The cell as the province wrote it, for the quarantine's `value`."""
+    match = table.frame.filter(pl.col("source_row") == source_row)
+    return match[column][0] if match.height else None
