@@ -1,0 +1,104 @@
+"""The `census` command: thin; it calls the same job and functions the UI does."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pipelines.settings import ensure_dagster_home, setting
+
+DEMO = {"seed": 20251, "centres": 300, "months": 6, "start": "2025-01"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="census", description="National data-centre census: ingest the licensing "
+        "register and telemetry into the DuckDB warehouse (see README.md).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="generate demo inputs into an empty landing folder, then run everything",
+        description="Generate the demo inputs into the landing folder if it is empty "
+                    "(CENSUS_LANDING_DIR), then materialise every asset.")
+    _generator_options(demo, out_required=False)
+    demo.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+
+    run = commands.add_parser(
+        "run", help="materialise every asset on the configured landing folder",
+        description="Materialise every asset on CENSUS_LANDING_DIR into CENSUS_WAREHOUSE. "
+                    "Exit 0 when the run succeeded (quarantined rows do not fail it).")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+
+    generate = commands.add_parser(
+        "generate", help="write deterministic synthetic inputs and their ground truth",
+        description="Write register workbooks (xlsx, xls, ods) as provinces send them, with "
+                    "planted faults, and the ground truth beside them (OUT/_truth/).")
+    _generator_options(generate, out_required=True)
+
+    ui = commands.add_parser(
+        "ui", help="start the Dagster webserver and daemon on 127.0.0.1:3000",
+        description="Start `dagster dev` (webserver and daemon) with the census definitions.")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", default="3000")
+
+    args = parser.parse_args(argv)
+    return {"demo": _demo, "run": _run, "generate": _generate, "ui": _ui}[args.command](args)
+
+
+def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
+    parser.add_argument("--seed", type=int, default=DEMO["seed"], help="random seed")
+    parser.add_argument("--centres", type=int, default=DEMO["centres"], help="number of centres")
+    parser.add_argument("--months", type=int, default=DEMO["months"], help="months covered")
+    parser.add_argument("--start", default=DEMO["start"], help="first month, YYYY-MM")
+    parser.add_argument("--out", type=Path, required=out_required,
+                        default=None if out_required else setting("CENSUS_LANDING_DIR"),
+                        help="landing folder to write into")
+    parser.add_argument("--truth", type=Path, default=None,
+                        help="where the ground truth goes (default OUT/_truth)")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from pipelines.generate import generate
+
+    summary = generate(seed=args.seed, centres=args.centres, months=args.months,
+                       start=args.start, out=args.out, truth=args.truth)
+    print(summary)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    landing: Path = args.out
+    if landing.exists() and any(p.is_file() for p in landing.rglob("*")):
+        print(f"landing folder {landing} is not empty: using what is there")
+    else:
+        _generate(args)
+    return _run(args, landing=landing)
+
+
+def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
+    if landing is not None:
+        os.environ["CENSUS_LANDING_DIR"] = str(landing)
+    ensure_dagster_home()
+    from pipelines.runs import run_census
+
+    outcome = run_census(verbose=args.verbose)
+    if not outcome.success:
+        print(f"census run failed: {outcome.failure}", file=sys.stderr)
+        return 1
+    print(outcome.summary)
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", args.host,
+               "-p", str(args.port)]
+    os.execv(command[0], command)  # signals go straight to dagster dev
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
