@@ -105,11 +105,12 @@ REGISTER_ROW_RULES = pa.DataFrameSchema(
     {
         "centre_id": pa.Column(str, nullable=True, checks=_column_check(
             Rule.INCONSISTENT, _col("centre_id").str.slice(2, 2) == _col("province_code"))),
+        # An unknown or missing province is its own finding, not the hub's or cluster's.
         "hub": pa.Column(str, nullable=True, checks=_column_check(
-            Rule.INCONSISTENT, _col("hub_given_code").is_null()
+            Rule.INCONSISTENT, _col("province_code").is_null() | _col("hub_given_code").is_null()
             | (_col("hub_given_code") == _col("hub_code")).fill_null(False))),
         "cluster": pa.Column(str, nullable=True, checks=_column_check(
-            Rule.INCONSISTENT, _col("cluster_code").is_null()
+            Rule.INCONSISTENT, _col("province_code").is_null() | _col("cluster_code").is_null()
             | ((_col("cluster_hub_code") == _col("hub_code")).fill_null(False)
                & _col("cluster_province_codes").list.contains(_col("province_code"))))),
         "design_racks": pa.Column(pl.Int64, nullable=True, checks=_column_check(

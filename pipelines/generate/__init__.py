@@ -1,0 +1,124 @@
+"""The deterministic input generator (`census generate`) and its ground truth."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.generate.centres import make_centres
+from pipelines.generate.plan import plan_workbooks, plant_faults
+from pipelines.generate.workbooks import (
+    WorkbookPlan,
+    choose_layout,
+    convert_with_libreoffice,
+    write_xlsx,
+)
+from pipelines.ingest.values import month_end
+from pipelines.reference import Reference
+from pipelines.settings import setting
+
+TRUTH_DIR = "_truth"
+
+
+def quarter_ends(start: str, months: int) -> list[dt.date]:
+    """The quarter-end vintages of the quarters that months start..start+months-1 touch."""
+    year, month = (int(part) for part in start.split("-"))
+    ends: list[dt.date] = []
+    for offset in range(months):
+        y, m = divmod(month - 1 + offset, 12)
+        end = month_end(year + y, ((m // 3) + 1) * 3)
+        if end not in ends:
+            ends.append(end)
+    return ends
+
+
+def generate(seed: int, centres: int, months: int, start: str, out: Path,
+             truth: Path | None = None) -> str:
+    """Write register workbooks into `out/licensing/` and the truth into `truth`."""
+    rng = random.Random(seed)
+    reference = Reference.load(setting("CENSUS_REFERENCE_DIR"))
+    vintages = quarter_ends(start, months)
+    population = make_centres(rng, reference, centres, vintages)
+    provinces = sorted({next(s for s in c.states if s).province_code for c in population})
+    layouts = {p: choose_layout(rng, p, reference) for p in provinces}
+    plans = plan_workbooks(rng, reference, population, vintages, layouts)
+    plant_faults(rng, plans, reference, population)
+    truth = truth or out / TRUTH_DIR
+    truth.mkdir(parents=True, exist_ok=True)
+    files = _write_workbooks(plans, out)
+    files += _write_rejected_files(rng, plans, out)
+    _write_truth(plans, files, truth, reference)
+    return (f"generated {len(plans)} register workbooks for {len(population)} centres "
+            f"({len(vintages)} quarters from {vintages[0]}) into {out}; truth in {truth}")
+
+
+def _write_workbooks(plans: list[WorkbookPlan], out: Path) -> list[dict]:
+    (out / "licensing").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        pending: dict[str, list[Path]] = {"xls": [], "ods": []}
+        for plan in plans:
+            target = out / plan.file_name
+            fmt = plan.layout.fmt
+            source = target if fmt == "xlsx" else Path(scratch) / f"{target.stem}.xlsx"
+            write_xlsx(plan, source)
+            if fmt != "xlsx":
+                pending[fmt].append(source)
+        for fmt, sources in pending.items():
+            if sources:
+                convert_with_libreoffice(sources, fmt, out / "licensing")
+    return [{"file_name": p.file_name, "status": "loaded", "reason": None} for p in plans]
+
+
+def _write_rejected_files(rng: random.Random, plans: list[WorkbookPlan], out: Path
+                          ) -> list[dict]:
+    """Whole files the pipeline must reject: corrupt bytes, and no vintage anywhere."""
+    corrupt = "licensing/corrupt_upload_2025Q1.xlsx"
+    (out / corrupt).write_bytes(b"PK\x03\x04" + rng.randbytes(4096))
+    dated = [p for p in plans if p.layout.period_style and p.layout.fmt == "xlsx"]
+    undated = "licensing/register_upload_final.xlsx"
+    source = dated[0]
+    resubmission = WorkbookPlan(  # its own rows: writing records row numbers on them
+        undated, source.province, source.vintage, source.layout,
+        ["resubmitted without a date", *source.titles], copy.deepcopy(source.sheets))
+    write_xlsx(resubmission, out / undated)
+    return [{"file_name": corrupt, "status": "rejected", "reason": "not a readable"},
+            {"file_name": undated, "status": "rejected", "reason": "no vintage"}]
+
+
+def _write_truth(plans: list[WorkbookPlan], files: list[dict], truth: Path,
+                 reference: Reference) -> None:
+    versions, faults = [], []
+    for plan in plans:
+        for sheet in plan.sheets:
+            for row in sheet.rows:
+                for column, rule, severity in row.findings:
+                    centre = row.cells.get("centre_id")
+                    faults.append({
+                        "file_name": plan.file_name, "sheet": row.sheet,
+                        "source_row": row.source_row, "centre_id": centre or None,
+                        "column_name": column, "rule": rule, "severity": severity})
+                if row.truth is None:
+                    continue
+                state = row.truth
+                versions.append({
+                    **{k: v for k, v in state.__dict__.items() if k != "city"},
+                    "design_it_kw": float(state.design_it_kw),
+                    **row.written,
+                    "hub_code": reference.hub_of_province.get(state.province_code),
+                    "valid_from": plan.vintage,
+                    "source_file": plan.file_name, "source_sheet": row.sheet,
+                    "source_row": row.source_row,
+                })
+    register = pl.DataFrame(versions, infer_schema_length=None).sort("centre_id", "valid_from")
+    register = register.with_columns(
+        valid_to=pl.col("valid_from").shift(-1).over("centre_id"),
+    ).with_columns(is_current=pl.col("valid_to").is_null())
+    register.write_csv(truth / "register_versions.csv")
+    pl.DataFrame(faults, infer_schema_length=None).sort(
+        "file_name", "sheet", "source_row", "column_name").write_csv(truth / "register_faults.csv")
+    pl.DataFrame(files).sort("file_name").write_csv(truth / "files.csv")

@@ -178,8 +178,10 @@ def _parse_table(table: SheetTable, file_name: str, vintage, reference: Referenc
              reason: str) -> None:
         row = frame["source_row"][i]
         label = table.columns[column.name].label if column.name in table.columns else column.name
+        parsed_ids = out.get("centre_id")  # parsed first: normalised wherever it parses
+        centre = parsed_ids[i] if parsed_ids and parsed_ids[i] else clean_text(raw_ids[i])
         findings.append({
-            "sheet": table.sheet, "source_row": row, "centre_id": clean_text(raw_ids[i]),
+            "sheet": table.sheet, "source_row": row, "centre_id": centre,
             "column_name": column.name, "value": value, "rule": str(rule),
             "severity": str(severity),
             "message": f"{file_name}, sheet {table.sheet!r}, row {row}, column {label!r}: "
@@ -200,8 +202,6 @@ def _parse_table(table: SheetTable, file_name: str, vintage, reference: Referenc
                 values.append(None)
                 if required:
                     note(i, column, None, Rule.MISSING, Severity.ERROR, "a required value is empty")
-                elif column.kind == "uscc":
-                    note(i, column, None, Rule.MISSING, Severity.WARNING, "no USCC given")
                 continue
             if text not in cache:
                 try:
