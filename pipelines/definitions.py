@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster import AssetSelection, Definitions, define_asset_job
 
 from pipelines.assets.publish import publish_asset
@@ -17,16 +19,18 @@ census_job = define_asset_job(
     description="Everything: reference, register, publish.")
 
 
-def build_definitions() -> Definitions:
-    """Definitions with resources from the environment (read when this is called)."""
+def build_definitions(landing: Path | None = None, warehouse: Path | None = None,
+                      reference: Path | None = None) -> Definitions:
+    """Definitions whose resources point at the given folders, by default those of the
+    environment (README: Configuration)."""
     upstream = [key for asset in WAREHOUSE_ASSETS for key in asset.keys]
     return Definitions(
         assets=[*WAREHOUSE_ASSETS, publish_asset(upstream)],
         jobs=[census_job],
         resources={
-            "warehouse": Warehouse(path=str(setting("CENSUS_WAREHOUSE"))),
-            "landing": Landing(root=str(setting("CENSUS_LANDING_DIR"))),
-            "reference": ReferenceData(root=str(setting("CENSUS_REFERENCE_DIR"))),
+            "warehouse": Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))),
+            "landing": Landing(root=str(landing or setting("CENSUS_LANDING_DIR"))),
+            "reference": ReferenceData(root=str(reference or setting("CENSUS_REFERENCE_DIR"))),
         },
     )
 

@@ -40,7 +40,7 @@ def centre_register(context: AssetExecutionContext, warehouse: Warehouse, landin
                     reference: ReferenceData) -> MaterializeResult:
     with warehouse.writer() as con:
         con.execute("BEGIN TRANSACTION")
-        report = ingest_licensing(con, landing.files(KIND), reference.load(), context.run_id)
+        report = ingest_licensing(con, landing.files(KIND), reference.load(), context.run.run_id)
         con.execute("COMMIT")
         checks = register_check_results(con)
         preview = con.sql(

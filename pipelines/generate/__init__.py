@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.generate.centres import make_centres
 from pipelines.generate.plan import plan_workbooks, plant_faults
 from pipelines.generate.workbooks import (
+    OPTIONAL,
     WorkbookPlan,
     choose_layout,
     convert_with_libreoffice,
@@ -104,9 +105,15 @@ def _write_truth(plans: list[WorkbookPlan], files: list[dict], truth: Path,
                         "column_name": column, "rule": rule, "severity": severity})
                 if row.truth is None:
                     continue
+                sent = {k: v for k, v in row.truth.__dict__.items() if k != "city"}
+                for column in OPTIONAL:  # what a province's layout lacks, it did not send
+                    if column not in plan.layout.columns:
+                        sent[column] = "general" if column == "centre_type" else None
+                if "cluster" not in plan.layout.columns:
+                    sent["cluster_code"] = None
                 state = row.truth
                 versions.append({
-                    **{k: v for k, v in state.__dict__.items() if k != "city"},
+                    **sent,
                     "design_it_kw": float(state.design_it_kw),
                     **row.written,
                     "hub_code": reference.hub_of_province.get(state.province_code),

@@ -1,0 +1,85 @@
+"""Shared fixtures: generated inputs, and a census (landing folder, warehouse, Dagster
+instance) in a temporary folder, run through the real Dagster job."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from dagster import DagsterInstance, ExecuteInProcessResult
+
+from pipelines.definitions import build_definitions
+from pipelines.generate import generate
+
+SEED, CENTRES, MONTHS, START = 7, 120, 6, "2025-01"
+
+
+@dataclass
+class Census:
+    landing: Path
+    warehouse: Path
+
+    def run(self) -> ExecuteInProcessResult:
+        """One run of the census job, as `census run` does it."""
+        job = build_definitions(self.landing, self.warehouse).resolve_job_def("census")
+        with DagsterInstance.ephemeral() as instance:
+            return job.execute_in_process(instance=instance)
+
+    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
+        """Read the published warehouse as an analyst does."""
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or []).pl()
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated register workbooks (truth in _truth/), shared read-only by tests."""
+    out = tmp_path_factory.mktemp("generated") / "landing"
+    generate(seed=SEED, centres=CENTRES, months=MONTHS, start=START, out=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def loaded(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Census:
+    """The generated inputs ingested once by the real Dagster job."""
+    census = Census(generated, tmp_path_factory.mktemp("loaded") / "census.duckdb")
+    assert census.run().success
+    return census
+
+
+@pytest.fixture
+def census(tmp_path: Path) -> Iterator[Census]:
+    """An empty landing folder and warehouse of the test's own."""
+    landing = tmp_path / "landing"
+    (landing / "licensing").mkdir(parents=True)
+    yield Census(landing, tmp_path / "warehouse" / "census.duckdb")
+
+
+def copy_into(source: Path, census: Census, name: str | None = None) -> Path:
+    target = census.landing / "licensing" / (name or source.name)
+    shutil.copyfile(source, target)
+    return target
+
+
+def truth(generated: Path, name: str) -> pl.DataFrame:
+    return pl.read_csv(generated / "_truth" / f"{name}.csv", infer_schema=False)
+
+
+def typed_like(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Truth CSV text columns in the warehouse's types."""
+    def convert(name: str) -> pl.Expr:
+        dtype = schema[name]
+        if dtype == pl.Date:
+            return pl.col(name).str.to_date()
+        if dtype == pl.Boolean:
+            return pl.col(name) == "true"
+        return pl.col(name).cast(dtype)
+    return frame.select(convert(name) for name in schema)
