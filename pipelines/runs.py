@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-from dagster import DagsterInstance
+from dagster import DagsterInstance, ExecuteInProcessResult
 
 from pipelines.settings import setting
 
@@ -30,10 +30,7 @@ def run_census(verbose: bool = False) -> RunOutcome:
         run_config={"loggers": {"console": {"config": {"log_level": level}}}},
     )
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        reason = (f"{failures[0].step_key}: {failures[0].step_failure_data.error.message.strip()}"
-                  if failures else "the run did not succeed")
-        return RunOutcome(False, result.run_id, "", reason.splitlines()[0])
+        return RunOutcome(False, result.run_id, "", _failure_reason(result))
     return RunOutcome(True, result.run_id, summarise(result.run_id), None)
 
 
@@ -63,3 +60,15 @@ def summarise(run_id: str) -> str:
                      f"rows loaded {r_loaded} / rejected {r_rejected} / warned {r_warned}")
     lines.append(f"  register: {centres} centres")
     return "\n".join(lines)
+
+
+def _failure_reason(result: ExecuteInProcessResult) -> str:
+    """One line: the failed step and the innermost error (Dagster wraps user errors)."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    if not failures:
+        return "the run did not succeed"
+    error = failures[0].step_failure_data.error
+    while error.cause is not None:
+        error = error.cause
+    message = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+    return f"{failures[0].step_key}: {message}"

@@ -1,0 +1,62 @@
+"""The `census` command as a newcomer uses it (real processes)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+CENSUS = [sys.executable, "-m", "pipelines.cli"]
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "CENSUS_LANDING_DIR": str(tmp_path / "landing"),
+            "CENSUS_WAREHOUSE": str(tmp_path / "warehouse" / "census.duckdb"),
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"), **extra}
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["generate"], ["ui"]])
+def test_every_subcommand_has_help(command: list[str]) -> None:
+    done = subprocess.run([*CENSUS, *command, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert "usage: census" in done.stdout
+
+
+def test_demo_generates_then_runs_and_summarises(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    small = ["--centres", "40", "--months", "3"]
+    done = subprocess.run([*CENSUS, "demo", *small], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "generated" in done.stdout
+    assert "licensing: files loaded" in done.stdout and "rows loaded" in done.stdout
+    con = duckdb.connect(env["CENSUS_WAREHOUSE"], read_only=True)
+    centres = con.execute("SELECT count(DISTINCT centre_id) FROM core.centre_register").fetchone()
+    assert centres[0] > 30
+    con.close()
+    again = subprocess.run([*CENSUS, "demo", *small], env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode == 0
+    assert "is not empty" in again.stdout and "no new files" in again.stdout
+    assert (tmp_path / "dagster_home" / "dagster.yaml").read_text().startswith(
+        "telemetry:\n  enabled: false")
+
+
+def test_run_on_an_empty_landing_folder_succeeds(tmp_path: Path) -> None:
+    done = subprocess.run([*CENSUS, "run"], env=env_for(tmp_path), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "no new files" in done.stdout
+
+
+def test_a_failed_run_exits_non_zero_with_a_one_line_reason(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the warehouse folder should be")
+    env = env_for(tmp_path, CENSUS_WAREHOUSE=str(blocker / "census.duckdb"))
+    done = subprocess.run([*CENSUS, "run"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1
+    reason = [line for line in done.stderr.splitlines() if line.startswith("census run failed")]
+    assert len(reason) == 1 and "not_a_folder" in reason[0]

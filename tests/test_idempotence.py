@@ -1,0 +1,59 @@
+"""Files are identified by SHA-256: a second run loads nothing, and the same bytes
+under another name are skipped_duplicate (contract §1)."""
+
+from pathlib import Path
+
+from tests.conftest import Census, copy_into
+
+
+def first_workbooks(generated: Path, count: int) -> list[Path]:
+    files = sorted((generated / "licensing").glob("*_2025Q1.*"))
+    return [f for f in files if "corrupt" not in f.name][:count]
+
+
+def snapshot(census: Census) -> tuple:
+    return (census.query("SELECT * FROM core.centre_register ORDER BY ALL").rows(),
+            census.query("SELECT * FROM audit.quarantine ORDER BY ALL").rows(),
+            census.query("SELECT count(*) FROM audit.ingestion_log").item())
+
+
+def test_second_run_loads_nothing(census: Census, generated: Path) -> None:
+    for source in first_workbooks(generated, 3):
+        copy_into(source, census)
+    assert census.run().success
+    before = snapshot(census)
+    assert before[2] == 3
+    assert census.run().success
+    assert snapshot(census) == before
+
+
+def test_renamed_copy_is_skipped_duplicate(census: Census, generated: Path) -> None:
+    source = first_workbooks(generated, 1)[0]
+    copy_into(source, census)
+    assert census.run().success
+    register = census.query("SELECT * FROM core.centre_register ORDER BY ALL").rows()
+    copy_into(source, census, name=f"resent {source.stem} (1){source.suffix}")
+    assert census.run().success
+    log = census.query("SELECT file_name, status, message FROM audit.ingestion_log "
+                       "ORDER BY started_at").rows(named=True)
+    assert [r["status"] for r in log] == ["loaded", "skipped_duplicate"]
+    assert log[1]["message"] == f"same bytes as licensing/{source.name}"
+    assert census.query("SELECT * FROM core.centre_register ORDER BY ALL").rows() == register
+
+
+def test_a_later_submission_versions_the_register(census: Census, generated: Path) -> None:
+    q1 = first_workbooks(generated, 1)[0]
+    stem = q1.name.split("_2025Q1")[0]
+    q2 = next((generated / "licensing").glob(f"{stem}_2025Q2.*"))
+    copy_into(q2, census)
+    assert census.run().success
+    copy_into(q1, census)  # an older vintage arriving late still takes its place
+    assert census.run().success
+    versions = census.query("""
+        SELECT centre_id, valid_from, valid_to, is_current FROM core.centre_register
+        WHERE centre_id IN (SELECT centre_id FROM core.centre_register
+                            GROUP BY centre_id HAVING count(*) = 2)
+        ORDER BY centre_id, valid_from""").rows()
+    assert versions
+    for first, second in zip(versions[::2], versions[1::2], strict=True):
+        assert first[2] == second[1] and not first[3] and second[3] and second[2] is None
