@@ -85,7 +85,8 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
 
     outcome = run_census(verbose=args.verbose)
     if not outcome.success:
-        print(f"census run failed: {outcome.failure}", file=sys.stderr)
+        print(f"census run failed: {outcome.failure} (--verbose shows the event log)",
+              file=sys.stderr)
         return 1
     print(outcome.summary)
     return 0

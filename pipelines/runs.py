@@ -24,7 +24,7 @@ def run_census(verbose: bool = False) -> RunOutcome:
     from pipelines.definitions import build_definitions
 
     job = build_definitions().resolve_job_def("census")
-    level = "INFO" if verbose else "WARNING"
+    level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
     result = job.execute_in_process(
         instance=DagsterInstance.get(), raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": level}}}},

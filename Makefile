@@ -1,0 +1,38 @@
+# census: `make demo` sets everything up and runs the main job on the demo data;
+# `make test` runs the checks and the tests. Both work on a fresh machine.
+VENV      := .venv
+BIN       := $(VENV)/bin
+PYTHON    ?= python3
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup demo test lint ui clean
+
+setup: $(VENV)/.installed libreoffice
+
+# The lock (constraints.txt) pins every package so a fresh machine gets the same set.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/pip install --quiet --constraint constraints.txt --editable ".[dev]"
+	touch $@
+
+# LibreOffice writes the generator's .xls and .ods workbooks (and converts in tests).
+.PHONY: libreoffice
+libreoffice:
+	@command -v soffice >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-calc-nogui; }
+
+demo: setup
+	$(BIN)/census demo
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: setup lint
+	$(BIN)/pytest
+
+ui: setup
+	$(BIN)/census ui
+
+clean:
+	rm -rf data/landing data/warehouse data/exports .dagster_home

@@ -1,0 +1,64 @@
+"""`census ui`: the real webserver and daemon on loopback serve the census definitions
+and stop on SIGTERM."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.test_cli import env_for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
+    port = free_port()
+    ui = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ui", "--port", str(port)],
+                          env=env_for(tmp_path), start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and ui.poll() is None, "webserver not up"
+                time.sleep(0.5)
+        nodes = graphql(port, "{ assetNodes { assetKey { path } groupName } }")
+        keys = {"/".join(n["assetKey"]["path"]): n["groupName"]
+                for n in nodes["data"]["assetNodes"]}
+        assert keys["core/centre_register"] == "ingest"
+        assert keys["published_warehouse"] == "warehouse"
+    finally:
+        os.killpg(ui.pid, signal.SIGTERM)
+        ui.wait(timeout=60)
+    deadline = time.monotonic() + 30  # dagster dev stops its children in a few seconds
+    while group_alive(ui.pid):
+        assert time.monotonic() < deadline, "a process of the UI outlived SIGTERM"
+        time.sleep(0.5)
+
+
+def group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
