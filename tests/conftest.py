@@ -69,6 +69,13 @@ def copy_into(source: Path, census: Census, name: str | None = None) -> Path:
     return target
 
 
+def good_workbooks(generated: Path, pattern: str = "*") -> list[Path]:
+    """Generated workbooks the truth expects to load (not the planted rejections)."""
+    loaded = set(truth(generated, "files").filter(status="loaded")["file_name"])
+    return [p for p in sorted((generated / "licensing").glob(pattern))
+            if f"licensing/{p.name}" in loaded]
+
+
 def truth(generated: Path, name: str) -> pl.DataFrame:
     return pl.read_csv(generated / "_truth" / f"{name}.csv", infer_schema=False)
 

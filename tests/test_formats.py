@@ -7,12 +7,11 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from pipelines.generate.workbooks import convert_with_libreoffice
-from tests.conftest import Census, copy_into
+from tests.conftest import Census, copy_into, good_workbooks
 
 
 def test_xlsx_xls_and_ods_give_the_same_register(generated: Path, tmp_path: Path) -> None:
-    sources = sorted((generated / "licensing").glob("*.xlsx"))
-    sources = [s for s in sources if "corrupt" not in s.name and "final" not in s.name][:6]
+    sources = good_workbooks(generated, "*.xlsx")[:6]
     registers = {}
     for fmt in ("xlsx", "xls", "ods"):
         census = Census(tmp_path / fmt / "landing", tmp_path / fmt / "census.duckdb")

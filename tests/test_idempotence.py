@@ -3,12 +3,11 @@ under another name are skipped_duplicate (contract §1)."""
 
 from pathlib import Path
 
-from tests.conftest import Census, copy_into
+from tests.conftest import Census, copy_into, good_workbooks
 
 
 def first_workbooks(generated: Path, count: int) -> list[Path]:
-    files = sorted((generated / "licensing").glob("*_2025Q1.*"))
-    return [f for f in files if "corrupt" not in f.name][:count]
+    return good_workbooks(generated, "*_2025Q1.*")[:count]
 
 
 def snapshot(census: Census) -> tuple:

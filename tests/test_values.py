@@ -38,7 +38,8 @@ def test_integers_must_be_whole() -> None:
 
 @pytest.mark.parametrize("text", [
     "2023-05-06", "2023/5/6", "2023.05.06", "20230506", "2023年5月6日", "45052",
-    "45052.0", "2023-05-06 00:00:00", "２０２３年５月６日",
+    "45052.0", "2023-05-06 00:00:00", "２０２３年５月６日", "2023/5/6 14:30",
+    "2023-05-06T08:00:00", "2023 年 5 月 6 日",
 ])
 def test_every_accepted_date_form(text: str) -> None:
     assert parse_date(text) == dt.date(2023, 5, 6)

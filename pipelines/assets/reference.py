@@ -4,6 +4,7 @@
 import polars as pl
 from dagster import AssetSpec, MaterializeResult, multi_asset
 
+from pipelines.assets.metadata import markdown_preview
 from pipelines.reference import Reference
 from pipelines.resources import ReferenceData, Warehouse
 from pipelines.warehouse.tables import insert_frame
@@ -43,5 +44,5 @@ def reference_dimensions(warehouse: Warehouse,
             insert_frame(con, f"core.{name}", frame)
         con.execute("COMMIT")
     for name, frame in frames.items():
-        yield MaterializeResult(asset_key=["core", name],
-                                metadata={"dagster/row_count": frame.height})
+        yield MaterializeResult(asset_key=["core", name], metadata={
+            "dagster/row_count": frame.height, "preview": markdown_preview(frame)})

@@ -59,8 +59,9 @@ def parse_integer(text: str) -> int:
     return int(value)
 
 
+_TIME_OF_DAY = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")  # date cells with a time
 _DATE_PATTERNS = (
-    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?"),
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
     re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
     re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
@@ -71,7 +72,7 @@ _SERIAL = re.compile(r"\d{1,5}(?:\.\d+)?")
 
 def parse_date(text: str) -> dt.date:
     """Excel serials, 2023-05-06, 2023/5/6, 2023.05.06, 20230506, 2023年5月6日."""
-    folded = unicodedata.normalize("NFKC", text).strip().replace(" 年", "年")
+    folded = _TIME_OF_DAY.sub("", unicodedata.normalize("NFKC", text).strip())
     folded = re.sub(r"\s+", "", folded) if "年" in folded else folded
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(folded)

@@ -141,11 +141,13 @@ def _table(sheet: str, rows: list[list[str | None]], header_index: int,
 
 
 def _unreadable_reason(path: Path, exc: Exception) -> str:
-    head = path.read_bytes()[:8] if path.exists() else b""
-    if head.startswith(b"\xd0\xcf\x11\xe0") and path.suffix.lower() == ".xlsx":
-        return "the workbook is encrypted (password-protected) or an old .xls named .xlsx"
     if path.stat().st_size == 0:
         return "the file is empty"
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    # Password-protected OOXML is an OLE container holding an EncryptionInfo stream.
+    if head.startswith(b"\xd0\xcf\x11\xe0") and "EncryptionInfo".encode("utf-16-le") in head:
+        return "the workbook is password-protected: ask the province for an unprotected copy"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"not a readable {path.suffix.lstrip('.')} workbook ({text})"
 
