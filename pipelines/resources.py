@@ -45,6 +45,7 @@ class Warehouse(ConfigurableResource):
         con = duckdb.connect(str(build), config={
             "memory_limit": self.memory_limit, "threads": self.threads})
         try:
+            con.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ arithmetic in UTC, as stored
             ensure_tables(con)
             yield con
             con.execute("CHECKPOINT")

@@ -44,5 +44,12 @@ def discover(root: Path, kind: str) -> list[LandingFile]:
     return sorted(found, key=lambda f: f.file_name)
 
 
+UNSUPPORTED = {
+    "licensing": "not a register workbook: expected .xlsx, .xls or .ods",
+    "telemetry": "not a telemetry export: expected .csv, .csv.gz, .parquet, .jsonl or "
+                 ".ndjson (optionally .gz)",
+}
+
+
 def is_supported(file: LandingFile, kind: str) -> bool:
     return file.file_name.lower().endswith(SUFFIXES[kind])

@@ -3,17 +3,17 @@ The asset calls this inside one warehouse transaction."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
-from pipelines.ingest.files import LandingFile, is_supported
+from pipelines.ingest.attempts import attempt_new_files
+from pipelines.ingest.files import LandingFile
 from pipelines.ingest.register import QUARANTINE_SCHEMA, FileRejected, read_register_file
 from pipelines.reference import Reference
-from pipelines.warehouse.audit import FileOutcome, attempted_files, quarantine, record_outcomes
+from pipelines.warehouse.audit import FileOutcome, quarantine, record_outcomes
 from pipelines.warehouse.register_store import add_register_rows, rebuild_centre_register
 from schemas.rules import Rule, Severity
 
@@ -30,30 +30,12 @@ class LicensingReport:
         return Counter(o.status for o in self.outcomes)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      reference: Reference, run_id: str | None = None) -> LicensingReport:
     """Ingest every register workbook not attempted before (by name and SHA-256)."""
-    attempted, first_by_sha = attempted_files(con, KIND)
-    outcomes: list[FileOutcome] = []
-    for file in files:
-        if (file.file_name, file.sha256) in attempted:
-            continue  # this very file was attempted by an earlier run
-        outcome = FileOutcome(file.file_name, file.sha256, KIND, "loaded", _now(), run_id=run_id)
-        if file.sha256 in first_by_sha:
-            outcome.status = "skipped_duplicate"
-            outcome.message = f"same bytes as {first_by_sha[file.sha256]}"
-        elif not is_supported(file, KIND):
-            outcome.status = "rejected"
-            outcome.message = "not a register workbook: expected .xlsx, .xls or .ods"
-        else:
-            _ingest_file(con, file, reference, outcome)
-        first_by_sha.setdefault(file.sha256, file.file_name)
-        outcome.finished_at = _now()
-        outcomes.append(outcome)
+    outcomes = attempt_new_files(
+        con, files, KIND, run_id,
+        lambda file, outcome: _ingest_file(con, file, reference, outcome))
     conflicts = rebuild_centre_register(con)
     _quarantine_conflicts(con, conflicts, outcomes)
     record_outcomes(con, outcomes)

@@ -86,6 +86,51 @@ TABLES: tuple[Table, ...] = (
         ("is_current", "BOOLEAN", "True for the latest version"),
         *_LINEAGE,
     )),
+    Table("core.telemetry_hourly",
+          "Telemetry per centre and hour (UTC): the mean of the samples in the hour, from the "
+          "latest file that carried that hour (restatements replace earlier files' hours)", (
+        ("centre_id", "VARCHAR", "Centre ID (in the register)"),
+        ("hour_start", "TIMESTAMPTZ", "Start of the hour, UTC"),
+        ("racks_in_use", "DOUBLE", "Racks in use, mean of the hour's samples"),
+        ("it_load_kw", "DOUBLE", "IT load in kW, mean"),
+        ("facility_load_kw", "DOUBLE", "Facility load in kW, mean"),
+        ("cpu_util_pct", "DOUBLE", "CPU utilisation in %, mean"),
+        ("gpu_util_pct", "DOUBLE", "GPU utilisation in %, mean over samples carrying it"),
+        ("compute_capacity_pflops", "DOUBLE", "Compute capacity in PFLOPS, mean"),
+        ("compute_used_pflops", "DOUBLE", "Compute used in PFLOPS, mean"),
+        ("samples", "BIGINT", "Distinct samples in the hour"),
+        ("source_file", "VARCHAR", "File the hour's samples come from"),
+    )),
+    Table("core.telemetry_pending",
+          "Telemetry samples of centres not (yet) in the register: re-examined every run and "
+          "loaded once the centre is registered", (
+        ("file_name", "VARCHAR", "Path under the landing folder"),
+        ("sha256", "VARCHAR", "SHA-256 of the file"),
+        ("source_row", "BIGINT", "Line (CSV, JSON lines) or record (Parquet) number"),
+        ("centre_id", "VARCHAR", "Centre ID as sent"),
+        ("ts", "TIMESTAMPTZ", "Sample time, UTC"),
+        *((name, "DOUBLE", f"{name}, canonical unit") for name in (
+            "racks_in_use", "it_load_kw", "facility_load_kw", "cpu_util_pct", "gpu_util_pct",
+            "compute_capacity_pflops", "compute_used_pflops")),
+    )),
+    Table("core.telemetry_coverage",
+          "Telemetry coverage per month (China time) and centre: hours reported of hours in "
+          "the month", (
+        ("month", "DATE", "First day of the month, China time"),
+        ("centre_id", "VARCHAR", "Centre ID"),
+        ("hours_in_month", "BIGINT", "24 x days of the month"),
+        ("hours_reported", "BIGINT", "Distinct hours with telemetry"),
+        ("coverage", "DOUBLE", "hours_reported / hours_in_month"),
+        ("samples", "BIGINT", "Samples behind those hours"),
+    )),
+    Table("audit.telemetry_loads", "Centre-hours each telemetry load wrote, by month", (
+        ("run_id", "VARCHAR", "Dagster run"),
+        ("file_name", "VARCHAR", "File whose samples were loaded"),
+        ("month", "DATE", "Month (China time) of the hours"),
+        ("centre_hours", "BIGINT", "Centre-hours written"),
+        ("replaced", "BIGINT", "Of those, centre-hours an earlier file had loaded (restated)"),
+        ("loaded_at", "TIMESTAMPTZ", "When"),
+    )),
     Table("audit.ingestion_log", "One row per file and ingestion attempt", (
         ("file_name", "VARCHAR", "Path under the landing folder"),
         ("sha256", "VARCHAR", "SHA-256 of the file's bytes"),
@@ -112,6 +157,7 @@ TABLES: tuple[Table, ...] = (
         ("severity", "VARCHAR", "error (row rejected) or warning (row kept)"),
         ("message", "VARCHAR", "What is wrong, naming file, sheet, row and column"),
         ("resolved_at", "TIMESTAMPTZ", "When a later run resolved the finding"),
+        ("observed_at", "TIMESTAMPTZ", "Telemetry: the sample's time, where it could be read"),
     )),
 )
 
@@ -119,14 +165,16 @@ SCHEMAS = ("core", "audit", "marts")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing schemas and tables and (re)write every comment."""
+    """Create missing schemas, tables and columns, and (re)write every comment."""
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in TABLES:
         columns = ", ".join(f"{name} {type_}" for name, type_, _ in table.columns)
         con.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
         con.execute(f"COMMENT ON TABLE {table.name} IS $${table.comment}$$")
-        for name, _, comment in table.columns:
+        for name, type_, comment in table.columns:
+            # A warehouse built by an older release gains the columns added since.
+            con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {name} {type_}")
             con.execute(f"COMMENT ON COLUMN {table.name}.{name} IS $${comment}$$")
 
 
@@ -141,3 +189,12 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")
+
+
+def run_statements(con: duckdb.DuckDBPyConnection, statements: list[str],
+                   params: dict[str, object]) -> None:
+    """Run SQL statements in order, each with the named parameters it uses ($name):
+    values are always bound, never formatted into the SQL."""
+    for statement in statements:
+        used = {k: v for k, v in params.items() if f"${k}" in statement}
+        con.execute(statement, used) if used else con.execute(statement)

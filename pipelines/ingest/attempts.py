@@ -1,0 +1,39 @@
+"""Which landing files a run attempts: each (name, SHA-256) once; the same bytes under
+another name are `skipped_duplicate`; other formats are `rejected`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import duckdb
+
+from pipelines.ingest.files import UNSUPPORTED, LandingFile, is_supported
+from pipelines.warehouse.audit import FileOutcome, attempted_files
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], kind: str,
+                      run_id: str | None,
+                      ingest: Callable[[LandingFile, FileOutcome], None]) -> list[FileOutcome]:
+    """Call `ingest` for every file not attempted before, in the files' order."""
+    attempted, first_by_sha = attempted_files(con, kind)
+    outcomes: list[FileOutcome] = []
+    for file in files:
+        if (file.file_name, file.sha256) in attempted:
+            continue  # this very file was attempted by an earlier run
+        outcome = FileOutcome(file.file_name, file.sha256, kind, "loaded", now(), run_id=run_id)
+        if file.sha256 in first_by_sha:
+            outcome.status = "skipped_duplicate"
+            outcome.message = f"same bytes as {first_by_sha[file.sha256]}"
+        elif not is_supported(file, kind):
+            outcome.status, outcome.message = "rejected", UNSUPPORTED[kind]
+        else:
+            ingest(file, outcome)
+        first_by_sha.setdefault(file.sha256, file.file_name)
+        outcome.finished_at = now()
+        outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,206 @@
+"""The telemetry run: new exports → samples → hours in core.telemetry_hourly, with
+restatements, conflicting duplicates, and unknown centres kept until registered.
+
+Each file is staged in temporary tables and merged only when read to the end, so a
+file rejected half-way leaves nothing behind. The asset calls this inside one
+warehouse transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.attempts import attempt_new_files, now
+from pipelines.ingest.files import LandingFile
+from pipelines.ingest.telemetry import (
+    FINDINGS_SCHEMA,
+    SAMPLE_COLUMNS,
+    ExportRejected,
+    canonical_samples,
+    check_rules,
+    column_map,
+    unknown_centre_message,
+)
+from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
+from pipelines.warehouse.audit import FileOutcome, record_outcomes
+from pipelines.warehouse.tables import run_statements
+from schemas.rules import Rule
+from schemas.telemetry import MEASURES
+
+KIND = "telemetry"
+_MEASURE_COLUMNS = ", ".join(MEASURES)
+_STAGING = [
+    f"""CREATE OR REPLACE TEMP TABLE file_samples (
+        source_row BIGINT, centre_id VARCHAR, ts TIMESTAMPTZ,
+        {", ".join(f"{m} DOUBLE" for m in MEASURES)}, known BOOLEAN)""",
+    """CREATE OR REPLACE TEMP TABLE file_findings (
+        source_row BIGINT, centre_id VARCHAR, column_name VARCHAR, value VARCHAR,
+        rule VARCHAR, severity VARCHAR, message VARCHAR, observed_at TIMESTAMPTZ)""",
+]
+
+
+@dataclass(frozen=True)
+class TelemetryReport:
+    outcomes: list[FileOutcome]
+    resolved: int  # pending samples loaded because their centre is now registered
+    months: list[dt.date]  # months (China time) whose hours this run wrote
+
+
+def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
+                     run_id: str, scratch: Path) -> TelemetryReport:
+    register = con.sql(
+        "SELECT centre_id, valid_from, design_racks FROM core.centre_register").pl()
+    resolved = _reexamine_pending(con, register, run_id)
+    outcomes = attempt_new_files(
+        con, files, KIND, run_id,
+        lambda file, outcome: _ingest_export(con, file, outcome, register, run_id, scratch))
+    record_outcomes(con, outcomes)
+    months = [row[0] for row in con.execute(
+        "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
+        [run_id]).fetchall()]
+    return TelemetryReport(outcomes, resolved, months)
+
+
+def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
+                   register: pl.DataFrame, run_id: str, scratch: Path) -> None:
+    scratch.mkdir(parents=True, exist_ok=True)
+    run_statements(con, _STAGING, {})
+    try:
+        with tempfile.TemporaryDirectory(dir=scratch) as work:
+            export = open_export(file.path, Path(work))
+            mapping = labels = None
+            for batch in export.batches:
+                if mapping is None:
+                    mapping = column_map(batch.columns)
+                    labels = {name: source for name, (source, _) in mapping.items()}
+                samples, parse_findings = canonical_samples(
+                    batch, mapping, export.decimal_comma, file.file_name, export.row_word)
+                passed, rule_findings = check_rules(
+                    samples, register, file.file_name, export.row_word, labels)
+                _stage(con, passed, pl.concat([parse_findings, rule_findings]))
+                outcome.rows_read += batch.height
+            if mapping is None:
+                raise ExportRejected("the export has no rows")
+    except (ExportUnreadable, ExportRejected) as exc:
+        outcome.status, outcome.message = "rejected", str(exc)
+        return
+    except Exception as exc:  # a hostile or broken file must not stop the other files
+        outcome.status = "rejected"
+        outcome.message = f"could not be read: {type(exc).__name__}: {str(exc)[:300]}"
+        return
+    _merge_file(con, file, outcome, export.row_word, run_id)
+    outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
+
+
+def _stage(con: duckdb.DuckDBPyConnection, passed: pl.DataFrame, findings: pl.DataFrame) -> None:
+    for table, frame in (("file_samples", passed), ("file_findings", findings)):
+        if frame.height:
+            con.register("_batch", frame)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
+            con.unregister("_batch")
+
+
+def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
+                row_word: str, run_id: str) -> None:
+    """Conflicting duplicates out, identical ones once; unknown centres to pending;
+    the rest to hours; findings to the quarantine."""
+    conflict = str(Rule.CONFLICTING_DUPLICATE)
+    run_statements(con, [
+        f"""CREATE OR REPLACE TEMP TABLE file_conflicts AS
+            SELECT s.* FROM file_samples s SEMI JOIN (
+                SELECT centre_id, ts FROM file_samples GROUP BY centre_id, ts
+                HAVING count(DISTINCT struct_pack({_MEASURE_COLUMNS})) > 1) c
+            USING (centre_id, ts)""",
+        f"""INSERT INTO file_findings
+            SELECT source_row, centre_id, 'ts', strftime(ts, '%Y-%m-%dT%H:%M:%SZ'),
+                   '{conflict}', 'error', format($conflict, source_row, centre_id,
+                   strftime(ts, '%Y-%m-%dT%H:%M:%SZ')), ts
+            FROM file_conflicts""",
+        """CREATE OR REPLACE TEMP TABLE file_clean AS
+           SELECT * FROM file_samples s ANTI JOIN file_conflicts c USING (centre_id, ts)
+           QUALIFY row_number() OVER (PARTITION BY centre_id, ts ORDER BY source_row) = 1""",
+        f"""INSERT INTO core.telemetry_pending
+            SELECT $file, $sha, source_row, centre_id, ts, {_MEASURE_COLUMNS}
+            FROM file_clean WHERE NOT known""",
+        f"""INSERT INTO file_findings
+            SELECT source_row, centre_id, 'centre_id', centre_id, '{Rule.UNKNOWN_CENTRE}',
+                   'error', format($unknown, source_row, centre_id), ts
+            FROM file_clean WHERE NOT known""",
+        """INSERT INTO audit.quarantine BY NAME
+           SELECT $file AS file_name, $sha AS sha256, * FROM file_findings""",
+    ], {"file": file.file_name, "sha": file.sha256,
+        "unknown": unknown_centre_message(file.file_name, row_word),
+        "conflict": f"{file.file_name}, {row_word} {{}}, column 'ts': centre {{}} has other, "
+                    f"different samples at {{}} in this file; all are rejected ({conflict})"})
+    load_hours(con, "SELECT * FROM file_clean WHERE known", file.file_name, run_id, outcome)
+    outcome.rows_rejected = con.execute(
+        "SELECT count(DISTINCT source_row) FROM file_findings").fetchone()[0]
+    outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
+
+
+def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str, run_id: str,
+               outcome: FileOutcome | None = None) -> None:
+    """Hourly means of the samples replace whatever earlier files loaded for the same
+    centre-hours (a restatement); audit.telemetry_loads records how many."""
+    measures = ", ".join(f"avg({m}) AS {m}" for m in MEASURES)
+    run_statements(con, [
+        f"""CREATE OR REPLACE TEMP TABLE new_hours AS
+            SELECT centre_id, date_trunc('hour', ts) AS hour_start, {measures},
+                   count(*) AS samples, $file AS source_file
+            FROM ({samples_sql}) GROUP BY centre_id, hour_start""",
+        """CREATE OR REPLACE TEMP TABLE restated AS
+           SELECT centre_id, hour_start FROM new_hours SEMI JOIN core.telemetry_hourly
+           USING (centre_id, hour_start)""",
+        """DELETE FROM core.telemetry_hourly h USING restated r
+           WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start""",
+        "INSERT INTO core.telemetry_hourly BY NAME SELECT * FROM new_hours",
+        """INSERT INTO audit.telemetry_loads
+           SELECT $run, $file,
+                  CAST(date_trunc('month', n.hour_start AT TIME ZONE 'Asia/Shanghai') AS DATE)
+                      AS month,
+                  count(*), count(r.centre_id), $now
+           FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
+           GROUP BY month""",
+    ], {"file": file_name, "run": run_id, "now": now()})
+    replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
+    if outcome is not None and replaced:
+        outcome.message = f"restated {replaced} centre-hours loaded by earlier files"
+
+
+def _reexamine_pending(con: duckdb.DuckDBPyConnection, register: pl.DataFrame,
+                       run_id: str) -> int:
+    """Samples of centres registered since they arrived: checked against the register
+    now and loaded; their unknown_centre findings are marked resolved."""
+    pending = con.sql("""
+        SELECT * FROM core.telemetry_pending
+        WHERE centre_id IN (SELECT centre_id FROM core.centre_register)
+        ORDER BY file_name, source_row""").pl()
+    if pending.height == 0:
+        return 0
+    for (file_name, sha), rows in pending.group_by("file_name", "sha256", maintain_order=True):
+        row_word = "record" if file_name.lower().endswith(".parquet") else "line"
+        samples = rows.select(SAMPLE_COLUMNS).with_columns(
+            **{f"_raw_{m}": pl.col(m).cast(pl.String) for m in MEASURES})
+        passed, findings = check_rules(samples, register, file_name, row_word,
+                                       {m: m for m in MEASURES})
+        con.register("_resolved", passed)
+        load_hours(con, "SELECT * FROM _resolved", file_name, run_id)
+        con.unregister("_resolved")
+        if findings.height:
+            con.register("_findings", findings.cast(FINDINGS_SCHEMA))
+            con.execute("INSERT INTO audit.quarantine BY NAME SELECT $file AS file_name, "
+                        "$sha AS sha256, * FROM _findings", {"file": file_name, "sha": sha})
+            con.unregister("_findings")
+    run_statements(con, [
+        """UPDATE audit.quarantine SET resolved_at = $now
+           WHERE rule = $rule AND resolved_at IS NULL
+             AND centre_id IN (SELECT centre_id FROM core.centre_register)""",
+        """DELETE FROM core.telemetry_pending
+           WHERE centre_id IN (SELECT centre_id FROM core.centre_register)""",
+    ], {"now": now(), "rule": str(Rule.UNKNOWN_CENTRE)})
+    return pending.height
