@@ -1,43 +1,79 @@
-"""Running the census job from code (the CLI, tests, benchmarks) and summarising it."""
+"""Running census from code (the CLI, tests, benchmarks) and summarising a run."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from pipelines.resources import Warehouse
 from pipelines.settings import setting
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     success: bool
-    run_id: str
+    run_id: str  # the ingest run, whose files the summary counts
     summary: str
     failure: str | None
 
 
-def run_census(verbose: bool = False) -> RunOutcome:
-    """Materialise every asset (the `census` job) in this process, recorded in the
-    Dagster instance of DAGSTER_HOME so the UI shows the run."""
+def run_census(verbose: bool = False, landing: Path | None = None,
+               warehouse: Path | None = None) -> RunOutcome:
+    """Ingest new files, rebuild the months they touched, publish: the `ingest`,
+    `monthly` and `publish` jobs in this process, recorded in the Dagster instance of
+    DAGSTER_HOME so the UI shows the runs."""
     from pipelines.definitions import build_definitions
 
-    job = build_definitions().resolve_job_def("census")
+    defs = build_definitions(landing, warehouse)
     level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
-    result = job.execute_in_process(
-        instance=DagsterInstance.get(), raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-    )
-    if not result.success:
-        return RunOutcome(False, result.run_id, "", _failure_reason(result))
-    return RunOutcome(True, result.run_id, summarise(result.run_id), None)
+    config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    instance = DagsterInstance.get()
+    ingest = defs.resolve_job_def("ingest").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=config)
+    if not ingest.success:
+        return RunOutcome(False, ingest.run_id, "", _failure_reason(ingest))
+    build = Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_path
+    months = months_to_rebuild(build, ingest.run_id)
+    if months:
+        monthly = defs.resolve_job_def("monthly").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=config,
+            tags={"dagster/asset_partition_range_start": months[0].isoformat(),
+                  "dagster/asset_partition_range_end": months[-1].isoformat()})
+        if not monthly.success:
+            return RunOutcome(False, ingest.run_id, "", _failure_reason(monthly))
+    publish = defs.resolve_job_def("publish").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=config)
+    if not publish.success:
+        return RunOutcome(False, ingest.run_id, "", _failure_reason(publish))
+    published = warehouse or setting("CENSUS_WAREHOUSE")
+    return RunOutcome(True, ingest.run_id, summarise(published, ingest.run_id, months), None)
 
 
-def summarise(run_id: str) -> str:
+def months_to_rebuild(build: Path, run_id: str) -> list[dt.date]:
+    """Months (China time) whose hours the ingest run wrote, and any month with hours
+    but no coverage yet; a range covers them all."""
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        rows = con.execute("""
+            SELECT month FROM audit.telemetry_loads WHERE run_id = ?
+            UNION
+            (SELECT CAST(date_trunc('month', hour_start AT TIME ZONE 'Asia/Shanghai') AS DATE)
+             FROM core.telemetry_hourly
+             EXCEPT SELECT month FROM core.telemetry_coverage)
+            ORDER BY 1""", [run_id]).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in rows]
+
+
+def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
     """Files loaded / skipped / rejected and rows loaded / rejected / warned by a run,
     read from the published warehouse."""
-    con = duckdb.connect(str(setting("CENSUS_WAREHOUSE")), read_only=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute("""
             SELECT kind,
@@ -48,17 +84,20 @@ def summarise(run_id: str) -> str:
                    coalesce(sum(rows_warned), 0)
             FROM audit.ingestion_log WHERE run_id = ? GROUP BY kind ORDER BY kind
         """, [run_id]).fetchall()
-        centres = con.execute(
-            "SELECT count(DISTINCT centre_id) FROM core.centre_register").fetchone()[0]
+        centres, hours = con.execute(
+            "SELECT (SELECT count(DISTINCT centre_id) FROM core.centre_register), "
+            "(SELECT count(*) FROM core.telemetry_hourly)").fetchone()
     finally:
         con.close()
-    lines = [f"census run {run_id[:8]} succeeded; warehouse {setting('CENSUS_WAREHOUSE')}"]
+    lines = [f"census run {run_id[:8]} succeeded; warehouse {warehouse}"]
     if not rows:
         lines.append("  no new files")
     for kind, loaded, skipped, rejected, r_loaded, r_rejected, r_warned in rows:
         lines.append(f"  {kind}: files loaded {loaded} / skipped {skipped} / rejected {rejected}; "
                      f"rows loaded {r_loaded} / rejected {r_rejected} / warned {r_warned}")
-    lines.append(f"  register: {centres} centres")
+    lines.append(f"  register: {centres} centres; telemetry: {hours} centre-hours")
+    if months:
+        lines.append(f"  months rebuilt: {', '.join(m.strftime('%Y-%m') for m in months)}")
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@ instance) in a temporary folder, run through the real Dagster job."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from pipelines.definitions import build_definitions
 from pipelines.generate import generate
+from pipelines.runs import RunOutcome, run_census
+from pipelines.settings import ensure_dagster_home
 
 SEED, CENTRES, MONTHS, START = 7, 120, 6, "2025-01"
 
@@ -24,9 +27,15 @@ class Census:
     landing: Path
     warehouse: Path
 
-    def run(self) -> ExecuteInProcessResult:
-        """One run of the census job, as `census run` does it."""
-        job = build_definitions(self.landing, self.warehouse).resolve_job_def("census")
+    def run(self) -> RunOutcome:
+        """One `census run`: ingest, the months touched, publish (real Dagster runs)."""
+        outcome = run_census(landing=self.landing, warehouse=self.warehouse)
+        assert outcome.success, outcome.failure
+        return outcome
+
+    def ingest(self) -> ExecuteInProcessResult:
+        """The ingest job alone, for its asset check evaluations."""
+        job = build_definitions(self.landing, self.warehouse).resolve_job_def("ingest")
         with DagsterInstance.ephemeral() as instance:
             return job.execute_in_process(instance=instance)
 
@@ -37,6 +46,18 @@ class Census:
             return con.execute(sql, params or []).pl()
         finally:
             con.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A Dagster instance of the test session's own, as `census run` makes one."""
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(tmp_path_factory.mktemp("dagster_home"))
+    yield ensure_dagster_home()
+    if saved is None:
+        del os.environ["DAGSTER_HOME"]
+    else:
+        os.environ["DAGSTER_HOME"] = saved
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster import AssetKey
+
 from pipelines.definitions import build_definitions
 
 EXPECTED_GRAPH = {
@@ -11,8 +13,11 @@ EXPECTED_GRAPH = {
     "core/dim_hub": [],
     "core/dim_cluster": [],
     "core/centre_register": ["core/dim_cluster", "core/dim_hub", "core/dim_province"],
+    "core/telemetry_hourly": ["core/centre_register"],
+    "core/telemetry_coverage": ["core/telemetry_hourly"],
     "published_warehouse": ["core/centre_register", "core/dim_cluster", "core/dim_hub",
-                            "core/dim_province"],
+                            "core/dim_province", "core/telemetry_coverage",
+                            "core/telemetry_hourly"],
 }
 
 
@@ -26,9 +31,22 @@ def test_asset_graph_snapshot(tmp_path: Path) -> None:
 def test_register_checks_and_census_job(tmp_path: Path) -> None:
     defs = build_definitions(tmp_path, tmp_path / "w.duckdb")
     graph = defs.resolve_asset_graph()
-    checks = {key.name for key in graph.asset_check_keys}
-    assert checks == {"no_rejected_files", "no_rejected_rows", "no_warnings"}
-    assert defs.resolve_job_def("census") is not None
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    ingestion = {"no_rejected_files", "no_rejected_rows", "no_warnings"}
+    assert checks == {
+        *(("core/centre_register", name) for name in ingestion),
+        *(("core/telemetry_hourly", name) for name in ingestion),
+        ("core/telemetry_coverage", "no_rejected_samples"),
+        ("core/telemetry_coverage", "centres_reporting"),
+    }
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest", "monthly", "publish"}
+
+
+def test_telemetry_partitions_are_china_months(tmp_path: Path) -> None:
+    graph = build_definitions(tmp_path, tmp_path / "w.duckdb").resolve_asset_graph()
+    months = graph.get(AssetKey(["core", "telemetry_coverage"])).partitions_def
+    assert months.timezone == "Asia/Shanghai"
+    assert months.get_partition_keys()[:2] == ["2020-01-01", "2020-02-01"]
 
 
 def test_dagster_validates_the_definitions() -> None:

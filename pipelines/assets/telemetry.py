@@ -1,0 +1,125 @@
+"""Telemetry: the file-driven ingest asset, and the month-partitioned coverage."""
+
+from collections import Counter
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    MaterializeResult,
+    MonthlyPartitionsDefinition,
+    asset,
+)
+
+from pipelines.assets.checks import ingestion_check_results, ingestion_check_specs
+from pipelines.assets.metadata import markdown_preview
+from pipelines.assets.register import REGISTER_KEY
+from pipelines.ingest.telemetry_load import KIND, ingest_telemetry
+from pipelines.resources import Landing, Warehouse
+from pipelines.warehouse.coverage import MONTHLY_COVERAGE_SQL, month_summary
+
+HOURLY_KEY = AssetKey(["core", "telemetry_hourly"])
+COVERAGE_KEY = AssetKey(["core", "telemetry_coverage"])
+
+# Calendar months in China time (contract §3); a partition key is the month's first day.
+MONTHS = MonthlyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Shanghai",
+                                     end_offset=1)
+
+
+@asset(
+    key=HOURLY_KEY,
+    group_name="ingest",
+    kinds={"csv", "parquet", "pandera", "duckdb"},
+    deps=[REGISTER_KEY],
+    pool="warehouse",
+    description="Telemetry per centre and hour (contract §1.2): new exports in "
+                "landing/telemetry/ read in bounded batches, validated, averaged per hour; a "
+                "later file's samples restate an earlier file's hours; samples of unregistered "
+                "centres wait in core.telemetry_pending until their centre is registered.",
+    check_specs=ingestion_check_specs(HOURLY_KEY),
+)
+def telemetry_hourly(context: AssetExecutionContext, warehouse: Warehouse,
+                     landing: Landing) -> MaterializeResult:
+    with warehouse.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        report = ingest_telemetry(con, landing.files(KIND), context.run.run_id,
+                                  warehouse.build_path.parent / "scratch")
+        con.execute("COMMIT")
+        checks = ingestion_check_results(con, KIND)
+        rows, restated = con.execute(
+            "SELECT (SELECT count(*) FROM core.telemetry_hourly), "
+            "coalesce(sum(replaced), 0) FROM audit.telemetry_loads WHERE run_id = ?",
+            [context.run.run_id]).fetchone()
+    statuses = Counter(o.status for o in report.outcomes)
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "files_loaded": statuses["loaded"],
+            "files_skipped_duplicate": statuses["skipped_duplicate"],
+            "files_rejected": statuses["rejected"],
+            "rows_loaded": sum(o.rows_loaded for o in report.outcomes),
+            "rows_rejected": sum(o.rows_rejected for o in report.outcomes),
+            "pending_samples_loaded": report.resolved,
+            "centre_hours_restated": restated,
+            "months_touched": ", ".join(m.strftime("%Y-%m") for m in report.months) or "none",
+        },
+        check_results=checks,
+    )
+
+
+@asset(
+    key=COVERAGE_KEY,
+    group_name="ingest",
+    kinds={"duckdb"},
+    deps=[HOURLY_KEY],
+    partitions_def=MONTHS,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool="warehouse",
+    description="Telemetry coverage per month (China time) and centre: hours reported of "
+                "the hours in the month. One partition per month.",
+    check_specs=[
+        AssetCheckSpec("no_rejected_samples", asset=COVERAGE_KEY,
+                       description="No telemetry sample of the month was rejected"),
+        AssetCheckSpec("centres_reporting", asset=COVERAGE_KEY,
+                       description="Every centre with telemetry in the month covers at "
+                                   "least half of its hours"),
+    ],
+)
+def telemetry_coverage(context: AssetExecutionContext, warehouse: Warehouse):
+    months = [key for key in context.partition_keys]
+    with warehouse.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        for month in months:
+            con.execute("DELETE FROM core.telemetry_coverage WHERE month = ?", [month])
+            con.execute(MONTHLY_COVERAGE_SQL, {"month": month})
+        con.execute("COMMIT")
+        summaries = [month_summary(con, month) for month in months]
+    totals = {k: sum(s[k] for s in summaries) for k in ("rows", "rejections")}
+    reporting = sum(s["centres_reporting"] for s in summaries)
+    centres = sum(s["centres"] for s in summaries)
+    rules = Counter()
+    for s in summaries:
+        rules.update(s["rejections_by_rule"])
+    yield MaterializeResult(metadata={
+        "dagster/row_count": totals["rows"],
+        "months": ", ".join(m[:7] for m in months),
+        "centres": centres,
+        "centres_reporting": reporting,
+        "mean_coverage": sum(s["mean_coverage"] * s["centres"] for s in summaries)
+                         / centres if centres else 0.0,
+        "rejections": totals["rejections"],
+        "preview": markdown_preview(summaries[0]["preview"]) if summaries else "",
+    })
+    yield AssetCheckResult(
+        check_name="no_rejected_samples", asset_key=COVERAGE_KEY,
+        passed=totals["rejections"] == 0, severity=AssetCheckSeverity.WARN,
+        metadata={"rejections": totals["rejections"],
+                  **{f"rule/{rule}": n for rule, n in sorted(rules.items())}})
+    yield AssetCheckResult(
+        check_name="centres_reporting", asset_key=COVERAGE_KEY,
+        passed=reporting == centres, severity=AssetCheckSeverity.WARN,
+        metadata={"centres": centres, "centres_reporting": reporting,
+                  "centres_under_half": centres - reporting})

@@ -1,0 +1,39 @@
+"""Telemetry coverage per month (China time) and centre."""
+
+import duckdb
+
+# Parameter $month: the month's first day (a partition key).
+MONTHLY_COVERAGE_SQL = """
+    INSERT INTO core.telemetry_coverage
+    SELECT CAST($month AS DATE) AS month, centre_id,
+           24 * day(last_day(CAST($month AS DATE))) AS hours_in_month,
+           count(*) AS hours_reported,
+           count(*) / (24 * day(last_day(CAST($month AS DATE)))) AS coverage,
+           sum(samples) AS samples
+    FROM core.telemetry_hourly
+    WHERE hour_start AT TIME ZONE 'Asia/Shanghai' >= CAST($month AS DATE)
+      AND hour_start AT TIME ZONE 'Asia/Shanghai'
+          < CAST($month AS DATE) + INTERVAL 1 MONTH
+    GROUP BY centre_id
+"""
+
+
+def month_summary(con: duckdb.DuckDBPyConnection, month: str) -> dict:
+    """Rows, centres, coverage and rejected samples of one month, for the UI."""
+    rows, centres, reporting, mean = con.execute(
+        "SELECT coalesce(sum(hours_reported), 0), count(*), count(*) FILTER (coverage >= 0.5), "
+        "coalesce(avg(coverage), 0) FROM core.telemetry_coverage WHERE month = ?",
+        [month]).fetchone()
+    by_rule = dict(con.execute("""
+        SELECT rule, count(*) FROM audit.quarantine
+        WHERE starts_with(file_name, 'telemetry/') AND severity = 'error'
+          AND resolved_at IS NULL AND observed_at IS NOT NULL
+          AND observed_at AT TIME ZONE 'Asia/Shanghai' >= CAST(? AS DATE)
+          AND observed_at AT TIME ZONE 'Asia/Shanghai' < CAST(? AS DATE) + INTERVAL 1 MONTH
+        GROUP BY rule""", [month, month]).fetchall())
+    preview = con.execute(
+        "SELECT centre_id, hours_reported, coverage FROM core.telemetry_coverage "
+        "WHERE month = ? ORDER BY coverage, centre_id LIMIT 10", [month]).pl()
+    return {"rows": rows, "centres": centres, "centres_reporting": reporting,
+            "mean_coverage": mean, "rejections": sum(by_rule.values()),
+            "rejections_by_rule": by_rule, "preview": preview}
