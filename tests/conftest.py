@@ -92,7 +92,7 @@ def copy_into(source: Path, census: Census, name: str | None = None) -> Path:
 
 def good_workbooks(generated: Path, pattern: str = "*") -> list[Path]:
     """Generated workbooks the truth expects to load (not the planted rejections)."""
-    loaded = set(truth(generated, "files").filter(status="loaded")["file_name"])
+    loaded = set(truth(generated, "register_files").filter(status="loaded")["file_name"])
     return [p for p in sorted((generated / "licensing").glob(pattern))
             if f"licensing/{p.name}" in loaded]
 

@@ -40,7 +40,7 @@ def test_quarantine_messages_name_file_sheet_row_and_column(loaded: Census) -> N
 
 def test_rejected_files_have_their_reason(loaded: Census, generated: Path) -> None:
     log = loaded.query("SELECT file_name, status, message FROM audit.ingestion_log")
-    expected = truth(generated, "files")
+    expected = truth(generated, "register_files")
     joined = expected.join(log, on="file_name", how="left", suffix="_got")
     assert joined["status_got"].to_list() == joined["status"].to_list()
     for row in joined.filter(status="rejected").iter_rows(named=True):

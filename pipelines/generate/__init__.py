@@ -12,6 +12,13 @@ import polars as pl
 
 from pipelines.generate.centres import make_centres
 from pipelines.generate.plan import plan_workbooks, plant_faults
+from pipelines.generate.telemetry import (
+    plan_exports,
+    plan_restatement,
+    write_export,
+    write_telemetry_truth,
+)
+from pipelines.generate.telemetry import plant_faults as plant_telemetry_faults
 from pipelines.generate.workbooks import (
     OPTIONAL,
     WorkbookPlan,
@@ -49,13 +56,19 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
     layouts = {p: choose_layout(rng, p, reference) for p in provinces}
     plans = plan_workbooks(rng, reference, population, vintages, layouts)
     plant_faults(rng, plans, reference, population)
+    exports = plan_exports(rng, population, vintages, start, months, reference)
+    plant_telemetry_faults(rng, exports, population)
+    exports.append(plan_restatement(rng, exports))
     truth = truth or out / TRUTH_DIR
     truth.mkdir(parents=True, exist_ok=True)
     files = _write_workbooks(plans, out)
     files += _write_rejected_files(rng, plans, out)
     _write_truth(plans, files, truth, reference)
+    telemetry_faults = [f for export in exports for f in write_export(export, out)]
+    samples = write_telemetry_truth(exports, telemetry_faults, truth)
     return (f"generated {len(plans)} register workbooks for {len(population)} centres "
-            f"({len(vintages)} quarters from {vintages[0]}) into {out}; truth in {truth}")
+            f"({len(vintages)} quarters from {vintages[0]}) and {len(exports)} telemetry "
+            f"exports ({samples} samples) into {out}; truth in {truth}")
 
 
 def _write_workbooks(plans: list[WorkbookPlan], out: Path) -> list[dict]:
@@ -128,4 +141,4 @@ def _write_truth(plans: list[WorkbookPlan], files: list[dict], truth: Path,
     register.write_csv(truth / "register_versions.csv")
     pl.DataFrame(faults, infer_schema_length=None).sort(
         "file_name", "sheet", "source_row", "column_name").write_csv(truth / "register_faults.csv")
-    pl.DataFrame(files).sort("file_name").write_csv(truth / "files.csv")
+    pl.DataFrame(files).sort("file_name").write_csv(truth / "register_files.csv")

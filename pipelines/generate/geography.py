@@ -55,6 +55,7 @@ WEIGHTS: dict[str, float] = {
 
 # Design racks per centre: (low, high). Western hub centres are large.
 WESTERN_HUB_PROVINCES = frozenset({"15", "52", "62", "64"})
+EASTERN_HUB_PROVINCES = frozenset({"11", "12", "13", "31", "32", "33", "34", "44", "50", "51"})
 RACKS_EAST = (150, 3000)
 RACKS_WEST = (1500, 12000)
 
