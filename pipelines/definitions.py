@@ -9,7 +9,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from pipelines.assets.publish import PUBLISHED_KEY, publish_asset
 from pipelines.assets.reference import reference_dimensions
 from pipelines.assets.register import centre_register
-from pipelines.assets.telemetry import MONTHS, telemetry_coverage, telemetry_hourly
+from pipelines.assets.telemetry import telemetry_coverage, telemetry_hourly
 from pipelines.resources import Landing, ReferenceData, Warehouse
 from pipelines.settings import setting
 
@@ -22,7 +22,7 @@ ingest_job = define_asset_job(
     "ingest", selection=AssetSelection.assets(*INGEST_ASSETS),
     description="Reference, the licensing register and new telemetry exports.")
 monthly_job = define_asset_job(
-    "monthly", selection=AssetSelection.assets(*MONTHLY_ASSETS), partitions_def=MONTHS,
+    "monthly", selection=AssetSelection.assets(*MONTHLY_ASSETS),
     description="Month-partitioned assets, for the months given.")
 publish_job = define_asset_job(
     "publish", selection=AssetSelection.assets(PUBLISHED_KEY),

@@ -19,7 +19,7 @@ from pipelines.generate import generate
 from pipelines.runs import RunOutcome, run_census
 from pipelines.settings import ensure_dagster_home
 
-SEED, CENTRES, MONTHS, START = 7, 120, 6, "2025-01"
+SEED, CENTRES, MONTHS, START = 7, 70, 6, "2025-01"
 
 
 @dataclass
@@ -84,8 +84,10 @@ def census(tmp_path: Path) -> Iterator[Census]:
     yield Census(landing, tmp_path / "warehouse" / "census.duckdb")
 
 
-def copy_into(source: Path, census: Census, name: str | None = None) -> Path:
-    target = census.landing / "licensing" / (name or source.name)
+def copy_into(source: Path, census: Census, name: str | None = None,
+              folder: str = "licensing") -> Path:
+    target = census.landing / folder / (name or source.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     return target
 

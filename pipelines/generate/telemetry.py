@@ -83,12 +83,15 @@ def choose_styles(rng: random.Random, sources: list[str]) -> dict[str, Style]:
     return styles
 
 
-def source_of(rng: random.Random, state: CentreState, carrier_provinces: set[str]) -> str:
+def source_of(state: CentreState, carrier_provinces: set[str], reference: Reference) -> str:
+    """The platform exporting a centre's telemetry: its carrier's national platform in
+    some provinces, else the province's."""
     carrier = next((code for name, code in CARRIERS.items()
                     if state.operator_name.startswith(name)), None)
     if carrier and state.province_code in carrier_provinces:
         return carrier
-    return f"p{state.province_code}"
+    name = reference.provinces.filter(province_code=state.province_code)["name_en"][0]
+    return name.lower().replace(" ", "_")
 
 
 def month_starts(start: str, months: int) -> list[dt.date]:
@@ -105,7 +108,7 @@ def plan_exports(rng: random.Random, centres: list[Centre], vintages: list[dt.da
     """Samples for every operating centre and month, grouped into exports."""
     firsts = month_starts(start, months)
     carrier_provinces = {p for p in sorted(reference.province_codes) if rng.random() < 0.3}
-    sources = {id(c): source_of(rng, next(s for s in c.states if s), carrier_provinces)
+    sources = {id(c): source_of(next(s for s in c.states if s), carrier_provinces, reference)
                for c in centres}
     styles = choose_styles(rng, sorted(set(sources.values())))
     noise = np.random.default_rng(rng.randrange(2**32))
@@ -224,6 +227,8 @@ def plant_faults(rng: random.Random, exports: list[Export], centres: list[Centre
         base = export.samples.row(rng.randrange(export.samples.height), named=True)
         cells = {**base, "ts": base["ts"] + dt.timedelta(minutes=7),
                  "compute_capacity_pflops": base["compute_capacity_pflops"] or 10.0}
+        if column == "compute_capacity_pflops":
+            cells["compute_used_pflops"] = None  # else used > capacity would fire too
         cells[column] = value(base, design_max[base["centre_id"]])
         export.faults.append((cells, [(column, rule)]))
     export = rng.choice(exports)

@@ -28,8 +28,9 @@ class ValueRejected(ValueError):
 
 def norm_key(text: str) -> str:
     """Fold a header or code for matching: full-width to half-width, case, spaces,
-    brackets and punctuation ignored (contract §1.1, header aliases)."""
-    return _BRACKETS_AND_PUNCT.sub("", unicodedata.normalize("NFKC", text).casefold())
+    brackets, punctuation and a byte-order mark ignored (contract §1.1, header aliases)."""
+    folded = unicodedata.normalize("NFKC", text.replace("\ufeff", "")).casefold()
+    return _BRACKETS_AND_PUNCT.sub("", folded)
 
 
 def clean_text(text: str | None) -> str | None:

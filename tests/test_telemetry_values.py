@@ -1,0 +1,81 @@
+"""Telemetry parsing: timestamps, numbers, column aliases and units (contract §1.2)."""
+
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.ingest.telemetry import ExportRejected, column_map, parse_numbers, parse_timestamps
+from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
+
+UTC = dt.UTC
+MIDNIGHT_UTC = dt.datetime(2025, 6, 30, 16, 0, tzinfo=UTC)  # 2025-07-01 00:00 China
+
+
+@pytest.mark.parametrize("text", [
+    "2025-07-01T00:00:00+08:00", "2025-07-01 00:00:00+08:00", "2025-06-30T16:00:00Z",
+    "2025-06-30T16:00:00+00:00", "2025-07-01T00:00:00", "2025-07-01 00:00:00",
+    "2025-07-01T00:00", "2025-07-01T00:00:00.000+0800", "1751299200", "1751299200000",
+])
+def test_every_timestamp_form(text: str) -> None:
+    got = pl.select(parse_timestamps(pl.lit(text))).item()
+    assert got == MIDNIGHT_UTC
+
+
+@pytest.mark.parametrize("text", ["2025-13-45T25:00:00", "yesterday", "12345", ""])
+def test_unreadable_timestamps_are_null(text: str) -> None:
+    assert pl.select(parse_timestamps(pl.lit(text))).item() is None
+
+
+@pytest.mark.parametrize("text, decimal_comma, expected", [
+    ("1234.5", False, 1234.5), (" 12 ", False, 12.0), ("1,234.5", False, 1234.5),
+    ("1234,5", True, 1234.5), ("0,25", True, 0.25), ("n/a", False, None), ("nan", False, None),
+    ("inf", False, None),
+])
+def test_numbers(text: str, decimal_comma: bool, expected: float | None) -> None:
+    assert pl.select(parse_numbers(pl.lit(text), decimal_comma)).item() == expected
+
+
+def test_aliases_and_units() -> None:
+    mapping = column_map(["\ufeffdc_id", "时间", "racks_active", "it_load_mw",
+                          "总负载(kW)", "cpu_util_ratio", "pflops_used", "extra"])
+    assert mapping["it_load_kw"] == ("it_load_mw", 1000)
+    assert mapping["facility_load_kw"] == ("总负载(kW)", 1)
+    assert mapping["cpu_util_pct"] == ("cpu_util_ratio", 100)
+    assert mapping["compute_used_pflops"] == ("pflops_used", 1)
+    assert "gpu_util_pct" not in mapping
+
+
+def test_an_export_without_a_required_column_is_rejected() -> None:
+    with pytest.raises(ExportRejected, match="no column for ts"):
+        column_map(["centre_id", "racks_in_use", "it_load_kw", "facility_load_kw",
+                    "cpu_util_pct"])
+
+
+@pytest.mark.parametrize("encoding, separator", [
+    ("utf-8", ","), ("utf-8-sig", ";"), ("gb18030", "\t"), ("gb18030", ","),
+])
+def test_csv_encodings_and_separators(tmp_path: Path, encoding: str, separator: str) -> None:
+    text = separator.join(["数据中心编号", "时间", "在用机架数"]) + "\n" + \
+        separator.join(["DC110100-0001", "2025-07-01 00:00:00", "12"]) + "\n"
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode(encoding))
+    export = open_export(path, tmp_path)
+    batch = next(export.batches)
+    assert batch.columns == ["source_row", "数据中心编号", "时间", "在用机架数"]
+    assert batch.row(0) == (2, "DC110100-0001", "2025-07-01 00:00:00", "12")
+    assert export.decimal_comma is (separator == ";")
+
+
+def test_gzip_and_broken_gzip(tmp_path: Path) -> None:
+    good = tmp_path / "x.jsonl.gz"
+    good.write_bytes(gzip.compress(b'{"dc_id": "DC110100-0001", "ts": 1751299200}\n'))
+    batch = next(open_export(good, tmp_path).batches)
+    assert batch.row(0, named=True) == {"source_row": 1, "dc_id": "DC110100-0001",
+                                        "ts": "1751299200"}
+    broken = tmp_path / "y.csv.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(ExportUnreadable, match="gzip"):
+        open_export(broken, tmp_path)
