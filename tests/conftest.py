@@ -99,6 +99,17 @@ def good_workbooks(generated: Path, pattern: str = "*") -> list[Path]:
             if f"licensing/{p.name}" in loaded]
 
 
+def quarter_pair(generated: Path) -> tuple[Path, Path]:
+    """One province's first- and second-quarter workbooks."""
+    versions = truth(generated, "register_versions")
+    files = versions.group_by("province_code").agg(
+        first=pl.col("source_file").filter(pl.col("valid_from") == "2025-03-31").first(),
+        second=pl.col("source_file").filter(pl.col("valid_from") == "2025-06-30").first(),
+    ).drop_nulls().sort("province_code")
+    first, second = files.row(0)[1:]
+    return generated / first, generated / second
+
+
 def truth(generated: Path, name: str) -> pl.DataFrame:
     return pl.read_csv(generated / "_truth" / f"{name}.csv", infer_schema=False)
 

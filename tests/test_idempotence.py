@@ -3,11 +3,11 @@ under another name are skipped_duplicate (contract §1)."""
 
 from pathlib import Path
 
-from tests.conftest import Census, copy_into, good_workbooks
+from tests.conftest import Census, copy_into, good_workbooks, quarter_pair
 
 
 def first_workbooks(generated: Path, count: int) -> list[Path]:
-    return good_workbooks(generated, "*_2025Q1.*")[:count]
+    return good_workbooks(generated)[:count]
 
 
 def snapshot(census: Census) -> tuple:
@@ -41,9 +41,7 @@ def test_renamed_copy_is_skipped_duplicate(census: Census, generated: Path) -> N
 
 
 def test_a_later_submission_versions_the_register(census: Census, generated: Path) -> None:
-    q1 = first_workbooks(generated, 1)[0]
-    stem = q1.name.split("_2025Q1")[0]
-    q2 = next((generated / "licensing").glob(f"{stem}_2025Q2.*"))
+    q1, q2 = quarter_pair(generated)
     copy_into(q2, census)
     assert census.run().success
     copy_into(q1, census)  # an older vintage arriving late still takes its place

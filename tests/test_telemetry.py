@@ -113,9 +113,9 @@ def test_unknown_centre_loads_once_registered(census: Census, generated: Path) -
     for export in sorted((generated / "telemetry").iterdir()):
         (census.landing / "telemetry").mkdir(exist_ok=True)
         copy_into(export, census, folder="telemetry")
-    first_quarter = [p for p in (generated / "licensing").iterdir()
-                     if p.stem.endswith(("2025Q1", "2025-Q1", "2025-03", "202503",
-                                         "2025-03-31", "submission1"))]
+    versions = truth(generated, "register_versions")
+    first_quarter = sorted({generated / f for f in versions.filter(
+        valid_from="2025-03-31")["source_file"]})
     for workbook in first_quarter:
         copy_into(workbook, census)
     census.run()

@@ -81,10 +81,10 @@ def _titles(reference: Reference, province: str, layout: Layout, vintage: dt.dat
 def province_text(rng: random.Random, reference: Reference, state: CentreState,
                   layout: Layout) -> str:
     style = layout.province_style
-    if style == "mixed" and not layout.merge_province:
-        style = rng.choice(["full", "short", "en", "code2", "code6"])
+    if layout.merge_province and style in ("mixed", "code6"):
+        style = "full"  # one merged cell shows one value for every row below it
     elif style == "mixed":
-        style = "full"
+        style = rng.choice(["full", "short", "en", "code2", "code6"])
     names = reference.provinces.filter(province_code=state.province_code).row(0, named=True)
     return {"full": names["name_zh"], "short": names["name_short_zh"], "en": names["name_en"],
             "code2": state.province_code, "code6": state.centre_id[2:8]}[style]
