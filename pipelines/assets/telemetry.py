@@ -1,5 +1,6 @@
 """Telemetry: the file-driven ingest asset, and the month-partitioned coverage."""
 
+import warnings
 from collections import Counter
 
 from dagster import (
@@ -9,6 +10,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
+    BetaWarning,
     MaterializeResult,
     MonthlyPartitionsDefinition,
     asset,
@@ -70,56 +72,59 @@ def telemetry_hourly(context: AssetExecutionContext, warehouse: Warehouse,
     )
 
 
-@asset(
-    key=COVERAGE_KEY,
-    group_name="ingest",
-    kinds={"duckdb"},
-    deps=[HOURLY_KEY],
-    partitions_def=MONTHS,
-    backfill_policy=BackfillPolicy.single_run(),
-    pool="warehouse",
-    description="Telemetry coverage per month (China time) and centre: hours reported of "
-                "the hours in the month. One partition per month.",
-    check_specs=[
-        AssetCheckSpec("no_rejected_samples", asset=COVERAGE_KEY,
-                       description="No telemetry sample of the month was rejected"),
-        AssetCheckSpec("centres_reporting", asset=COVERAGE_KEY,
-                       description="Every centre with telemetry in the month covers at "
-                                   "least half of its hours"),
-    ],
-)
-def telemetry_coverage(context: AssetExecutionContext, warehouse: Warehouse):
-    months = [key for key in context.partition_keys]
-    with warehouse.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        for month in months:
-            con.execute("DELETE FROM core.telemetry_coverage WHERE month = ?", [month])
-            con.execute(MONTHLY_COVERAGE_SQL, {"month": month})
-        con.execute("COMMIT")
-        summaries = [month_summary(con, month) for month in months]
-    totals = {k: sum(s[k] for s in summaries) for k in ("rows", "rejections")}
-    reporting = sum(s["centres_reporting"] for s in summaries)
-    centres = sum(s["centres"] for s in summaries)
-    rules = Counter()
-    for s in summaries:
-        rules.update(s["rejections_by_rule"])
-    yield MaterializeResult(metadata={
-        "dagster/row_count": totals["rows"],
-        "months": ", ".join(m[:7] for m in months),
-        "centres": centres,
-        "centres_reporting": reporting,
-        "mean_coverage": sum(s["mean_coverage"] * s["centres"] for s in summaries)
-                         / centres if centres else 0.0,
-        "rejections": totals["rejections"],
-        "preview": markdown_preview(summaries[0]["preview"]) if summaries else "",
-    })
-    yield AssetCheckResult(
-        check_name="no_rejected_samples", asset_key=COVERAGE_KEY,
-        passed=totals["rejections"] == 0, severity=AssetCheckSeverity.WARN,
-        metadata={"rejections": totals["rejections"],
-                  **{f"rule/{rule}": n for rule, n in sorted(rules.items())}})
-    yield AssetCheckResult(
-        check_name="centres_reporting", asset_key=COVERAGE_KEY,
-        passed=reporting == centres, severity=AssetCheckSeverity.WARN,
-        metadata={"centres": centres, "centres_reporting": reporting,
-                  "centres_under_half": centres - reporting})
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", BetaWarning)  # backfill_policy is beta in 1.13
+
+    @asset(
+        key=COVERAGE_KEY,
+        group_name="ingest",
+        kinds={"duckdb"},
+        deps=[HOURLY_KEY],
+        partitions_def=MONTHS,
+        backfill_policy=BackfillPolicy.single_run(),
+        pool="warehouse",
+        description="Telemetry coverage per month (China time) and centre: hours reported of "
+                    "the hours in the month. One partition per month.",
+        check_specs=[
+            AssetCheckSpec("no_rejected_samples", asset=COVERAGE_KEY,
+                           description="No telemetry sample of the month was rejected"),
+            AssetCheckSpec("centres_reporting", asset=COVERAGE_KEY,
+                           description="Every centre with telemetry in the month covers at "
+                                       "least half of its hours"),
+        ],
+    )
+    def telemetry_coverage(context: AssetExecutionContext, warehouse: Warehouse):
+        months = [key for key in context.partition_keys]
+        with warehouse.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            for month in months:
+                con.execute("DELETE FROM core.telemetry_coverage WHERE month = ?", [month])
+                con.execute(MONTHLY_COVERAGE_SQL, {"month": month})
+            con.execute("COMMIT")
+            summaries = [month_summary(con, month) for month in months]
+        totals = {k: sum(s[k] for s in summaries) for k in ("rows", "rejections")}
+        reporting = sum(s["centres_reporting"] for s in summaries)
+        centres = sum(s["centres"] for s in summaries)
+        rules = Counter()
+        for s in summaries:
+            rules.update(s["rejections_by_rule"])
+        yield MaterializeResult(metadata={
+            "dagster/row_count": totals["rows"],
+            "months": ", ".join(m[:7] for m in months),
+            "centres": centres,
+            "centres_reporting": reporting,
+            "mean_coverage": sum(s["mean_coverage"] * s["centres"] for s in summaries)
+                             / centres if centres else 0.0,
+            "rejections": totals["rejections"],
+            "preview": markdown_preview(summaries[0]["preview"]) if summaries else "",
+        })
+        yield AssetCheckResult(
+            check_name="no_rejected_samples", asset_key=COVERAGE_KEY,
+            passed=totals["rejections"] == 0, severity=AssetCheckSeverity.WARN,
+            metadata={"rejections": totals["rejections"],
+                      **{f"rule/{rule}": n for rule, n in sorted(rules.items())}})
+        yield AssetCheckResult(
+            check_name="centres_reporting", asset_key=COVERAGE_KEY,
+            passed=reporting == centres, severity=AssetCheckSeverity.WARN,
+            metadata={"centres": centres, "centres_reporting": reporting,
+                      "centres_under_half": centres - reporting})
