@@ -4,8 +4,11 @@ truth (contract §1.2, §2.1): every format, encoding, cadence and timestamp for
 from pathlib import Path
 
 import polars as pl
+from dagster import DagsterInstance
 from polars.testing import assert_frame_equal
 
+from pipelines.definitions import build_definitions
+from pipelines.resources import Warehouse
 from tests.conftest import Census, copy_into, truth
 
 MEASURES = ["racks_in_use", "it_load_kw", "facility_load_kw", "cpu_util_pct", "gpu_util_pct",
@@ -156,3 +159,31 @@ def test_the_same_export_twice_or_renamed_loads_once(census: Census, generated: 
                        "ORDER BY started_at")["status"].to_list()
     assert log == ["loaded", "skipped_duplicate"]
     assert_frame_equal(hourly(census), before)
+
+
+def test_a_month_partition_reports_its_figures(census: Census, generated: Path) -> None:
+    for workbook in (generated / "licensing").iterdir():
+        copy_into(workbook, census)
+    for export in (generated / "telemetry").glob("*_2025-03.*"):
+        copy_into(export, census, folder="telemetry")
+    census.run()
+    job = build_definitions(census.landing, census.warehouse).resolve_job_def("monthly")
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, partition_key="2025-03-01")
+    [event] = result.get_asset_materialization_events()
+    assert event.partition == "2025-03-01"
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    build = Census(census.landing, Warehouse(path=str(census.warehouse)).build_path)
+    expected = build.query("SELECT sum(hours_reported), count(*), count(*) FILTER "
+                           "(coverage >= 0.5), avg(coverage) FROM core.telemetry_coverage "
+                           "WHERE month = DATE '2025-03-01'").row(0)
+    assert (metadata["2025-03/rows"], metadata["2025-03/centres"],
+            metadata["2025-03/centres_reporting"]) == expected[:3]
+    assert abs(metadata["2025-03/mean_coverage"] - expected[3]) < 1e-12
+    rejected = build.query("""SELECT count(*) FROM audit.quarantine
+        WHERE starts_with(file_name, 'telemetry/') AND resolved_at IS NULL
+          AND date_trunc('month', observed_at AT TIME ZONE 'Asia/Shanghai') = '2025-03-01'""")
+    assert metadata["2025-03/rejections"] == rejected.item()
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert checks["no_rejected_samples"].passed is (rejected.item() == 0)
+    assert checks["centres_reporting"].metadata["centres"].value == expected[1]
