@@ -6,15 +6,20 @@ from pathlib import Path
 
 from dagster import AssetSelection, Definitions, define_asset_job
 
+from pipelines.assets.models import model_asset
 from pipelines.assets.publish import PUBLISHED_KEY, publish_asset
 from pipelines.assets.reference import reference_dimensions
 from pipelines.assets.register import centre_register
 from pipelines.assets.telemetry import telemetry_coverage, telemetry_hourly
 from pipelines.resources import Landing, ReferenceData, Warehouse
-from pipelines.settings import setting
+from pipelines.settings import PROJECT_ROOT, setting
+from pipelines.sql_graph import load_models
 
 INGEST_ASSETS = [reference_dimensions, centre_register, telemetry_hourly]
-MONTHLY_ASSETS = [telemetry_coverage]
+MODELS_DIR = PROJECT_ROOT / "dbt_like_sql"
+# Tables the SQL models may read, and the assets that produce them.
+SOURCES = {".".join(key.path): key for asset in [*INGEST_ASSETS, telemetry_coverage]
+           for key in asset.keys}
 
 # `census run` runs these in order: ingest new files, rebuild the months they touched,
 # publish. (A job runs either unpartitioned or partitioned assets, not both.)
@@ -22,18 +27,20 @@ ingest_job = define_asset_job(
     "ingest", selection=AssetSelection.assets(*INGEST_ASSETS),
     description="Reference, the licensing register and new telemetry exports.")
 monthly_job = define_asset_job(
-    "monthly", selection=AssetSelection.assets(*MONTHLY_ASSETS),
-    description="Month-partitioned assets, for the months given.")
+    "monthly", selection=AssetSelection.all() - AssetSelection.assets(*INGEST_ASSETS)
+    - AssetSelection.assets(PUBLISHED_KEY),
+    description="Month-partitioned assets (coverage, SQL models), for the months given.")
 publish_job = define_asset_job(
     "publish", selection=AssetSelection.assets(PUBLISHED_KEY),
     description="Publish the build copy of the warehouse atomically.")
 
 
 def build_definitions(landing: Path | None = None, warehouse: Path | None = None,
-                      reference: Path | None = None) -> Definitions:
+                      reference: Path | None = None, models: Path = MODELS_DIR) -> Definitions:
     """Definitions whose resources point at the given folders, by default those of the
-    environment (README: Configuration)."""
-    writers = INGEST_ASSETS + MONTHLY_ASSETS
+    environment (README: Configuration). A broken SQL model fails here, naming its file."""
+    writers = [*INGEST_ASSETS, telemetry_coverage,
+               *(model_asset(m) for m in load_models(models, SOURCES))]
     upstream = [key for asset in writers for key in asset.keys]
     return Definitions(
         assets=[*writers, publish_asset(upstream)],

@@ -54,17 +54,27 @@ def run_census(verbose: bool = False, landing: Path | None = None,
 
 
 def months_to_rebuild(build: Path, run_id: str) -> list[dt.date]:
-    """Months (China time) whose hours the ingest run wrote, and any month with hours
-    but no coverage yet; a range covers them all."""
+    """Months (China time) to rebuild after an ingest run: those whose hours it wrote;
+    every month with telemetry when it loaded register workbooks (the register state
+    of a month can change) or when the marts are not built yet; and any month with
+    hours but no coverage. A range covers them all."""
     con = duckdb.connect(str(build), read_only=True)
     try:
+        marts_built = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts'").fetchone()[0]
+        register_changed = con.execute(
+            "SELECT count(*) FROM audit.ingestion_log WHERE run_id = ? AND kind = 'licensing' "
+            "AND status = 'loaded'", [run_id]).fetchone()[0]
         rows = con.execute("""
-            SELECT month FROM audit.telemetry_loads WHERE run_id = ?
-            UNION
-            (SELECT CAST(date_trunc('month', hour_start AT TIME ZONE 'Asia/Shanghai') AS DATE)
-             FROM core.telemetry_hourly
-             EXCEPT SELECT month FROM core.telemetry_coverage)
-            ORDER BY 1""", [run_id]).fetchall()
+            WITH covered AS (
+                SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
+                                                'Asia/Shanghai') AS DATE) AS month
+                FROM core.telemetry_hourly)
+            SELECT month FROM audit.telemetry_loads WHERE run_id = $run
+            UNION SELECT month FROM covered WHERE $everything
+            UNION (SELECT month FROM covered EXCEPT SELECT month FROM core.telemetry_coverage)
+            ORDER BY 1""", {"run": run_id,
+                            "everything": bool(register_changed) or not marts_built}).fetchall()
     finally:
         con.close()
     return [row[0] for row in rows]

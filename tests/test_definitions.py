@@ -15,9 +15,14 @@ EXPECTED_GRAPH = {
     "core/centre_register": ["core/dim_cluster", "core/dim_hub", "core/dim_province"],
     "core/telemetry_hourly": ["core/centre_register"],
     "core/telemetry_coverage": ["core/telemetry_hourly"],
+    "staging/centre_state": ["core/centre_register"],
+    "staging/centre_telemetry": ["core/telemetry_hourly"],
+    "marts/centre_monthly": ["core/telemetry_hourly", "staging/centre_state",
+                             "staging/centre_telemetry"],
     "published_warehouse": ["core/centre_register", "core/dim_cluster", "core/dim_hub",
                             "core/dim_province", "core/telemetry_coverage",
-                            "core/telemetry_hourly"],
+                            "core/telemetry_hourly", "marts/centre_monthly",
+                            "staging/centre_state", "staging/centre_telemetry"],
 }
 
 
@@ -38,15 +43,22 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
         *(("core/telemetry_hourly", name) for name in ingestion),
         ("core/telemetry_coverage", "no_rejected_samples"),
         ("core/telemetry_coverage", "centres_reporting"),
+        ("marts/centre_monthly", "keys_unique"),
+        ("marts/centre_monthly", "rack_utilisation_within_0_1.1"),
+        ("marts/centre_monthly", "power_utilisation_within_0_1.1"),
     }
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest", "monthly", "publish"}
 
 
-def test_telemetry_partitions_are_china_months(tmp_path: Path) -> None:
+def test_monthly_assets_are_partitioned_by_china_month(tmp_path: Path) -> None:
     graph = build_definitions(tmp_path, tmp_path / "w.duckdb").resolve_asset_graph()
-    months = graph.get(AssetKey(["core", "telemetry_coverage"])).partitions_def
-    assert months.timezone == "Asia/Shanghai"
-    assert months.get_partition_keys()[:2] == ["2020-01-01", "2020-02-01"]
+    for key in ("core/telemetry_coverage", "staging/centre_state", "staging/centre_telemetry",
+                "marts/centre_monthly"):
+        months = graph.get(AssetKey(key.split("/"))).partitions_def
+        assert months.timezone == "Asia/Shanghai", key
+        assert months.get_partition_keys()[:2] == ["2020-01-01", "2020-02-01"], key
+    for key in ("core/centre_register", "core/telemetry_hourly", "published_warehouse"):
+        assert graph.get(AssetKey(key.split("/"))).partitions_def is None, key
 
 
 def test_dagster_validates_the_definitions() -> None:

@@ -34,9 +34,11 @@ TRUTH_DIR = "_truth"
 
 
 def quarter_ends(start: str, months: int) -> list[dt.date]:
-    """The quarter-end vintages of the quarters that months start..start+months-1 touch."""
+    """Register vintages: the quarter end before the first month (the register precedes
+    the telemetry), then those of the quarters that months start..start+months-1 touch."""
     year, month = (int(part) for part in start.split("-"))
-    ends: list[dt.date] = []
+    first_quarter_month = (month - 1) // 3 * 3 + 1
+    ends: list[dt.date] = [dt.date(year, first_quarter_month, 1) - dt.timedelta(days=1)]
     for offset in range(months):
         y, m = divmod(month - 1 + offset, 12)
         end = month_end(year + y, ((m // 3) + 1) * 3)

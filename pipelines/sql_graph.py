@@ -1,0 +1,85 @@
+"""SQL models as data: dbt_like_sql/<schema>/<table>.sql, each one plain SELECT. Its
+dependencies are read from the SQL with sqlglot; a model using the `$month`
+parameter is monthly. Column documentation comes from the file's header comments:
+
+    -- What the table is (the table comment; more lines continue it).
+    -- column_name: what the column is
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from dagster import AssetKey
+from sqlglot import exp
+
+_DOC = re.compile(r"^--\s?(?:(?P<column>[a-z_][a-z0-9_]*):\s+)?(?P<text>.*)$")
+
+
+class ModelError(Exception):
+    """A model file that cannot become an asset; the message names the file."""
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    key: AssetKey  # [schema, table]
+    path: Path
+    sql: str
+    deps: tuple[AssetKey, ...]
+    monthly: bool
+    description: str
+    column_docs: dict[str, str]
+
+    @property
+    def table(self) -> str:
+        return ".".join(self.key.path)
+
+
+def load_models(folder: Path, sources: dict[str, AssetKey]) -> list[SqlModel]:
+    """Every model under `folder`. `sources` maps the tables other assets produce
+    (`core.centre_register`) to their keys; any other table reference is an error."""
+    paths = sorted(folder.glob("*/*.sql"))
+    produced = {f"{p.parent.name}.{p.stem}": AssetKey([p.parent.name, p.stem]) for p in paths}
+    known = {**sources, **produced}
+    return [_model(path, known) for path in paths]
+
+
+def _model(path: Path, known: dict[str, AssetKey]) -> SqlModel:
+    sql = path.read_text(encoding="utf-8")
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise ModelError(f"{path}: not valid SQL: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(tree, exp.Query):
+        raise ModelError(f"{path}: a model is one SELECT, not {type(tree).__name__}")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    deps = []
+    for table in tree.find_all(exp.Table):
+        if not table.name or (not table.db and table.name in ctes):
+            continue  # table functions and CTEs
+        name = f"{table.db}.{table.name}" if table.db else table.name
+        if name not in known:
+            raise ModelError(f"{path}: references table {name}, which no asset produces")
+        if known[name] not in deps:
+            deps.append(known[name])
+    monthly = any(p.name == "month" for p in tree.find_all(exp.Placeholder))
+    description, docs = _docs(sql)
+    return SqlModel(AssetKey([path.parent.name, path.stem]), path, sql,
+                    tuple(sorted(deps, key=lambda k: k.path)), monthly, description, docs)
+
+
+def _docs(sql: str) -> tuple[str, dict[str, str]]:
+    description: list[str] = []
+    columns: dict[str, str] = {}
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        match = _DOC.match(line)
+        if match["column"]:
+            columns[match["column"]] = match["text"].strip()
+        elif not columns:
+            description.append(match["text"].strip())
+    return " ".join(d for d in description if d), columns

@@ -1,0 +1,49 @@
+"""Materialising SQL models in the warehouse, with their comments."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.sql_graph import ModelError, SqlModel
+
+
+def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str]) -> int:
+    """Rebuild the model: the given months of a monthly one (its `$month` bound to each,
+    never formatted into the SQL), or all of an unpartitioned one. Returns its rows."""
+    schema, _ = model.key.path
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    select = model.sql
+    if not model.monthly:
+        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS {select}")
+    for month in months if model.monthly else []:
+        params = {"month": month}
+        shape = con.execute(f"DESCRIBE SELECT * FROM ({select})", params).fetchall()
+        if _columns(con, model.table) != [(c[0], c[1]) for c in shape]:
+            # New or changed model: its other months are rebuilt by their own runs.
+            con.execute(f"DROP TABLE IF EXISTS {model.table}")
+            con.execute(f"CREATE TABLE {model.table} AS SELECT * FROM ({select}) LIMIT 0",
+                        params)
+        con.execute(f"DELETE FROM {model.table} WHERE month = CAST($month AS DATE)", params)
+        con.execute(f"INSERT INTO {model.table} SELECT * FROM ({select})", params)
+    _comment(con, model)
+    return con.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    schema, name = table.split(".")
+    return [tuple(r) for r in con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
+        "AND table_name = ? ORDER BY column_index", [schema, name]).fetchall()]
+
+
+def _comment(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
+    """COMMENT ON the table and every column, from the model file's header."""
+    columns = [name for name, _ in _columns(con, model.table)]
+    undocumented = [c for c in columns if c not in model.column_docs]
+    if undocumented or not model.description:
+        raise ModelError(f"{model.path}: document {', '.join(undocumented) or 'the table'} "
+                         "in the header (-- column: text)")
+    con.execute(f"COMMENT ON TABLE {model.table} IS $${model.description}$$")
+    for column in columns:
+        con.execute(f"COMMENT ON COLUMN {model.table}.{column} IS "
+                    f"$${model.column_docs[column]}$$")
