@@ -26,7 +26,8 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     """Ingest new files, rebuild the months they touched, publish: the `ingest`,
     `monthly` and `publish` jobs in this process, recorded in the Dagster instance of
     DAGSTER_HOME so the UI shows the runs."""
-    from pipelines.definitions import build_definitions
+    from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
+    from pipelines.sql_graph import load_models
 
     defs = build_definitions(landing, warehouse)
     level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
@@ -37,7 +38,8 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     if not ingest.success:
         return RunOutcome(False, ingest.run_id, "", _failure_reason(ingest))
     build = Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_path
-    months = months_to_rebuild(build, ingest.run_id)
+    monthly_models = [m.table for m in load_models(MODELS_DIR, SOURCES) if m.monthly]
+    months = months_to_rebuild(build, ingest.run_id, monthly_models)
     if months:
         monthly = defs.resolve_job_def("monthly").execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
@@ -53,28 +55,34 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     return RunOutcome(True, ingest.run_id, summarise(published, ingest.run_id, months), None)
 
 
-def months_to_rebuild(build: Path, run_id: str) -> list[dt.date]:
+def months_to_rebuild(build: Path, run_id: str, models: list[str]) -> list[dt.date]:
     """Months (China time) to rebuild after an ingest run: those whose hours it wrote;
-    every month with telemetry when it loaded register workbooks (the register state
-    of a month can change) or when the marts are not built yet; and any month with
-    hours but no coverage. A range covers them all."""
+    every month with telemetry when it loaded register workbooks (a month's register
+    state can change); any month with telemetry that a monthly model (`models`) or the
+    coverage lacks; and, for each of those, the month a year later (its 12-month
+    growth). A range covers them all."""
     con = duckdb.connect(str(build), read_only=True)
     try:
-        marts_built = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts'").fetchone()[0]
         register_changed = con.execute(
-            "SELECT count(*) FROM audit.ingestion_log WHERE run_id = ? AND kind = 'licensing' "
-            "AND status = 'loaded'", [run_id]).fetchone()[0]
+            "SELECT count(*) > 0 FROM audit.ingestion_log WHERE run_id = ? "
+            "AND kind = 'licensing' AND status = 'loaded'", [run_id]).fetchone()[0]
         rows = con.execute("""
             WITH covered AS (
                 SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
                                                 'Asia/Shanghai') AS DATE) AS month
-                FROM core.telemetry_hourly)
-            SELECT month FROM audit.telemetry_loads WHERE run_id = $run
-            UNION SELECT month FROM covered WHERE $everything
-            UNION (SELECT month FROM covered EXCEPT SELECT month FROM core.telemetry_coverage)
-            ORDER BY 1""", {"run": run_id,
-                            "everything": bool(register_changed) or not marts_built}).fetchall()
+                FROM core.telemetry_hourly),
+            due AS (
+                SELECT month FROM audit.telemetry_loads WHERE run_id = $run
+                UNION SELECT month FROM covered WHERE $register_changed
+                UNION (SELECT month FROM covered EXCEPT SELECT month FROM core.telemetry_coverage)
+                UNION (SELECT c.month FROM covered c CROSS JOIN (SELECT unnest($models) AS model)
+                       EXCEPT SELECT month FROM audit.model_builds
+                       WHERE model IN (SELECT unnest($models))))
+            SELECT month FROM due
+            UNION SELECT CAST(month + INTERVAL 12 MONTH AS DATE) FROM due
+            WHERE CAST(month + INTERVAL 12 MONTH AS DATE) IN (SELECT month FROM covered)
+            ORDER BY 1""", {"run": run_id, "register_changed": register_changed,
+                            "models": models}).fetchall()
     finally:
         con.close()
     return [row[0] for row in rows]

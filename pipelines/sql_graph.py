@@ -16,7 +16,7 @@ import sqlglot
 from dagster import AssetKey
 from sqlglot import exp
 
-_DOC = re.compile(r"^--\s?(?:(?P<column>[a-z_][a-z0-9_]*):\s+)?(?P<text>.*)$")
+_DOC = re.compile(r"^--\s?(?:(?P<column>[A-Za-z_][A-Za-z0-9_]*):\s+)?(?P<text>.*)$")
 
 
 class ModelError(Exception):

@@ -75,7 +75,7 @@ def model_asset(model: SqlModel) -> AssetsDefinition:
             months = list(context.partition_keys) if model.monthly else []
             with warehouse.writer() as con:
                 con.execute("BEGIN TRANSACTION")
-                rows = materialise(con, model, months)
+                rows = materialise(con, model, months, context.run.run_id)
                 con.execute("COMMIT")
                 results = [(c, con.execute(c.violations_sql.format(table=model.table),
                                            {"months": months}).fetchone()[0]) for c in checks]

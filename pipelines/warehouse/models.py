@@ -7,9 +7,11 @@ import duckdb
 from pipelines.sql_graph import ModelError, SqlModel
 
 
-def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str]) -> int:
+def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
+                run_id: str) -> int:
     """Rebuild the model: the given months of a monthly one (its `$month` bound to each,
-    never formatted into the SQL), or all of an unpartitioned one. Returns its rows."""
+    never formatted into the SQL), or all of an unpartitioned one. Each month built is
+    recorded in audit.model_builds. Returns the model's rows."""
     schema, _ = model.key.path
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     select = model.sql
@@ -25,6 +27,8 @@ def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[st
                         params)
         con.execute(f"DELETE FROM {model.table} WHERE month = CAST($month AS DATE)", params)
         con.execute(f"INSERT INTO {model.table} SELECT * FROM ({select})", params)
+        con.execute("INSERT INTO audit.model_builds VALUES (?, CAST(? AS DATE), ?, now())",
+                    [model.table, month, run_id])
     _comment(con, model)
     return con.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
 

@@ -131,6 +131,12 @@ TABLES: tuple[Table, ...] = (
         ("replaced", "BIGINT", "Of those, centre-hours an earlier file had loaded (restated)"),
         ("loaded_at", "TIMESTAMPTZ", "When"),
     )),
+    Table("audit.model_builds", "Which month of which SQL model each run built", (
+        ("model", "VARCHAR", "schema.table of the model"),
+        ("month", "DATE", "Month built (monthly models)"),
+        ("run_id", "VARCHAR", "Dagster run"),
+        ("built_at", "TIMESTAMPTZ", "When"),
+    )),
     Table("audit.ingestion_log", "One row per file and ingestion attempt", (
         ("file_name", "VARCHAR", "Path under the landing folder"),
         ("sha256", "VARCHAR", "SHA-256 of the file's bytes"),
