@@ -83,3 +83,25 @@ def test_a_broken_model_fails_the_definitions_naming_its_file(tmp_path: Path, sq
     with pytest.raises(ModelError) as caught:
         build_definitions(tmp_path, tmp_path / "w.duckdb", models=models)
     assert str(broken) in str(caught.value) and complaint in str(caught.value)
+
+
+def test_region_monthly_equals_the_independent_computation(loaded: Census,
+                                                           generated: Path) -> None:
+    expected = independent.region_monthly(generated)
+    got = loaded.query("SELECT * FROM marts.region_monthly ORDER BY month, level, region_code")
+    assert got.height == expected.height
+    assert set(got["level"]) == {"national", "nbs_region", "hub", "province"}
+    assert_frame_equal(got, expected.select(got.columns), rel_tol=1e-9, abs_tol=1e-12,
+                       check_dtypes=False)
+
+
+def test_surplus_compute_equals_the_independent_computation(loaded: Census,
+                                                            generated: Path) -> None:
+    expected = independent.surplus_compute(generated)
+    got = loaded.query("SELECT * FROM marts.surplus_compute ORDER BY month, hub_code")
+    assert got["centres_with_compute"].sum() > 0
+    assert_frame_equal(got, expected.select(got.columns), rel_tol=1e-9, abs_tol=1e-12,
+                       check_dtypes=False)
+    for hub, side, reachable in got.select("hub_code", "side", "reachable_east_hubs").rows():
+        assert reachable == sorted(reachable)
+        assert side != "east" or hub in reachable  # an eastern hub always reaches itself
