@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dagster import AssetKey
 
+from pipelines.assets.models import MART_CHECKS
 from pipelines.definitions import build_definitions
 
 EXPECTED_GRAPH = {
@@ -19,9 +20,14 @@ EXPECTED_GRAPH = {
     "staging/centre_telemetry": ["core/telemetry_hourly"],
     "marts/centre_monthly": ["core/telemetry_hourly", "staging/centre_state",
                              "staging/centre_telemetry"],
+    "marts/region_monthly": ["core/dim_hub", "core/dim_province", "marts/centre_monthly",
+                             "staging/centre_state", "staging/centre_telemetry"],
+    "marts/surplus_compute": ["core/dim_hub", "marts/centre_monthly",
+                              "staging/centre_telemetry"],
     "published_warehouse": ["core/centre_register", "core/dim_cluster", "core/dim_hub",
                             "core/dim_province", "core/telemetry_coverage",
                             "core/telemetry_hourly", "marts/centre_monthly",
+                            "marts/region_monthly", "marts/surplus_compute",
                             "staging/centre_state", "staging/centre_telemetry"],
 }
 
@@ -43,17 +49,17 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
         *(("core/telemetry_hourly", name) for name in ingestion),
         ("core/telemetry_coverage", "no_rejected_samples"),
         ("core/telemetry_coverage", "centres_reporting"),
-        ("marts/centre_monthly", "keys_unique"),
-        ("marts/centre_monthly", "rack_utilisation_within_0_1.1"),
-        ("marts/centre_monthly", "power_utilisation_within_0_1.1"),
+        *(("/".join(table.split(".")), check.name)
+          for table, listed in MART_CHECKS.items() for check in listed),
     }
+    assert len(MART_CHECKS["marts.region_monthly"]) == 6
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest", "monthly", "publish"}
 
 
 def test_monthly_assets_are_partitioned_by_china_month(tmp_path: Path) -> None:
     graph = build_definitions(tmp_path, tmp_path / "w.duckdb").resolve_asset_graph()
     for key in ("core/telemetry_coverage", "staging/centre_state", "staging/centre_telemetry",
-                "marts/centre_monthly"):
+                "marts/centre_monthly", "marts/region_monthly", "marts/surplus_compute"):
         months = graph.get(AssetKey(key.split("/"))).partitions_def
         assert months.timezone == "Asia/Shanghai", key
         assert months.get_partition_keys()[:2] == ["2020-01-01", "2020-02-01"], key

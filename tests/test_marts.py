@@ -1,11 +1,15 @@
 """The SQL models: the asset graph read from the SQL, and the marts against an
 independent computation from the generator's truth (contract §3)."""
 
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
+from dagster import DagsterInstance
 from polars.testing import assert_frame_equal
 
+from pipelines.assets.models import MART_CHECKS, violations
 from pipelines.definitions import MODELS_DIR, build_definitions
 from pipelines.sql_graph import ModelError
 from tests import independent
@@ -33,13 +37,38 @@ def test_every_mart_column_is_documented(loaded: Census) -> None:
 
 def test_mart_checks_pass_on_generated_data(loaded: Census) -> None:
     job = build_definitions(loaded.landing, loaded.warehouse).resolve_job_def("monthly")
-    from dagster import DagsterInstance
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, partition_key="2025-05-01")
-    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()
-              if c.asset_key.path[0] == "marts"}
-    assert checks == {"keys_unique": True, "rack_utilisation_within_0_1.1": True,
-                      "power_utilisation_within_0_1.1": True}
+    checks = {(".".join(c.asset_key.path), c.check_name): c.passed
+              for c in result.get_asset_check_evaluations() if c.asset_key.path[0] == "marts"}
+    assert checks == {(table, check.name): True
+                      for table, listed in MART_CHECKS.items() for check in listed}
+
+
+@pytest.mark.parametrize("check_name, corruption", [
+    ("keys_unique", "INSERT INTO marts.region_monthly SELECT * FROM marts.region_monthly "
+                    "WHERE level = 'national'"),
+    ("rack_utilisation_within_0_1.1", "UPDATE marts.region_monthly SET rack_utilisation = 1.5 "
+                                      "WHERE level = 'hub'"),
+    ("every_level", "DELETE FROM marts.region_monthly WHERE level = 'hub'"),
+    ("provinces_add_up_to_national", "UPDATE marts.region_monthly SET design_racks = "
+                                     "design_racks + 1 WHERE level = 'national'"),
+    ("glut_signals_consistent", "UPDATE marts.region_monthly SET glut_flag = NOT glut_flag "
+                                "WHERE level = 'national'"),
+])
+def test_mart_checks_catch_broken_marts(loaded: Census, tmp_path: Path, check_name: str,
+                                        corruption: str) -> None:
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(loaded.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        [check] = [c for c in MART_CHECKS["marts.region_monthly"] if c.name == check_name]
+        months = ["2025-05-01"]
+        assert violations(con, check, "marts.region_monthly", months) == 0
+        con.execute(corruption)
+        assert violations(con, check, "marts.region_monthly", months) > 0
+    finally:
+        con.close()
 
 
 def test_month_boundaries_are_china_time(census: Census, generated: Path) -> None:

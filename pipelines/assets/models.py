@@ -46,11 +46,53 @@ def _unique(*keys: str) -> MartCheck:
                      f"WHERE {_IN_MONTHS} GROUP BY ALL HAVING count(*) > 1)")
 
 
+_EVERY_LEVEL = MartCheck(
+    "every_level", "Every month has the national, NBS-region, hub and province levels",
+    f"SELECT count(*) FROM (SELECT month FROM {{table}} WHERE {_IN_MONTHS} GROUP BY month "
+    "HAVING count(DISTINCT level) < 4)")
+
+_PROVINCES_ADD_UP = MartCheck(
+    "provinces_add_up_to_national",
+    "Province sums equal the national centres_operating, centres_reporting, design_racks "
+    "and racks_in_use",
+    f"""SELECT count(*) FROM (
+        SELECT {", ".join(
+            f"sum({c}) FILTER (WHERE level = 'province') AS p_{c}, "
+            f"max({c}) FILTER (WHERE level = 'national') AS n_{c}"
+            for c in ("centres_operating", "centres_reporting", "design_racks",
+                      "racks_in_use"))}
+        FROM {{table}} WHERE {_IN_MONTHS} GROUP BY month)
+    WHERE p_centres_operating != n_centres_operating
+       OR p_centres_reporting != n_centres_reporting OR p_design_racks != n_design_racks
+       OR abs(p_racks_in_use - n_racks_in_use) > 1e-9 * greatest(abs(n_racks_in_use), 1)""")
+
+_SIGNALS_CONSISTENT = MartCheck(
+    "glut_signals_consistent", "glut_signals and glut_flag follow from the figures",
+    f"""SELECT count(*) FROM {{table}} WHERE {_IN_MONTHS} AND (
+        glut_flag != (len(glut_signals) >= 2)
+        OR list_contains(glut_signals, 'low_utilisation')
+           != coalesce(rack_utilisation < threshold, FALSE)
+        OR list_contains(glut_signals, 'supply_outpacing')
+           != coalesce(racks_growth_12m - demand_growth_12m > 0.10, FALSE)
+        OR list_contains(glut_signals, 'idle_centres') != coalesce(idle_share > 0.30, FALSE)
+        OR list_contains(glut_signals, 'heavy_pipeline')
+           != coalesce(pipeline_ratio > 0.25, FALSE))""")
+
 MART_CHECKS: dict[str, list[MartCheck]] = {
     "marts.centre_monthly": [_unique("month", "centre_id"),
                              _within("rack_utilisation", 0, 1.1),
                              _within("power_utilisation", 0, 1.1)],
+    "marts.region_monthly": [_unique("month", "level", "region_code"),
+                             _within("rack_utilisation", 0, 1.1),
+                             _within("power_utilisation", 0, 1.1),
+                             _EVERY_LEVEL, _PROVINCES_ADD_UP, _SIGNALS_CONSISTENT],
+    "marts.surplus_compute": [_unique("month", "hub_code")],
 }
+
+
+def violations(con, check: MartCheck, table: str, months: list[str]) -> int:
+    """Rows (or months) of `table` in `months` breaking the check."""
+    return con.execute(check.violations_sql.format(table=table), {"months": months}).fetchone()[0]
 
 
 def model_asset(model: SqlModel) -> AssetsDefinition:
@@ -77,14 +119,13 @@ def model_asset(model: SqlModel) -> AssetsDefinition:
                 con.execute("BEGIN TRANSACTION")
                 rows = materialise(con, model, months, context.run.run_id)
                 con.execute("COMMIT")
-                results = [(c, con.execute(c.violations_sql.format(table=model.table),
-                                           {"months": months}).fetchone()[0]) for c in checks]
+                results = [(c, violations(con, c, model.table, months)) for c in checks]
             yield MaterializeResult(metadata={
                 "dagster/row_count": rows, "months": ", ".join(m[:7] for m in months) or "all",
                 "sql": f"dbt_like_sql/{schema}/{table}.sql"})
-            for check, violations in results:
+            for check, broken in results:
                 yield AssetCheckResult(
-                    check_name=check.name, asset_key=model.key, passed=violations == 0,
-                    severity=AssetCheckSeverity.ERROR, metadata={"violations": violations})
+                    check_name=check.name, asset_key=model.key, passed=broken == 0,
+                    severity=AssetCheckSeverity.ERROR, metadata={"violations": broken})
 
     return sql_model
