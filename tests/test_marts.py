@@ -13,7 +13,7 @@ from pipelines.assets.models import MART_CHECKS, violations
 from pipelines.definitions import MODELS_DIR, build_definitions
 from pipelines.sql_graph import ModelError
 from tests import independent
-from tests.conftest import Census, copy_into
+from tests.conftest import Census, copy_into, truth
 
 
 def test_centre_monthly_equals_the_independent_computation(loaded: Census,
@@ -134,3 +134,21 @@ def test_surplus_compute_equals_the_independent_computation(loaded: Census,
     for hub, side, reachable in got.select("hub_code", "side", "reachable_east_hubs").rows():
         assert reachable == sorted(reachable)
         assert side != "east" or hub in reachable  # an eastern hub always reaches itself
+
+
+def test_planned_glut_is_flagged_and_tight_regions_are_not(loaded: Census,
+                                                           generated: Path) -> None:
+    plan = truth(generated, "glut_plan")
+    regions = loaded.query("SELECT * FROM marts.region_monthly WHERE centres_reporting > 0")
+    checked = {"glut": 0, "tight": 0}
+    for level, code, planned, signals in plan.iter_rows():
+        rows = regions.filter(level=level, region_code=code)
+        for row in rows.iter_rows(named=True):
+            if planned == "glut":
+                assert row["glut_flag"], (level, code, row["month"], row["glut_signals"])
+                assert set(signals.split(";")) <= set(row["glut_signals"])
+            else:
+                assert not row["glut_flag"], (level, code, row["month"], row["glut_signals"])
+                assert "low_utilisation" not in row["glut_signals"]
+            checked[planned] += 1
+    assert checked["glut"] >= 6 and checked["tight"] >= 6

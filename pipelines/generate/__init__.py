@@ -16,6 +16,7 @@ from pipelines.generate.telemetry import (
     plan_exports,
     plan_restatement,
     write_export,
+    write_glut_plan,
     write_telemetry_truth,
 )
 from pipelines.generate.telemetry import plant_faults as plant_telemetry_faults
@@ -68,6 +69,7 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
     _write_truth(plans, files, truth, reference)
     telemetry_faults = [f for export in exports for f in write_export(export, out)]
     samples = write_telemetry_truth(exports, telemetry_faults, truth)
+    write_glut_plan(truth)
     return (f"generated {len(plans)} register workbooks for {len(population)} centres "
             f"({len(vintages)} quarters from {vintages[0]}) and {len(exports)} telemetry "
             f"exports ({samples} samples) into {out}; truth in {truth}")

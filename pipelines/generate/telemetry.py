@@ -136,10 +136,10 @@ def _state_in(centre: Centre, vintages: list[dt.date], month: dt.date) -> Centre
 
 
 def _profile(rng: random.Random, state: CentreState) -> dict[str, float]:
-    if state.province_code in WESTERN_HUB_PROVINCES:
-        base, growth = rng.uniform(0.12, 0.35), 0.0
-    elif state.province_code in EASTERN_HUB_PROVINCES:
-        base, growth = rng.uniform(0.62, 0.85), 0.01
+    if state.province_code in WESTERN_HUB_PROVINCES:  # the planned glut: idle racks
+        base, growth = rng.uniform(0.10, 0.27), 0.0
+    elif state.province_code in EASTERN_HUB_PROVINCES:  # tight: well used, growing
+        base, growth = rng.uniform(0.70, 0.86), 0.01
     else:
         base, growth = rng.uniform(0.35, 0.6), 0.003
     reports_compute = state.design_pflops is not None and (
@@ -384,3 +384,20 @@ def write_telemetry_truth(exports: list[Export], faults: list[dict], truth: Path
     pl.DataFrame(faults, schema=schema).sort("file_name", "source_row", "column_name").write_csv(
         truth / "telemetry_faults.csv")
     return sum(e.samples.height for e in exports)
+
+
+GLUT_SIGNALS = "low_utilisation;idle_centres"  # what the glut profile plants
+
+
+def write_glut_plan(truth: Path) -> None:
+    """The provinces and hubs planned as glut (with the signals planted) and as tight."""
+    hubs = {"15": "NMG", "52": "GZ", "62": "GS", "64": "NX"}
+    rows = [{"level": "province", "region_code": p, "plan": "glut", "signals": GLUT_SIGNALS}
+            for p in sorted(WESTERN_HUB_PROVINCES)]
+    rows += [{"level": "hub", "region_code": hubs[p], "plan": "glut", "signals": GLUT_SIGNALS}
+             for p in sorted(WESTERN_HUB_PROVINCES)]
+    rows += [{"level": "province", "region_code": p, "plan": "tight", "signals": ""}
+             for p in sorted(EASTERN_HUB_PROVINCES)]
+    rows += [{"level": "hub", "region_code": h, "plan": "tight", "signals": ""}
+             for h in ("CY", "GBA", "JJJ", "YRD")]
+    pl.DataFrame(rows).write_csv(truth / "glut_plan.csv")
