@@ -66,8 +66,6 @@ REGISTER_COLUMNS: tuple[RegisterColumn, ...] = (
     RegisterColumn("as_of", "date", False, ("as_of", "报送日期", "As Of", "As-of Date")),
 )
 
-COLUMN_BY_NAME = {column.name: column for column in REGISTER_COLUMNS}
-
 CENTRE_TYPES = {"通用": "general", "general": "general", "智算": "intelligent",
                 "intelligent": "intelligent", "超算": "supercomputing",
                 "supercomputing": "supercomputing"}

@@ -212,12 +212,13 @@ def plant_faults(rng: random.Random, plans: list[WorkbookPlan], reference: Refer
         row.truth, row.findings = None, [(column, rule, "error")]
         plan.sheets[-1].rows.append(row)
 
-    def pick_real(column: str) -> tuple[WorkbookPlan, SheetPlan, int]:
-        plan = rng.choice(_eligible(plans, column, reference))
-        sheet = rng.choice([s for s in plan.sheets if any(r.truth and not r.findings
-                                                          for r in s.rows)])
-        index = rng.choice([i for i, r in enumerate(sheet.rows) if r.truth and not r.findings])
-        return plan, sheet, index
+    def pick_real(column: str, candidates: list[WorkbookPlan] | None = None
+                  ) -> tuple[WorkbookPlan, SheetPlan, int]:
+        """A real row with no finding yet, in a file whose layout has `column`."""
+        rows = [(plan, sheet, i) for plan in candidates or _eligible(plans, column, reference)
+                for sheet in plan.sheets for i, r in enumerate(sheet.rows)
+                if r.truth and not r.findings]
+        return rng.choice(rows)
 
     warnings = [
         ("operator_uscc", "check_digit", lambda s: replace(
@@ -237,9 +238,7 @@ def plant_faults(rng: random.Random, plans: list[WorkbookPlan], reference: Refer
 
     # A conflicting duplicate, where a previous version can stand (not the first quarter).
     later = [p for p in plans if p.vintage != min(q.vintage for q in plans)] or plans
-    plan = rng.choice(later)
-    sheet = rng.choice([s for s in plan.sheets if any(r.truth and not r.findings for r in s.rows)])
-    index = rng.choice([i for i, r in enumerate(sheet.rows) if r.truth and not r.findings])
+    plan, sheet, index = pick_real("centre_id", later)
     original = sheet.rows[index]
     state = original.truth
     per_rack = state.design_it_kw / state.design_racks

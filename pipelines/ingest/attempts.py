@@ -37,3 +37,9 @@ def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], 
         outcome.finished_at = now()
         outcomes.append(outcome)
     return outcomes
+
+
+def unreadable(exc: Exception) -> str:
+    """The reason for a file that failed in an unforeseen way: a hostile or broken file
+    is rejected, and the other files go on."""
+    return f"could not be read: {type(exc).__name__}: {str(exc)[:300]}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines.ingest.attempts import attempt_new_files
+from pipelines.ingest.attempts import attempt_new_files, unreadable
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.register import QUARANTINE_SCHEMA, FileRejected, read_register_file
 from pipelines.reference import Reference
@@ -52,8 +52,7 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, file: LandingFile, reference: R
         outcome.status, outcome.message = "rejected", str(exc)
         return
     except Exception as exc:  # a hostile or broken file must not stop the other files
-        outcome.status = "rejected"
-        outcome.message = f"could not be read: {type(exc).__name__}: {exc}"
+        outcome.status, outcome.message = "rejected", unreadable(exc)
         return
     add_register_rows(con, submission.accepted, file.file_name, file.sha256)
     quarantine(con, submission.issues, file.file_name, file.sha256)

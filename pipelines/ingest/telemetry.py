@@ -3,8 +3,6 @@ Vectorised on polars; pure: no warehouse, no Dagster."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 from pandera.errors import SchemaErrors
 
@@ -173,7 +171,3 @@ def _findings(frame: pl.DataFrame, mask: pl.Expr, column: str, rule: Rule, file_
         observed_at="ts",
     ).cast(FINDINGS_SCHEMA)
 
-
-def china_month(instant: dt.datetime) -> dt.date:
-    local = instant.astimezone(dt.timezone(dt.timedelta(hours=8)))
-    return dt.date(local.year, local.month, 1)

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.ingest.attempts import attempt_new_files, now
+from pipelines.ingest.attempts import attempt_new_files, now, unreadable
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry import (
     FINDINGS_SCHEMA,
@@ -90,8 +90,7 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
         outcome.status, outcome.message = "rejected", str(exc)
         return
     except Exception as exc:  # a hostile or broken file must not stop the other files
-        outcome.status = "rejected"
-        outcome.message = f"could not be read: {type(exc).__name__}: {str(exc)[:300]}"
+        outcome.status, outcome.message = "rejected", unreadable(exc)
         return
     _merge_file(con, file, outcome, export.row_word, run_id)
     outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
