@@ -135,8 +135,12 @@ def region_monthly(generated: Path) -> pl.DataFrame:
         year_ago = by_month.get(month.replace(year=month.year - 1))
         for figures in by_month[month].join(pipeline, on=["level", "region_code"],
                                             how="left").iter_rows(named=True):
-            before = (year_ago.filter(level=figures["level"], region_code=figures["region_code"])
-                      .row(0, named=True) if year_ago is not None else None)
+            before = None  # m - 12 has no data
+            if year_ago is not None:  # a region with no centres then sums to 0
+                earlier = year_ago.filter(level=figures["level"],
+                                          region_code=figures["region_code"])
+                before = (earlier.row(0, named=True) if earlier.height
+                          else {"design_racks": 0, "racks_in_use": 0})
             rows.append(_region_row(month, figures, before, provinces, hubs))
     return pl.DataFrame(rows, infer_schema_length=None).sort("month", "level", "region_code")
 

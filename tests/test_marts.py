@@ -1,16 +1,19 @@
 """The SQL models: the asset graph read from the SQL, and the marts against an
 independent computation from the generator's truth (contract §3)."""
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from dagster import DagsterInstance
 from polars.testing import assert_frame_equal
 
 from pipelines.assets.models import MART_CHECKS, violations
 from pipelines.definitions import MODELS_DIR, build_definitions
+from pipelines.generate import generate
 from pipelines.sql_graph import ModelError
 from tests import independent
 from tests.conftest import Census, copy_into, truth
@@ -152,3 +155,25 @@ def test_planned_glut_is_flagged_and_tight_regions_are_not(loaded: Census,
                 assert "low_utilisation" not in row["glut_signals"]
             checked[planned] += 1
     assert checked["glut"] >= 6 and checked["tight"] >= 6
+
+
+@pytest.fixture(scope="module")
+def year_on_year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Census]:
+    """Fourteen months, so that two months have a month twelve earlier."""
+    landing = tmp_path_factory.mktemp("year_on_year") / "landing"
+    generate(seed=5, centres=25, months=14, start="2024-05", out=landing)
+    census = Census(landing, landing.parent / "census.duckdb")
+    census.run()
+    return landing, census
+
+
+def test_twelve_month_growth_equals_the_independent_computation(
+        year_on_year: tuple[Path, Census]) -> None:
+    generated, census = year_on_year
+    expected = independent.region_monthly(generated)
+    got = census.query("SELECT * FROM marts.region_monthly ORDER BY month, level, region_code")
+    grown = got.filter(pl.col("racks_growth_12m").is_not_null())
+    assert set(grown["month"]) == {dt.date(2025, 5, 1), dt.date(2025, 6, 1)}
+    assert grown.filter(level="national").height == 2
+    assert_frame_equal(got, expected.select(got.columns), rel_tol=1e-9, abs_tol=1e-12,
+                       check_dtypes=False)
