@@ -49,6 +49,14 @@ class Centre:
     states: list[CentreState | None] = field(default_factory=list)
 
 
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def make_uscc(rng: random.Random, region: str) -> str:
     body = "91" + region + "".join(rng.choice(ALPHABET) for _ in range(9))
     return body + uscc_check_character(body)
@@ -97,7 +105,7 @@ def make_centres(rng: random.Random, reference: Reference, count: int,
             design_pflops=pflops,
             licence_no=f"B1-{issued.year}{rng.randrange(10000, 99999)}",
             licence_issued=issued,
-            licence_expires=issued.replace(year=issued.year + years) - dt.timedelta(days=1),
+            licence_expires=add_years(issued, years) - dt.timedelta(days=1),
             commissioned=None,
             status="operating",
         )

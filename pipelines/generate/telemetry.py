@@ -248,9 +248,11 @@ def plant_faults(rng: random.Random, exports: list[Export], centres: list[Centre
 def plan_restatement(rng: random.Random, exports: list[Export]) -> Export:
     """A later export of one source and month restating three days with corrected
     loads; its name sorts after the original's."""
-    original = rng.choice([e for e in exports if e.samples["centre_id"].n_unique() > 1])
+    original = rng.choice([e for e in exports if e.samples["centre_id"].n_unique() > 1]
+                          or exports)
     days = original.samples["ts"].dt.convert_time_zone("Asia/Shanghai").dt.day()
-    first = rng.randrange(3, 20)
+    present = sorted(set(days))
+    first = present[rng.randrange(len(present))]  # a day with samples
     restated = original.samples.filter(days.is_between(first, first + 2)).with_columns(
         (pl.col("it_load_kw") * 1.03).round(1).alias("it_load_kw"),
     ).with_columns((pl.col("it_load_kw") * 1.4).round(1).alias("facility_load_kw"))

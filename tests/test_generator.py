@@ -1,0 +1,42 @@
+"""The generator: deterministic from its seed, and sound on calendar edges."""
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from pipelines.generate import generate, quarter_ends
+from pipelines.generate.centres import add_years
+
+
+def digests(folder: Path) -> dict[str, object]:
+    """Every file's bytes, but a workbook's cell values: spreadsheet writers stamp the
+    time into the file."""
+    found: dict[str, object] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix in (".xlsx", ".xls", ".ods") and "corrupt" not in path.name:
+            book = CalamineWorkbook.from_path(str(path))
+            found[name] = [book.get_sheet_by_name(s).to_python() for s in book.sheet_names]
+        else:
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def test_the_same_seed_writes_the_same_files(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        generate(seed=3, centres=15, months=2, start="2025-05", out=tmp_path / name)
+    first, second = digests(tmp_path / "a"), digests(tmp_path / "b")
+    assert len(first) > 20
+    assert first == second
+    generate(seed=4, centres=15, months=2, start="2025-05", out=tmp_path / "c")
+    assert digests(tmp_path / "c") != first
+
+
+def test_leap_days_and_quarters() -> None:
+    assert add_years(dt.date(2024, 2, 29), 5) == dt.date(2029, 2, 28)
+    assert add_years(dt.date(2024, 2, 29), 4) == dt.date(2028, 2, 29)
+    assert quarter_ends("2025-05", 2) == [dt.date(2025, 3, 31), dt.date(2025, 6, 30)]
+    assert quarter_ends("2024-11", 3) == [dt.date(2024, 9, 30), dt.date(2024, 12, 31),
+                                          dt.date(2025, 3, 31)]
