@@ -18,7 +18,6 @@ import polars as pl
 from pipelines.ingest.attempts import attempt_new_files, now, unreadable
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry import (
-    FINDINGS_SCHEMA,
     SAMPLE_COLUMNS,
     ExportRejected,
     canonical_samples,
@@ -27,8 +26,8 @@ from pipelines.ingest.telemetry import (
     unknown_centre_message,
 )
 from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
-from pipelines.warehouse.audit import FileOutcome, record_outcomes
-from pipelines.warehouse.tables import run_statements
+from pipelines.warehouse.audit import FileOutcome, quarantine, record_outcomes
+from pipelines.warehouse.tables import insert_frame, run_statements
 from schemas.rules import Rule
 from schemas.telemetry import MEASURES
 
@@ -99,9 +98,7 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
 def _stage(con: duckdb.DuckDBPyConnection, passed: pl.DataFrame, findings: pl.DataFrame) -> None:
     for table, frame in (("file_samples", passed), ("file_findings", findings)):
         if frame.height:
-            con.register("_batch", frame)
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
-            con.unregister("_batch")
+            insert_frame(con, table, frame)
 
 
 def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
@@ -190,11 +187,7 @@ def _reexamine_pending(con: duckdb.DuckDBPyConnection, register: pl.DataFrame,
         con.register("_resolved", passed)
         load_hours(con, "SELECT * FROM _resolved", file_name, run_id)
         con.unregister("_resolved")
-        if findings.height:
-            con.register("_findings", findings.cast(FINDINGS_SCHEMA))
-            con.execute("INSERT INTO audit.quarantine BY NAME SELECT $file AS file_name, "
-                        "$sha AS sha256, * FROM _findings", {"file": file_name, "sha": sha})
-            con.unregister("_findings")
+        quarantine(con, findings, file_name, sha)
     run_statements(con, [
         """UPDATE audit.quarantine SET resolved_at = $now
            WHERE rule = $rule AND resolved_at IS NULL
