@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -37,6 +38,16 @@ def main(argv: list[str] | None = None) -> int:
                     "planted faults, and the ground truth beside them (OUT/_truth/).")
     _generator_options(generate, out_required=True)
 
+    export = commands.add_parser(
+        "export", help="write (and mail) the ministry summary export of a month",
+        description="Write CENSUS_EXPORT_DIR/<YYYY-MM>/ from the published warehouse: the "
+                    "workbook, the CSVs, the chart and manifest.json; mail the workbook "
+                    "where CENSUS_SMTP_HOST is set (README: Exports).")
+    export.add_argument("--month", required=True, type=_month, help="YYYY-MM")
+    export.add_argument("--resend", action="store_true",
+                        help="mail the workbook even if it was already delivered")
+    export.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+
     ui = commands.add_parser(
         "ui", help="start the Dagster webserver and daemon on 127.0.0.1:3000",
         description="Start `dagster dev` (webserver and daemon) with the census definitions.")
@@ -44,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", default="3000")
 
     args = parser.parse_args(argv)
-    return {"demo": _demo, "run": _run, "generate": _generate, "ui": _ui}[args.command](args)
+    return {"demo": _demo, "run": _run, "generate": _generate,
+                                     "export": _export, "ui": _ui}[args.command](args)
 
 
 def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
@@ -90,6 +102,25 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
         return 1
     print(outcome.summary)
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    from pipelines.runs import run_export
+
+    outcome = run_export(args.month, resend=args.resend, verbose=args.verbose)
+    if not outcome.success:
+        print(f"census export failed: {outcome.failure}", file=sys.stderr)
+        return 1
+    print(outcome.summary)
+    return 0
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
 
 
 def _ui(args: argparse.Namespace) -> int:

@@ -55,6 +55,28 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     return RunOutcome(True, ingest.run_id, summarise(published, ingest.run_id, months), None)
 
 
+def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
+               warehouse: Path | None = None, exports: Path | None = None) -> RunOutcome:
+    """The `export` job for one month, as the schedule runs it; `resend` mails the
+    workbook again even if it was delivered."""
+    from pipelines.assets.export import EXPORT_KEY
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(warehouse=warehouse, exports=exports)
+    level = "INFO" if verbose else "CRITICAL"
+    result = defs.resolve_job_def("export").execute_in_process(
+        instance=DagsterInstance.get(), raise_on_error=False, partition_key=month.isoformat(),
+        run_config={"loggers": {"console": {"config": {"log_level": level}}},
+                    "ops": {EXPORT_KEY.to_python_identifier(): {"config": {"resend": resend}}}})
+    if not result.success:
+        return RunOutcome(False, result.run_id, "", _failure_reason(result))
+    materialised = result.asset_materializations_for_node(EXPORT_KEY.to_python_identifier())
+    metadata = materialised[0].metadata
+    return RunOutcome(True, result.run_id, f"census export {month:%Y-%m}: "
+                      f"{metadata['folder'].value}; delivery: {metadata['delivery'].value}",
+                      None)
+
+
 def months_to_rebuild(build: Path, run_id: str, models: list[str]) -> list[dt.date]:
     """Months (China time) to rebuild after an ingest run: those whose hours it wrote;
     every month with telemetry when it loaded register workbooks (a month's register
@@ -128,4 +150,6 @@ def _failure_reason(result: ExecuteInProcessResult) -> str:
     while error.cause is not None:
         error = error.cause
     message = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+    if error.cls_name == "Failure":  # raised on purpose: its description is the reason
+        message = message.partition(": ")[2]
     return f"{failures[0].step_key}: {message}"

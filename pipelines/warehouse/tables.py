@@ -151,6 +151,17 @@ TABLES: tuple[Table, ...] = (
         ("finished_at", "TIMESTAMPTZ", "Attempt end"),
         ("run_id", "VARCHAR", "Dagster run that made the attempt"),
     )),
+    Table("audit.deliveries", "One row per attempt to mail a month's export", (
+        ("month", "DATE", "Month exported"),
+        ("recipients", "VARCHAR", "Addresses, comma-separated"),
+        ("message_id", "VARCHAR", "Message-ID of the mail"),
+        ("status", "VARCHAR", "sent or failed"),
+        ("attempts", "BIGINT", "Tries made (with backoff) before success or giving up"),
+        ("workbook_sha256", "VARCHAR", "SHA-256 of the workbook mailed"),
+        ("error", "VARCHAR", "Why the last try failed"),
+        ("run_id", "VARCHAR", "Dagster run"),
+        ("attempted_at", "TIMESTAMPTZ", "When the delivery finished or gave up"),
+    )),
     Table("audit.quarantine", "One row per rejected or warned value", (
         ("file_name", "VARCHAR", "Path under the landing folder"),
         ("sha256", "VARCHAR", "SHA-256 of the file"),

@@ -1,0 +1,169 @@
+"""The ministry workbook (openpyxl): bilingual, formatted, with a native chart, and
+byte-identical when written twice from the same tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import _writer as cell_writer
+from openpyxl.cell.cell import Cell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from pipelines.export.definitions import DEFINITIONS
+from pipelines.export.labels import LABELS, Format
+from pipelines.export.sheets import Table, Vintage
+from pipelines.export.text import looks_like_formula
+
+HEADER_ROWS = 3  # title, Chinese labels, English labels
+_TITLE = Font(bold=True, size=13)
+_HEADER = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def write_workbook(path: Path, month: dt.date, tables: list[Table], vintage: Vintage) -> None:
+    """Write the workbook: one sheet per table (About: definitions, vintage, then the
+    source-file table) and the rack-utilisation chart on the Summary sheet."""
+    book = Workbook()
+    book.remove(book.active)
+    # Fixed document dates keep the bytes reproducible (openpyxl would stamp "now").
+    stamp = dt.datetime(month.year, month.month, 1)
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = "census"
+    book.properties.title = f"census summary {month:%Y-%m}"
+    for table in tables:
+        sheet = book.create_sheet(table.sheet)
+        title = f"{table.title_zh} {table.sheet} — {month:%Y-%m}"
+        if table.sheet == "About":
+            start = _about_preamble(sheet, title, month, vintage)
+            _write_table(sheet, table, start)
+        else:
+            _write_table(sheet, table, 1, title)
+            sheet.freeze_panes = sheet.cell(row=HEADER_ROWS + 1, column=1)
+    provinces = next(t for t in tables if t.key == "provinces")
+    _utilisation_chart(book["Summary"], book["Provinces"], provinces)
+    _save_reproducibly(book, path)
+
+
+def _write_table(sheet: Worksheet, table: Table, start: int, title: str | None = None) -> None:
+    if title:
+        sheet.cell(row=start, column=1, value=title).font = _TITLE
+    for index, column in enumerate(table.columns, start=1):
+        label = LABELS[column]
+        for offset, text in ((1, label.zh), (2, label.en)):
+            cell = sheet.cell(row=start + offset, column=index, value=text)
+            cell.font, cell.fill, cell.alignment = _HEADER, _HEADER_FILL, _WRAP
+        sheet.column_dimensions[get_column_letter(index)].width = label.width
+    for r, row in enumerate(table.rows, start=start + HEADER_ROWS):
+        for c, (column, value) in enumerate(zip(table.columns, row, strict=True), start=1):
+            fmt = table.row_formats[r - start - HEADER_ROWS] \
+                if table.row_formats and column == "value" else LABELS[column].format
+            _put(sheet.cell(row=r, column=c), value, fmt)
+
+
+def _put(cell: Cell, value: object, fmt: Format) -> None:
+    """A value in its native type with its number format; text never as a formula."""
+    if value is None:
+        return
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store "=..." as a formula
+        if looks_like_formula(value):
+            cell.quotePrefix = True  # and Excel / LibreOffice keep it text on edit
+    elif fmt not in (Format.TEXT, Format.BOOL):
+        cell.number_format = fmt.value
+
+
+def _about_preamble(sheet: Worksheet, title: str, month: dt.date, vintage: Vintage) -> int:
+    sheet.cell(row=1, column=1, value=title).font = _TITLE
+    sheet.cell(row=2, column=1, value="定义 Definitions").font = _HEADER
+    for row, (zh, en, text) in enumerate(DEFINITIONS, start=3):
+        sheet.cell(row=row, column=1, value=zh)
+        sheet.cell(row=row, column=2, value=en)
+        sheet.cell(row=row, column=3, value=text).alignment = _WRAP
+    row = len(DEFINITIONS) + 4
+    sheet.cell(row=row, column=1, value="数据截至 Data vintage").font = _HEADER
+    facts = (("登记数据版本", "Register as of", vintage.register_as_of),
+             ("遥测数据截至(北京时间)", "Telemetry through (China time)",
+              vintage.telemetry_through),
+             ("最近载入(UTC)", "Last file loaded (UTC)", vintage.last_loaded_at))
+    for offset, (zh, en, value) in enumerate(facts, start=1):
+        sheet.cell(row=row + offset, column=1, value=zh)
+        sheet.cell(row=row + offset, column=2, value=en)
+        _put(sheet.cell(row=row + offset, column=3), value, Format.DATE)
+        if isinstance(value, dt.date):
+            sheet.cell(row=row + offset, column=3).number_format = Format.DATE.value
+    start = row + len(facts) + 1
+    sheet.cell(row=start, column=1, value=f"数据来源 Source files ({month:%Y-%m})").font = _HEADER
+    return start
+
+
+def _utilisation_chart(target: Worksheet, provinces: Worksheet, table: Table) -> None:
+    """Bars: rack utilisation by province; line: each province's glut threshold."""
+    first, last = HEADER_ROWS + 1, HEADER_ROWS + len(table.rows)
+    if last < first:
+        return
+    column = {name: i for i, name in enumerate(table.columns, start=1)}
+    names = Reference(provinces, min_col=column["region_name_en"], min_row=first, max_row=last)
+    bars = BarChart()
+    bars.title = "机架利用率 Rack utilisation by province"
+    bars.y_axis.title = "Rack utilisation"
+    bars.y_axis.number_format = "0%"
+    bars.y_axis.scaling.min = 0
+    bars.add_data(Reference(provinces, min_col=column["rack_utilisation"], min_row=first - 1,
+                            max_row=last), titles_from_data=True)
+    bars.set_categories(names)
+    threshold = LineChart()
+    threshold.add_data(Reference(provinces, min_col=column["threshold"], min_row=first - 1,
+                                 max_row=last), titles_from_data=True)
+    threshold.set_categories(names)
+    bars += threshold
+    bars.width, bars.height = 32, 12
+    target.add_chart(bars, "F3")
+
+
+@contextmanager
+def _exact_floats() -> Iterator[None]:
+    """openpyxl writes numbers with 16 significant digits ("%.16g"), which loses the last
+    digit of some doubles; Excel itself writes 17. The shortest round-trip repr keeps the
+    cell equal to the warehouse figure."""
+    original = cell_writer.safe_string
+
+    def exact(value: object) -> str:
+        if isinstance(value, float) and math.isfinite(value):
+            return repr(value)
+        return original(value)
+
+    cell_writer.safe_string = exact
+    try:
+        yield
+    finally:
+        cell_writer.safe_string = original
+
+
+def _save_reproducibly(book: Workbook, path: Path) -> None:
+    """Save with fixed zip entry dates (and the document dates set above), so the same
+    tables give the same bytes, and with every float exact."""
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive, \
+            _exact_floats():
+        ExcelWriter(book, archive).write_data()
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(raw) as source, \
+            zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, source.read(entry.filename))
+    path.write_bytes(fixed.getvalue())

@@ -1,0 +1,30 @@
+"""Schedules: the monthly ministry export."""
+
+import datetime as dt
+
+from dagster import (
+    AssetSelection,
+    RunRequest,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    schedule,
+)
+
+from pipelines.assets.export import EXPORT_KEY
+
+export_job = define_asset_job(
+    "export", selection=AssetSelection.assets(EXPORT_KEY),
+    description="Write (and mail) the ministry summary export of the month given.")
+
+
+@schedule(cron_schedule="0 9 5 * *", execution_timezone="Asia/Shanghai", job=export_job,
+          description="On the 5th of each month at 09:00 China time, export the previous "
+                      "month.")
+def monthly_export(context: ScheduleEvaluationContext) -> RunRequest:
+    month = previous_month(context.scheduled_execution_time.date())
+    return RunRequest(run_key=f"export-{month:%Y-%m}", partition_key=month.isoformat())
+
+
+def previous_month(day: dt.date) -> dt.date:
+    first = day.replace(day=1)
+    return (first - dt.timedelta(days=1)).replace(day=1)
