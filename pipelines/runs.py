@@ -77,6 +77,15 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
                       None)
 
 
+def latest_month(warehouse: Path) -> dt.date:
+    """The last month the published marts hold."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("SELECT max(month) FROM marts.region_monthly").fetchone()[0]
+    finally:
+        con.close()
+
+
 def months_to_rebuild(build: Path, run_id: str, models: list[str]) -> list[dt.date]:
     """Months (China time) to rebuild after an ingest run: those whose hours it wrote;
     every month with telemetry when it loaded register workbooks (a month's register

@@ -14,10 +14,12 @@ CENSUS = [sys.executable, "-m", "pipelines.cli"]
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "CENSUS_LANDING_DIR": str(tmp_path / "landing"),
             "CENSUS_WAREHOUSE": str(tmp_path / "warehouse" / "census.duckdb"),
+            "CENSUS_EXPORT_DIR": str(tmp_path / "exports"),
             "DAGSTER_HOME": str(tmp_path / "dagster_home"), **extra}
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["generate"], ["ui"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["generate"], ["export"],
+                                     ["ui"]])
 def test_every_subcommand_has_help(command: list[str]) -> None:
     done = subprocess.run([*CENSUS, *command, "--help"], capture_output=True, text=True)
     assert done.returncode == 0
@@ -36,6 +38,16 @@ def test_demo_generates_then_runs_and_summarises(tmp_path: Path) -> None:
     centres = con.execute("SELECT count(DISTINCT centre_id) FROM core.centre_register").fetchone()
     assert centres[0] > 30
     con.close()
+    # the demo ends with the ministry export of the last month
+    assert f"census export 2025-03: {tmp_path / 'exports' / '2025-03'}" in done.stdout
+    assert (tmp_path / "exports" / "2025-03" / "census_summary_2025-03.xlsx").exists()
+    later = subprocess.run([*CENSUS, "export", "--month", "2025-04"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert later.returncode == 1
+    assert "no data for 2025-04: the marts hold 2025-01 to 2025-03" in later.stderr
+    wrong = subprocess.run([*CENSUS, "export", "--month", "2025-13"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "not a month (YYYY-MM): '2025-13'" in wrong.stderr
     again = subprocess.run([*CENSUS, "demo", *small], env=env, capture_output=True, text=True,
                            timeout=600)
     assert again.returncode == 0

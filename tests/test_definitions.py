@@ -29,6 +29,7 @@ EXPECTED_GRAPH = {
                             "core/telemetry_hourly", "marts/centre_monthly",
                             "marts/region_monthly", "marts/surplus_compute",
                             "staging/centre_state", "staging/centre_telemetry"],
+    "summary_export": ["published_warehouse"],
 }
 
 
@@ -53,7 +54,8 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
           for table, listed in MART_CHECKS.items() for check in listed),
     }
     assert len(MART_CHECKS["marts.region_monthly"]) == 6
-    assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest", "monthly", "publish"}
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest", "monthly", "publish",
+                                                                 "export"}
 
 
 def test_monthly_assets_are_partitioned_by_china_month(tmp_path: Path) -> None:
