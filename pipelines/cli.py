@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipelines.settings import ensure_dagster_home, setting
 
+WAREHOUSE_POOL = "warehouse"  # the pool of every asset that writes the warehouse
 DEMO = {"seed": 20251, "centres": 300, "months": 6, "start": "2025-01"}
 
 
@@ -132,6 +133,11 @@ def _month(text: str) -> dt.date:
 
 def _ui(args: argparse.Namespace) -> int:
     ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    # The pool's limit set before the daemon starts, so the very first runs queue too.
+    with DagsterInstance.get() as instance:
+        instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", args.host,
                "-p", str(args.port)]

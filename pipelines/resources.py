@@ -3,6 +3,7 @@ landing folder and the reference data."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import duckdb
 from dagster import ConfigurableResource, EnvVar
 
 from pipelines.export.delivery import SmtpSettings
-from pipelines.ingest.files import LandingFile, discover
+from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
 from pipelines.warehouse.tables import ensure_tables
 
@@ -38,9 +39,40 @@ class Warehouse(ConfigurableResource):
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The build copy, read-write. It starts as a copy of the published file and
-        carries over between runs until published."""
+        carries over between runs until published. One writer at a time across
+        processes: a second waits for the first (DuckDB would fail on its lock)."""
+        with self._exclusive(), self._connect() as con:
+            yield con
+
+    def publish(self) -> Path:
+        """Replace the published warehouse with the build copy in one rename."""
+        with self._exclusive():
+            with self._connect() as con:
+                con.execute("CHECKPOINT")
+            _atomic_copy(self.build_path, self.published_path)
+        return self.published_path
+
+    @contextmanager
+    def build_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection on the build copy, between writers."""
+        with self._exclusive():
+            con = duckdb.connect(str(self.build_path), read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        lock = self.build_path.with_name(f"{self.build_path.name}.lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle closes
+            yield
+
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         build = self.build_path
-        build.parent.mkdir(parents=True, exist_ok=True)
         if not build.exists() and self.published_path.exists():
             _atomic_copy(self.published_path, build)
         con = duckdb.connect(str(build), config={
@@ -52,13 +84,6 @@ class Warehouse(ConfigurableResource):
             con.execute("CHECKPOINT")
         finally:
             con.close()
-
-    def publish(self) -> Path:
-        """Replace the published warehouse with the build copy in one rename."""
-        with self.writer() as con:
-            con.execute("CHECKPOINT")
-        _atomic_copy(self.build_path, self.published_path)
-        return self.published_path
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -91,6 +116,10 @@ class Landing(ConfigurableResource):
 
     def files(self, kind: str) -> list[LandingFile]:
         return discover(Path(self.root), kind)
+
+    def paths(self) -> list[tuple[Path, str]]:
+        """Every file of both folders with its path under the landing folder, unhashed."""
+        return list_files(Path(self.root))
 
 
 class ReferenceData(ConfigurableResource):

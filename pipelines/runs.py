@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from pipelines.failures import innermost_message
 from pipelines.resources import Warehouse
 from pipelines.settings import setting
 
@@ -26,8 +27,7 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     """Ingest new files, rebuild the months they touched, publish: the `ingest`,
     `monthly` and `publish` jobs in this process, recorded in the Dagster instance of
     DAGSTER_HOME so the UI shows the runs."""
-    from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
-    from pipelines.sql_graph import load_models
+    from pipelines.definitions import MONTHLY_MODELS, build_definitions
 
     defs = build_definitions(landing, warehouse)
     level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
@@ -37,14 +37,12 @@ def run_census(verbose: bool = False, landing: Path | None = None,
         instance=instance, raise_on_error=False, run_config=config)
     if not ingest.success:
         return RunOutcome(False, ingest.run_id, "", _failure_reason(ingest))
-    build = Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_path
-    monthly_models = [m.table for m in load_models(MODELS_DIR, SOURCES) if m.monthly]
-    months = months_to_rebuild(build, ingest.run_id, monthly_models)
+    with Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_reader() as con:
+        months = months_to_rebuild(con, ingest.run_id, MONTHLY_MODELS)
     if months:
         monthly = defs.resolve_job_def("monthly").execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
-            tags={"dagster/asset_partition_range_start": months[0].isoformat(),
-                  "dagster/asset_partition_range_end": months[-1].isoformat()})
+            tags=partition_range_tags(months))
         if not monthly.success:
             return RunOutcome(False, ingest.run_id, "", _failure_reason(monthly))
     publish = defs.resolve_job_def("publish").execute_in_process(
@@ -77,6 +75,12 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
                       None)
 
 
+def partition_range_tags(months: list[dt.date]) -> dict[str, str]:
+    """Run tags for one run over the month partitions from the first to the last."""
+    return {"dagster/asset_partition_range_start": months[0].isoformat(),
+            "dagster/asset_partition_range_end": months[-1].isoformat()}
+
+
 def latest_month(warehouse: Path) -> dt.date:
     """The last month the published marts hold."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -86,36 +90,33 @@ def latest_month(warehouse: Path) -> dt.date:
         con.close()
 
 
-def months_to_rebuild(build: Path, run_id: str, models: list[str]) -> list[dt.date]:
+def months_to_rebuild(con: duckdb.DuckDBPyConnection, run_id: str,
+                      models: list[str]) -> list[dt.date]:
     """Months (China time) to rebuild after an ingest run: those whose hours it wrote;
     every month with telemetry when it loaded register workbooks (a month's register
     state can change); any month with telemetry that a monthly model (`models`) or the
     coverage lacks; and, for each of those, the month a year later (its 12-month
     growth). A range covers them all."""
-    con = duckdb.connect(str(build), read_only=True)
-    try:
-        register_changed = con.execute(
-            "SELECT count(*) > 0 FROM audit.ingestion_log WHERE run_id = ? "
-            "AND kind = 'licensing' AND status = 'loaded'", [run_id]).fetchone()[0]
-        rows = con.execute("""
-            WITH covered AS (
-                SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
-                                                'Asia/Shanghai') AS DATE) AS month
-                FROM core.telemetry_hourly),
-            due AS (
-                SELECT month FROM audit.telemetry_loads WHERE run_id = $run
-                UNION SELECT month FROM covered WHERE $register_changed
-                UNION (SELECT month FROM covered EXCEPT SELECT month FROM core.telemetry_coverage)
-                UNION (SELECT c.month FROM covered c CROSS JOIN (SELECT unnest($models) AS model)
-                       EXCEPT SELECT month FROM audit.model_builds
-                       WHERE model IN (SELECT unnest($models))))
-            SELECT month FROM due
-            UNION SELECT CAST(month + INTERVAL 12 MONTH AS DATE) FROM due
-            WHERE CAST(month + INTERVAL 12 MONTH AS DATE) IN (SELECT month FROM covered)
-            ORDER BY 1""", {"run": run_id, "register_changed": register_changed,
-                            "models": models}).fetchall()
-    finally:
-        con.close()
+    register_changed = con.execute(
+        "SELECT count(*) > 0 FROM audit.ingestion_log WHERE run_id = ? "
+        "AND kind = 'licensing' AND status = 'loaded'", [run_id]).fetchone()[0]
+    rows = con.execute("""
+        WITH covered AS (
+            SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
+                                            'Asia/Shanghai') AS DATE) AS month
+            FROM core.telemetry_hourly),
+        due AS (
+            SELECT month FROM audit.telemetry_loads WHERE run_id = $run
+            UNION SELECT month FROM covered WHERE $register_changed
+            UNION (SELECT month FROM covered EXCEPT SELECT month FROM core.telemetry_coverage)
+            UNION (SELECT c.month FROM covered c CROSS JOIN (SELECT unnest($models) AS model)
+                   EXCEPT SELECT month FROM audit.model_builds
+                   WHERE model IN (SELECT unnest($models))))
+        SELECT month FROM due
+        UNION SELECT CAST(month + INTERVAL 12 MONTH AS DATE) FROM due
+        WHERE CAST(month + INTERVAL 12 MONTH AS DATE) IN (SELECT month FROM covered)
+        ORDER BY 1""", {"run": run_id, "register_changed": register_changed,
+                        "models": models}).fetchall()
     return [row[0] for row in rows]
 
 
@@ -151,14 +152,8 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
 
 
 def _failure_reason(result: ExecuteInProcessResult) -> str:
-    """One line: the failed step and the innermost error (Dagster wraps user errors)."""
+    """One line: the failed step and the innermost error."""
     failures = [e for e in result.all_events if e.is_step_failure]
     if not failures:
         return "the run did not succeed"
-    error = failures[0].step_failure_data.error
-    while error.cause is not None:
-        error = error.cause
-    message = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
-    if error.cls_name == "Failure":  # raised on purpose: its description is the reason
-        message = message.partition(": ")[2]
-    return f"{failures[0].step_key}: {message}"
+    return f"{failures[0].step_key}: {innermost_message(failures[0].step_failure_data.error)}"

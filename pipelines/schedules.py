@@ -1,23 +1,27 @@
-"""Schedules: the monthly ministry export."""
+"""Schedules: the daily refresh and the monthly ministry export."""
 
 import datetime as dt
 
 from dagster import (
-    AssetSelection,
+    DefaultScheduleStatus,
     RunRequest,
+    ScheduleDefinition,
     ScheduleEvaluationContext,
-    define_asset_job,
     schedule,
 )
 
-from pipelines.assets.export import EXPORT_KEY
+from pipelines.jobs import export_job, ingest_job
 
-export_job = define_asset_job(
-    "export", selection=AssetSelection.assets(EXPORT_KEY),
-    description="Write (and mail) the ministry summary export of the month given.")
+daily_refresh = ScheduleDefinition(
+    name="daily_refresh", job=ingest_job, cron_schedule="0 6 * * *",
+    execution_timezone="Asia/Shanghai", default_status=DefaultScheduleStatus.RUNNING,
+    description="Every day at 06:00 China time, ingest whatever the sensor has not (files "
+                "copied in with old dates, a sensor that was off); the months it touches are "
+                "then rebuilt.")
 
 
 @schedule(cron_schedule="0 9 5 * *", execution_timezone="Asia/Shanghai", job=export_job,
+          default_status=DefaultScheduleStatus.RUNNING,
           description="On the 5th of each month at 09:00 China time, export the previous "
                       "month.")
 def monthly_export(context: ScheduleEvaluationContext) -> RunRequest:

@@ -25,14 +25,14 @@ def setting(name: str) -> Path:
 
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME inside the project by default, with Dagster's telemetry off and one
-    warehouse writer at a time (the `warehouse` pool)."""
+    run at a time in the `warehouse` pool (queued runs wait for the one in progress)."""
     home = setting("DAGSTER_HOME")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(
             "telemetry:\n  enabled: false\n"
-            "concurrency:\n  pools:\n    default_limit: 1\n"
+            "concurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n"
         )
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -15,6 +15,7 @@ from dagster import (
 
 from pipelines.assets.publish import PUBLISHED_KEY
 from pipelines.assets.telemetry import MONTHS
+from pipelines.automation import ENGINEERS
 from pipelines.export import delivery, headline
 from pipelines.export.bundle import ExportBundle, export_month
 from pipelines.export.sheets import NoDataForMonth
@@ -31,7 +32,7 @@ class ExportConfig(Config):
     key=EXPORT_KEY,
     group_name="exports",
     kinds={"excel", "csv", "email"},
-    owners=["team:ministry-reporting"],
+    owners=[ENGINEERS],
     deps=[PUBLISHED_KEY],
     partitions_def=MONTHS,
     pool="warehouse",  # records deliveries in the warehouse

@@ -16,7 +16,9 @@ from dagster import (
     asset,
 )
 
+from pipelines.assets.metadata import markdown_preview
 from pipelines.assets.telemetry import MONTHS
+from pipelines.automation import ANALYSTS, ENGINEERS, MART_FRESHNESS, follow_monthly_inputs
 from pipelines.resources import Warehouse
 from pipelines.sql_graph import SqlModel
 from pipelines.warehouse.models import materialise
@@ -108,7 +110,10 @@ def model_asset(model: SqlModel) -> AssetsDefinition:
             backfill_policy=BackfillPolicy.single_run() if model.monthly else None,
             group_name="marts" if schema == "marts" else "warehouse",
             kinds={"duckdb", "sql"},
+            owners=[ANALYSTS if schema == "marts" else ENGINEERS],
             pool="warehouse",
+            automation_condition=follow_monthly_inputs() if model.monthly else None,
+            freshness_policy=MART_FRESHNESS if schema == "marts" else None,
             description=f"{model.description} (dbt_like_sql/{schema}/{table}.sql)",
             check_specs=[AssetCheckSpec(c.name, asset=model.key, description=c.description)
                          for c in checks],
@@ -120,9 +125,13 @@ def model_asset(model: SqlModel) -> AssetsDefinition:
                 rows = materialise(con, model, months, context.run.run_id)
                 con.execute("COMMIT")
                 results = [(c, violations(con, c, model.table, months)) for c in checks]
+                preview = con.execute(
+                    f"SELECT * FROM {model.table} WHERE {_IN_MONTHS} LIMIT 10" if months
+                    else f"SELECT * FROM {model.table} LIMIT 10", {"months": months}
+                    if months else {}).pl()
             yield MaterializeResult(metadata={
                 "dagster/row_count": rows, "months": ", ".join(m[:7] for m in months) or "all",
-                "sql": f"dbt_like_sql/{schema}/{table}.sql"})
+                "sql": f"dbt_like_sql/{schema}/{table}.sql", "preview": markdown_preview(preview)})
             for check, broken in results:
                 yield AssetCheckResult(
                     check_name=check.name, asset_key=model.key, passed=broken == 0,

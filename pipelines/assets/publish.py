@@ -3,6 +3,7 @@
 
 from dagster import AssetKey, MaterializeResult, asset
 
+from pipelines.automation import ENGINEERS, publish_when_built
 from pipelines.resources import Warehouse
 from pipelines.warehouse.tables import TABLES
 
@@ -16,7 +17,9 @@ def publish_asset(upstream: list[AssetKey]):
         key=PUBLISHED_KEY,
         group_name="warehouse",
         kinds={"duckdb"},
+        owners=[ENGINEERS],
         deps=upstream,
+        automation_condition=publish_when_built(),
         pool="warehouse",
         description="The DuckDB file analysts open (CENSUS_WAREHOUSE): the run's build copy, "
                     "published with an atomic rename so readers never see a half-written state.",

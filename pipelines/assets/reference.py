@@ -5,6 +5,7 @@ import polars as pl
 from dagster import AssetSpec, MaterializeResult, multi_asset
 
 from pipelines.assets.metadata import markdown_preview
+from pipelines.automation import ENGINEERS
 from pipelines.reference import Reference
 from pipelines.resources import ReferenceData, Warehouse
 from pipelines.warehouse.tables import insert_frame
@@ -30,6 +31,7 @@ def dimension_frames(reference: Reference) -> dict[str, pl.DataFrame]:
 
 @multi_asset(
     specs=[AssetSpec(["core", name], group_name="ingest", kinds={"duckdb", "csv"},
+                     owners=[ENGINEERS],
                      description=f"core.{name}: reference facts from data/reference/")
            for name in DIMENSIONS],
     pool="warehouse",

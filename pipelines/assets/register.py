@@ -4,6 +4,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from pipelines.assets.checks import ingestion_check_results, ingestion_check_specs
 from pipelines.assets.metadata import markdown_preview
+from pipelines.automation import ENGINEERS
 from pipelines.ingest.licensing import KIND, ingest_licensing
 from pipelines.resources import Landing, ReferenceData, Warehouse
 
@@ -13,6 +14,7 @@ REGISTER_KEY = AssetKey(["core", "centre_register"])
 @asset(
     key=REGISTER_KEY,
     group_name="ingest",
+    owners=[ENGINEERS],
     kinds={"excel", "pandera", "duckdb"},
     deps=[["core", "dim_province"], ["core", "dim_hub"], ["core", "dim_cluster"]],
     pool="warehouse",

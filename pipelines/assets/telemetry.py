@@ -19,6 +19,7 @@ from dagster import (
 from pipelines.assets.checks import ingestion_check_results, ingestion_check_specs
 from pipelines.assets.metadata import markdown_preview
 from pipelines.assets.register import REGISTER_KEY
+from pipelines.automation import ENGINEERS
 from pipelines.ingest.telemetry_load import KIND, ingest_telemetry
 from pipelines.resources import Landing, Warehouse
 from pipelines.warehouse.coverage import MONTHLY_COVERAGE_SQL, month_summary
@@ -34,6 +35,7 @@ MONTHS = MonthlyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Sha
 @asset(
     key=HOURLY_KEY,
     group_name="ingest",
+    owners=[ENGINEERS],
     kinds={"csv", "parquet", "pandera", "duckdb"},
     deps=[REGISTER_KEY],
     pool="warehouse",
@@ -78,6 +80,7 @@ with warnings.catch_warnings():
     @asset(
         key=COVERAGE_KEY,
         group_name="ingest",
+        owners=[ENGINEERS],
         kinds={"duckdb"},
         deps=[HOURLY_KEY],
         partitions_def=MONTHS,

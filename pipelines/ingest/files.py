@@ -32,16 +32,22 @@ def discover(root: Path, kind: str) -> list[LandingFile]:
     """Every file under `root/kind/`, in lexicographic order of its path under the
     landing folder (contract §1.2). Hidden files and editor lock files are ignored; a
     file of another format is kept, so that it is rejected visibly."""
-    folder = root / kind
-    if not folder.is_dir():
-        return []
+    return [LandingFile(path, name, sha256_of(path)) for path, name in list_files(root, (kind,))]
+
+
+def list_files(root: Path, kinds: tuple[str, ...] = tuple(SUFFIXES)) -> list[tuple[Path, str]]:
+    """(path, path under the landing folder) of every file in the kinds' folders, sorted by
+    the latter; hidden files and editor lock files left out."""
     found = []
-    for path in folder.rglob("*"):
-        name = path.name.lower()
-        if path.is_file() and not name.startswith((".", "~$")):
-            relative = path.relative_to(root).as_posix()
-            found.append(LandingFile(path, relative, sha256_of(path)))
-    return sorted(found, key=lambda f: f.file_name)
+    for kind in kinds:
+        folder = root / kind
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            name = path.name.lower()
+            if path.is_file() and not name.startswith((".", "~$")):
+                found.append((path, path.relative_to(root).as_posix()))
+    return sorted(found, key=lambda f: f[1])
 
 
 UNSUPPORTED = {

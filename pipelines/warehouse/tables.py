@@ -162,6 +162,15 @@ TABLES: tuple[Table, ...] = (
         ("run_id", "VARCHAR", "Dagster run"),
         ("attempted_at", "TIMESTAMPTZ", "When the delivery finished or gave up"),
     )),
+    Table("audit.run_failures", "One row per failed Dagster run (the run-failure sensor)", (
+        ("run_id", "VARCHAR", "Dagster run"),
+        ("job_name", "VARCHAR", "Job of the run"),
+        ("steps", "VARCHAR", "Failed steps (assets), comma-separated"),
+        ("reason", "VARCHAR", "The innermost error of the first failed step"),
+        ("failed_at", "TIMESTAMPTZ", "When the failure was recorded"),
+        ("alerted", "VARCHAR", "Addresses the alert was mailed to; null if none"),
+        ("alert_error", "VARCHAR", "Why the alert mail failed, if it did"),
+    )),
     Table("audit.quarantine", "One row per rejected or warned value", (
         ("file_name", "VARCHAR", "Path under the landing folder"),
         ("sha256", "VARCHAR", "SHA-256 of the file"),

@@ -1,0 +1,32 @@
+"""The jobs: `census run` chains ingest → monthly → publish in-process; the sensors chain
+ingest → rebuild_months → (automation) marts and publish; the schedule runs export.
+(A job runs either unpartitioned or month-partitioned assets, not both.)"""
+
+from dagster import AssetSelection, define_asset_job
+
+from pipelines.assets.export import EXPORT_KEY
+from pipelines.assets.publish import PUBLISHED_KEY
+from pipelines.assets.reference import reference_dimensions
+from pipelines.assets.register import centre_register
+from pipelines.assets.telemetry import telemetry_hourly
+
+INGEST_ASSETS = [reference_dimensions, centre_register, telemetry_hourly]
+MONTHLY = (AssetSelection.all() - AssetSelection.assets(*INGEST_ASSETS)
+           - AssetSelection.assets(PUBLISHED_KEY, EXPORT_KEY))
+
+ingest_job = define_asset_job(
+    "ingest", selection=AssetSelection.assets(*INGEST_ASSETS),
+    description="Reference, the licensing register and new telemetry exports.")
+monthly_job = define_asset_job(
+    "monthly", selection=MONTHLY,
+    description="Month-partitioned assets (coverage, SQL models), for the months given.")
+rebuild_months_job = define_asset_job(
+    "rebuild_months", selection=MONTHLY.roots(),
+    description="The first month-partitioned assets (coverage, staging), for the months an "
+                "ingest run touched; the marts follow by automation.")
+publish_job = define_asset_job(
+    "publish", selection=AssetSelection.assets(PUBLISHED_KEY),
+    description="Publish the build copy of the warehouse atomically.")
+export_job = define_asset_job(
+    "export", selection=AssetSelection.assets(EXPORT_KEY),
+    description="Write (and mail) the ministry summary export of the month given.")

@@ -1,0 +1,212 @@
+"""census as a service (`census ui`: the real webserver and daemon on loopback): files
+landing start runs, the marts follow for the months touched, the same bytes start
+nothing, two runs at once queue, a failed run is recorded and mailed. Everything is
+observed through the GraphQL API, as the UI sees it."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from aiosmtpd.controller import Controller
+
+from pipelines.resources import Warehouse
+from tests.conftest import good_workbooks
+from tests.test_cli import env_for
+from tests.test_delivery import Inbox, free_port
+from tests.test_ui import graphql, group_alive
+
+LOCATION = {"repositoryName": "__repository__", "repositoryLocationName": "pipelines.definitions"}
+RUNS = """{ runsOrError(limit: 200) { ... on Runs { results {
+    runId jobName status startTime endTime tags { key value } } } } }"""
+
+
+@dataclass
+class Service:
+    port: int
+    landing: Path
+    warehouse: Path
+    inbox: Inbox
+
+    def runs(self) -> list[dict]:
+        results = graphql(self.port, RUNS)["data"]["runsOrError"]["results"]
+        for run in results:
+            run["tags"] = {t["key"]: t["value"] for t in run["tags"]}
+        return results
+
+    def wait_for(self, what: str, done: Callable[[], bool], timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            failed = [r for r in self.runs() if r["status"] == "FAILURE"]
+            assert not failed or what == "the failure", f"{what}: runs failed {failed}"
+            assert time.monotonic() < deadline, f"timed out waiting for {what}: {self.runs()}"
+            time.sleep(2)
+
+    def materialised_partitions(self, key: str) -> set[str]:
+        path = ", ".join(f'"{p}"' for p in key.split("/"))
+        data = graphql(self.port, f"""{{ assetOrError(assetKey: {{path: [{path}]}}) {{
+            ... on Asset {{ assetMaterializations(limit: 100) {{ partition runId }} }} }} }}""")
+        return {m["partition"] for m in data["data"]["assetOrError"]["assetMaterializations"]}
+
+    def drop(self, source: Path, folder: str, name: str | None = None) -> None:
+        """Land a file as a provider would: written beside, then renamed into place."""
+        target = self.landing / folder / (name or source.name)
+        partial = target.with_name(f".{target.name}.part")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    port = free_port()
+    env = env_for(tmp_path, CENSUS_SMTP_HOST="127.0.0.1", CENSUS_SMTP_PORT=str(smtp.port),
+                  CENSUS_ALERT_RECIPIENTS="oncall@census.example", CENSUS_SMTP_ATTEMPTS="2",
+                  CENSUS_SMTP_BACKOFF_SECONDS="0.5")
+    landing = Path(env["CENSUS_LANDING_DIR"])
+    for folder in ("licensing", "telemetry"):
+        (landing / folder).mkdir(parents=True)
+    ui = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ui", "--port", str(port)],
+                          env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                graphql(port, "{ version }")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and ui.poll() is None, "webserver not up"
+                time.sleep(0.5)
+        yield Service(port, landing, Path(env["CENSUS_WAREHOUSE"]), inbox)
+    finally:
+        os.killpg(ui.pid, signal.SIGTERM)
+        ui.wait(timeout=60)
+        smtp.stop()
+    deadline = time.monotonic() + 30
+    while group_alive(ui.pid):
+        assert time.monotonic() < deadline, "a process of the service outlived SIGTERM"
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated: Path) -> None:
+    # One province's first-quarter register and its March telemetry.
+    first, export = next(
+        (w, generated / "telemetry" / f"{w.name.rsplit('_', 1)[0]}_2025-03.csv")
+        for w in good_workbooks(generated, "*2025*Q1.xlsx")
+        if (generated / "telemetry" / f"{w.name.rsplit('_', 1)[0]}_2025-03.csv").exists())
+    # With a second province's workbook, all at once: three runs, one after the other.
+    other = next(w for w in good_workbooks(generated, "*2025*Q1.xlsx") if w != first)
+    files = {f"licensing/{first.name}", f"licensing/{other.name}", f"telemetry/{export.name}"}
+    service.drop(first, "licensing")
+    service.drop(other, "licensing")
+    service.drop(export, "telemetry")
+
+    def ingested() -> bool:
+        done = {r["tags"].get("census/file") for r in service.runs()
+                if r["jobName"] == "ingest" and r["status"] == "SUCCESS"}
+        return files <= done
+
+    service.wait_for("the sensor-started ingest runs", ingested)
+    ingests = sorted((r for r in service.runs() if r["jobName"] == "ingest"),
+                     key=lambda r: r["startTime"])
+    assert len(ingests) == 3
+    assert all(a["endTime"] <= b["startTime"] for a, b in itertools.pairwise(ingests)), \
+        "runs writing the warehouse overlapped"
+    service.wait_for("the marts of March", lambda: all(
+        service.materialised_partitions(key) == {"2025-03-01"}
+        for key in ("marts/centre_monthly", "marts/region_monthly", "marts/surplus_compute")))
+
+    def published() -> bool:
+        try:
+            con = duckdb.connect(str(service.warehouse), read_only=True)
+        except duckdb.IOException:
+            return False
+        try:
+            return con.execute("SELECT count(*) FROM marts.region_monthly WHERE month = "
+                               "DATE '2025-03-01' AND region_code = 'CN'").fetchone()[0] == 1
+        except duckdb.CatalogException:
+            return False
+        finally:
+            con.close()
+
+    service.wait_for("the publish after the marts", published)
+    runs = service.runs()
+    by_job = {job: [r for r in runs if r["jobName"] == job] for job in
+              ("ingest", "rebuild_months", "__ASSET_JOB")}
+    assert all(r["tags"].get("dagster/sensor_name") == "landing_arrivals"
+               for r in by_job["ingest"])
+    assert {r["tags"].get("dagster/sensor_name") for r in by_job["__ASSET_JOB"]} == \
+        {"census_automation"}  # the marts and the publish followed by automation
+    assert all(r["tags"]["dagster/asset_partition_range_start"] == "2025-03-01"
+               for r in by_job["rebuild_months"])
+
+    # The same bytes again, under another name: the run key (SHA-256) is taken.
+    dropped_at = time.time()
+    service.drop(export, "telemetry", f"again_{export.name}")
+    count = len(service.runs())
+    service.wait_for("a sensor tick that saw the copy", lambda: any(
+        tick["timestamp"] > dropped_at + 6 for tick in _ticks(service, "landing_arrivals")))
+    assert len(service.runs()) == count
+
+    with Warehouse(path=str(service.warehouse)).build_reader() as con:
+        loaded = con.execute("SELECT file_name, count(*) FROM audit.ingestion_log WHERE "
+                             "status = 'loaded' GROUP BY ALL").fetchall()
+        duplicates = con.execute("SELECT count(*) FROM (SELECT centre_id, valid_from FROM "
+                                 "core.centre_register GROUP BY ALL HAVING count(*) > 1)"
+                                 ).fetchone()[0]
+    assert sorted(name for name, n in loaded if n == 1) == sorted(files)
+    assert duplicates == 0
+
+    # A run that fails: the export of a month without data.
+    launched = graphql(service.port, """mutation { launchRun(executionParams: {
+        selector: {repositoryName: "__repository__",
+                   repositoryLocationName: "pipelines.definitions", jobName: "export"},
+        executionMetadata: {tags: [{key: "dagster/partition", value: "2026-10-01"}]}}) {
+        __typename ... on LaunchRunSuccess { run { runId } } } }""")
+    run_id = launched["data"]["launchRun"]["run"]["runId"]
+
+    def recorded() -> list[tuple]:
+        with Warehouse(path=str(service.warehouse)).build_reader() as con:
+            return con.execute("SELECT job_name, steps, reason, alerted FROM audit.run_failures "
+                               "WHERE run_id = ?", [run_id]).fetchall()
+
+    service.wait_for("the failure", lambda: bool(recorded()))
+    [(job, steps, reason, alerted)] = recorded()
+    assert (job, steps, alerted) == ("export", "summary_export", "oncall@census.example")
+    assert reason.startswith("no data for 2026-10: the marts hold 2025-03 to 2025-03")
+    [alert] = service.inbox.messages()
+    assert run_id[:8] in alert["Subject"] and reason in alert.get_content()
+    service.wait_for("the last runs", lambda: not any(
+        r["status"] in ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+        for r in service.runs()))
+
+
+def _ticks(service: Service, sensor: str) -> list[dict]:
+    data = graphql(service.port, f"""{{ sensorOrError(sensorSelector: {{
+        repositoryName: "{LOCATION['repositoryName']}",
+        repositoryLocationName: "{LOCATION['repositoryLocationName']}",
+        sensorName: "{sensor}"}}) {{ ... on Sensor {{ sensorState {{
+        ticks(limit: 5) {{ timestamp status runIds }} }} }} }} }}""")
+    return data["data"]["sensorOrError"]["sensorState"]["ticks"]
+
+
+def test_dagster_validates_the_definitions() -> None:
+    done = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions",
+                           "validate", "-m", "pipelines.definitions"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Validation successful" in done.stdout + done.stderr
