@@ -28,8 +28,9 @@ demo: setup
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
+# Two workers; a test file stays on one worker, so its module fixtures are built once.
 test: setup lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ui: setup
 	$(BIN)/census ui

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import sys
 from pathlib import Path
 
-from pipelines.settings import ensure_dagster_home, setting
+from pipelines.settings import PROJECT_ROOT, ensure_dagster_home, setting
 
 WAREHOUSE_POOL = "warehouse"  # the pool of every asset that writes the warehouse
 DEMO = {"seed": 20251, "centres": 300, "months": 6, "start": "2025-01"}
@@ -49,6 +50,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="mail the workbook even if it was already delivered")
     export.add_argument("--verbose", action="store_true", help="show Dagster's event log")
 
+    bench = commands.add_parser(
+        "bench", help="measure the pipeline at national scale against raw DuckDB",
+        description="Generate (or reuse from --cache) a register of N centres and a month of "
+                    "hourly telemetry per file, then time (a) DuckDB read_csv of the exports, "
+                    "(b) census's ingestion of them, (c) the marts, (d) one more month, (e) the "
+                    "register workbook (README: Performance).")
+    bench.add_argument("--centres", type=int, default=7000)
+    bench.add_argument("--months", type=int, default=12)
+    bench.add_argument("--format", choices=["csv.gz", "parquet"], default="csv.gz",
+                       dest="export_format", help="which variant of the exports to ingest")
+    bench.add_argument("--cache", type=Path, default=PROJECT_ROOT / "data" / "bench",
+                       help="where inputs are generated once and reused")
+    bench.add_argument("--json", type=Path, help="also write the figures to this file")
+
     ui = commands.add_parser(
         "ui", help="start the Dagster webserver and daemon on 127.0.0.1:3000",
         description="Start `dagster dev` (webserver and daemon) with the census definitions.")
@@ -56,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", default="3000")
 
     args = parser.parse_args(argv)
-    return {"demo": _demo, "run": _run, "generate": _generate,
-                                     "export": _export, "ui": _ui}[args.command](args)
+    handlers = {"demo": _demo, "run": _run, "generate": _generate, "export": _export,
+                "bench": _bench, "ui": _ui}
+    return handlers[args.command](args)
 
 
 def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
@@ -124,6 +140,32 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import platform
+
+    from pipelines.bench.inputs import prepare
+    from pipelines.bench.measure import progress, report, run_bench
+    from pipelines.reference import Reference
+
+    if args.months < 2:
+        raise SystemExit("census bench: --months must be at least 2 (the last is (d))")
+    ensure_dagster_home()
+    progress(f"inputs: {args.centres:,} centres × {args.months} months in {args.cache} …")
+    inputs = prepare(args.cache, Reference.load(setting("CENSUS_REFERENCE_DIR")),
+                     args.centres, args.months)
+    progress(f"inputs: {sum(inputs.rows_per_month):,} telemetry rows", done=True)
+    result = run_bench(inputs, args.cache / "work", args.export_format, args.centres,
+                       args.months)
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB RAM"
+    print(report(result, machine))
+    if args.json:
+        args.json.write_text(json.dumps({**result.as_dict(), "machine": machine}, indent=2))
+    return 0
+
+
 def _month(text: str) -> dt.date:
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()
@@ -141,6 +183,11 @@ def _ui(args: argparse.Namespace) -> int:
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", args.host,
                "-p", str(args.port)]
+    # Started in the background by a non-interactive shell, this process inherits SIGINT
+    # (and, from some launchers, SIGTERM) as ignored, and dagster dev would keep that
+    # (../shared/STACK.md): restore the defaults so Ctrl-C and SIGTERM stop it.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
     os.execv(command[0], command)  # signals go straight to dagster dev
     return 0  # not reached
 

@@ -48,6 +48,11 @@ class Census:
             con.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: with two workers (`make test`), the longest does not run last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A Dagster instance of the test session's own, as `census run` makes one."""

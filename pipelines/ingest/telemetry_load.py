@@ -106,10 +106,15 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
     """Conflicting duplicates out, identical ones once; unknown centres to pending;
     the rest to hours; findings to the quarantine."""
     conflict = str(Rule.CONFLICTING_DUPLICATE)
+    # Only keys sent more than once need the (costly) distinct-content test and the
+    # first-row pick; most files have none.
     run_statements(con, [
+        """CREATE OR REPLACE TEMP TABLE file_duplicates AS
+           SELECT centre_id, ts FROM file_samples GROUP BY centre_id, ts HAVING count(*) > 1""",
         f"""CREATE OR REPLACE TEMP TABLE file_conflicts AS
             SELECT s.* FROM file_samples s SEMI JOIN (
-                SELECT centre_id, ts FROM file_samples GROUP BY centre_id, ts
+                SELECT centre_id, ts FROM file_samples SEMI JOIN file_duplicates
+                USING (centre_id, ts) GROUP BY centre_id, ts
                 HAVING count(DISTINCT struct_pack({_MEASURE_COLUMNS})) > 1) c
             USING (centre_id, ts)""",
         f"""INSERT INTO file_findings
@@ -117,9 +122,13 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
                    '{conflict}', 'error', format($conflict, source_row, centre_id,
                    strftime(ts, '%Y-%m-%dT%H:%M:%SZ')), ts
             FROM file_conflicts""",
-        """CREATE OR REPLACE TEMP TABLE file_clean AS
-           SELECT * FROM file_samples s ANTI JOIN file_conflicts c USING (centre_id, ts)
-           QUALIFY row_number() OVER (PARTITION BY centre_id, ts ORDER BY source_row) = 1""",
+        """CREATE OR REPLACE TEMP VIEW file_clean AS
+           SELECT * FROM file_samples ANTI JOIN file_duplicates USING (centre_id, ts)
+           UNION ALL
+           SELECT * FROM (
+               SELECT * FROM file_samples SEMI JOIN file_duplicates USING (centre_id, ts)
+               ANTI JOIN file_conflicts USING (centre_id, ts)
+               QUALIFY row_number() OVER (PARTITION BY centre_id, ts ORDER BY source_row) = 1)""",
         f"""INSERT INTO core.telemetry_pending
             SELECT $file, $sha, source_row, centre_id, ts, {_MEASURE_COLUMNS}
             FROM file_clean WHERE NOT known""",
@@ -133,27 +142,41 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
         "unknown": unknown_centre_message(file.file_name, row_word),
         "conflict": f"{file.file_name}, {row_word} {{}}, column 'ts': centre {{}} has other, "
                     f"different samples at {{}} in this file; all are rejected ({conflict})"})
-    load_hours(con, "SELECT * FROM file_clean WHERE known", file.file_name, run_id, outcome)
+    duplicates, on_the_hour = con.execute(
+        "SELECT (SELECT count(*) FROM file_duplicates), "
+        "(SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) FROM file_samples)"
+    ).fetchone()
+    load_hours(con, "SELECT * FROM file_clean WHERE known", file.file_name, run_id, outcome,
+               one_sample_per_hour=duplicates == 0 and on_the_hour)
     outcome.rows_rejected = con.execute(
         "SELECT count(DISTINCT source_row) FROM file_findings").fetchone()[0]
     outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
 
 
 def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str, run_id: str,
-               outcome: FileOutcome | None = None) -> None:
+               outcome: FileOutcome | None = None, one_sample_per_hour: bool = False) -> None:
     """Hourly means of the samples replace whatever earlier files loaded for the same
-    centre-hours (a restatement); audit.telemetry_loads records how many."""
-    measures = ", ".join(f"avg({m}) AS {m}" for m in MEASURES)
+    centre-hours (a restatement); audit.telemetry_loads records how many. With
+    `one_sample_per_hour` (hourly exports: every ts on the hour, no key twice) each
+    sample is its hour's mean and the aggregation is skipped."""
+    hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples,
+                 $file AS source_file FROM ({samples_sql})""" if one_sample_per_hour else
+             f"""SELECT centre_id, date_trunc('hour', ts) AS hour_start,
+                 {", ".join(f"avg({m}) AS {m}" for m in MEASURES)}, count(*) AS samples,
+                 $file AS source_file FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
+    run_statements(con, [f"CREATE OR REPLACE TEMP TABLE new_hours AS {hours}"],
+                   {"file": file_name})
+    # Restatements are sought only among the stored hours of the same time span:
+    # constant bounds let DuckDB skip the rest of the history by its min/max indexes.
+    low, high = con.execute("SELECT min(hour_start), max(hour_start) FROM new_hours").fetchone()
     run_statements(con, [
-        f"""CREATE OR REPLACE TEMP TABLE new_hours AS
-            SELECT centre_id, date_trunc('hour', ts) AS hour_start, {measures},
-                   count(*) AS samples, $file AS source_file
-            FROM ({samples_sql}) GROUP BY centre_id, hour_start""",
         """CREATE OR REPLACE TEMP TABLE restated AS
-           SELECT centre_id, hour_start FROM new_hours SEMI JOIN core.telemetry_hourly
-           USING (centre_id, hour_start)""",
+           SELECT centre_id, hour_start FROM new_hours SEMI JOIN (
+               SELECT centre_id, hour_start FROM core.telemetry_hourly
+               WHERE hour_start BETWEEN $low AND $high) USING (centre_id, hour_start)""",
         """DELETE FROM core.telemetry_hourly h USING restated r
-           WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start""",
+           WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start
+             AND h.hour_start BETWEEN $low AND $high""",
         "INSERT INTO core.telemetry_hourly BY NAME SELECT * FROM new_hours",
         """INSERT INTO audit.telemetry_loads
            SELECT $run, $file,
@@ -162,7 +185,7 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
                   count(*), count(r.centre_id), $now
            FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
            GROUP BY month""",
-    ], {"file": file_name, "run": run_id, "now": now()})
+    ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
     if outcome is not None and replaced:
         outcome.message = f"restated {replaced} centre-hours loaded by earlier files"

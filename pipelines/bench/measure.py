@@ -1,0 +1,210 @@
+"""The benchmark's phases, one after the other in this process, each timed with its own
+peak RSS (sampled from /proc): (a) DuckDB read_csv of the exports, (b) the pipeline's
+telemetry ingestion of the same files, (c) the marts for all months, (d) one more month
+landing, (e) the register workbook parsed and validated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+from dagster import DagsterInstance
+
+from pipelines.bench.inputs import BenchInputs
+
+# The issue's targets: (b)/(a), (c) seconds, (d)/(b), (e) seconds, peak RSS.
+TARGETS = {"b_over_a": 2.0, "c_seconds": 60.0, "d_over_b": 0.15, "e_seconds": 2.0,
+           "peak_rss_gib": 4.0}
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    rows: int = 0
+    peak_rss_mib: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class BenchResult:
+    centres: int
+    months: int
+    export_format: str
+    phases: list[Phase] = field(default_factory=list)
+
+    def phase(self, letter: str) -> Phase:
+        return next(p for p in self.phases if p.name.startswith(f"({letter})"))
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        a, b, d = self.phase("a"), self.phase("b"), self.phase("d")
+        return {"b_over_a": b.seconds / a.seconds, "d_over_b": d.seconds / b.seconds}
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "ratios": self.ratios, "targets": TARGETS,
+                "rows_per_second": {p.name: p.rows_per_second for p in self.phases}}
+
+
+class RssPeak:
+    """Peak resident memory of this process while a phase runs (VmRSS every 20 ms)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_bytes())
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> RssPeak:
+        self.peak = _rss_bytes()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_bytes())
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+@contextmanager
+def measured(result: BenchResult, name: str) -> Iterator[Phase]:
+    phase = Phase(name)
+    progress(f"{name} …")
+    with RssPeak() as rss:
+        started = time.perf_counter()
+        yield phase
+        phase.seconds = time.perf_counter() - started
+    phase.peak_rss_mib = rss.peak / 2**20
+    result.phases.append(phase)
+    progress(f"{name}: {phase.seconds:,.1f} s, {phase.rows:,} rows, "
+             f"peak RSS {phase.peak_rss_mib:,.0f} MiB", done=True)
+
+
+def progress(text: str, done: bool = False) -> None:
+    """One status line on a terminal, rewritten in place; finished phases only in logs."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K{text}" + ("\n" if done else ""))
+    elif done:
+        sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
+              months: int) -> BenchResult:
+    """Every phase on a fresh work folder; the last month is held back for (d)."""
+    from pipelines.definitions import build_definitions
+    from pipelines.ingest.register import read_register_file
+    from pipelines.reference import Reference
+    from pipelines.runs import partition_range_tags
+    from pipelines.settings import setting
+
+    shutil.rmtree(work, ignore_errors=True)
+    landing, warehouse = work / "landing", work / "warehouse" / "census.duckdb"
+    (landing / "telemetry").mkdir(parents=True)
+    (landing / "licensing").mkdir()
+    shutil.copy(inputs.register, landing / "licensing")
+    files = inputs.exports[export_format]
+    history, last = files[:-1], files[-1]
+    result = BenchResult(centres, months, export_format)
+    defs = build_definitions(landing, warehouse)
+    config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+    def run(job: str, **tags: str) -> None:
+        with DagsterInstance.ephemeral() as instance:
+            outcome = defs.resolve_job_def(job).execute_in_process(
+                instance=instance, run_config=config, tags=tags, raise_on_error=True)
+        assert outcome.success
+
+    run("ingest")  # the register (and reference) first: (b) is the telemetry alone
+
+    with measured(result, "(a) DuckDB read_csv / read_parquet") as phase:
+        con = duckdb.connect(str(work / "baseline.duckdb"),
+                             config={"memory_limit": "4GB", "threads": 2})
+        reader = "read_parquet" if export_format == "parquet" else "read_csv"
+        con.execute(f"CREATE TABLE raw AS SELECT * FROM {reader}(?)",
+                    [[str(p) for p in history]])
+        phase.rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        con.close()
+
+    for path in history:
+        shutil.copy(path, landing / "telemetry")
+    with measured(result, "(b) census telemetry ingestion") as phase:
+        run("ingest")
+        phase.rows = _loaded_rows(warehouse)
+
+    all_months = [dt.date.fromisoformat(f"{p.name.split('_')[1][:7]}-01") for p in files]
+    with measured(result, "(c) marts, all months") as phase:
+        run("monthly", **partition_range_tags(all_months[:-1]))
+        run("publish")
+        phase.rows = _mart_rows(warehouse)
+
+    shutil.copy(last, landing / "telemetry")
+    with measured(result, "(d) one more month (incremental)") as phase:
+        before = _loaded_rows(warehouse)
+        run("ingest")
+        run("monthly", **partition_range_tags([all_months[-1]]))
+        run("publish")
+        phase.rows = _loaded_rows(warehouse) - before
+
+    reference = Reference.load(setting("CENSUS_REFERENCE_DIR"))
+    with measured(result, "(e) register workbook parsed and validated") as phase:
+        parsed = read_register_file(inputs.register, "licensing/" + inputs.register.name,
+                                    reference)
+        phase.rows = parsed.accepted.height
+    return result
+
+
+def _loaded_rows(warehouse: Path) -> int:
+    from pipelines.resources import Warehouse
+
+    with Warehouse(path=str(warehouse)).build_reader() as con:
+        return con.execute("SELECT coalesce(sum(rows_loaded), 0) FROM audit.ingestion_log "
+                           "WHERE kind = 'telemetry' AND status = 'loaded'").fetchone()[0]
+
+
+def _mart_rows(warehouse: Path) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("SELECT (SELECT count(*) FROM marts.centre_monthly) + (SELECT "
+                           "count(*) FROM marts.region_monthly) + (SELECT count(*) FROM "
+                           "marts.surplus_compute)").fetchone()[0]
+    finally:
+        con.close()
+
+
+def report(result: BenchResult, machine: str) -> str:
+    lines = [f"census bench: {result.centres:,} centres × {result.months} months, "
+             f"{result.export_format} exports; {machine}",
+             f"{'phase':44}{'seconds':>10}{'rows':>14}{'rows/s':>13}{'peak RSS MiB':>14}"]
+    for p in result.phases:
+        lines.append(f"{p.name:44}{p.seconds:>10,.1f}{p.rows:>14,}{p.rows_per_second:>13,.0f}"
+                     f"{p.peak_rss_mib:>14,.0f}")
+    ratios = result.ratios
+    lines.append(f"ratio (b)/(a) = {ratios['b_over_a']:.2f} (target ≤ {TARGETS['b_over_a']}); "
+                 f"(d)/(b) = {ratios['d_over_b']:.3f} (target ≤ {TARGETS['d_over_b']}); "
+                 f"(c) target ≤ {TARGETS['c_seconds']:.0f} s; (e) target ≤ "
+                 f"{TARGETS['e_seconds']:.0f} s; peak RSS target ≤ "
+                 f"{TARGETS['peak_rss_gib'] * 1024:,.0f} MiB")
+    return "\n".join(lines)

@@ -1,0 +1,32 @@
+"""`census bench` scaled down (the CI smoke test of the benchmark): the pipeline loads
+exactly the rows the raw DuckDB baseline reads; times are printed, not asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_cli import env_for
+
+
+def test_bench_smoke_counts_equal_the_baseline(tmp_path: Path) -> None:
+    figures = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "bench", "--centres", "200", "--months", "2",
+         "--cache", str(tmp_path / "cache"), "--json", str(figures)],
+        env=env_for(tmp_path), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "ratio (b)/(a)" in done.stdout
+    result = json.loads(figures.read_text())
+    phases = {p["name"][:3]: p for p in result["phases"]}
+    assert set(phases) == {"(a)", "(b)", "(c)", "(d)", "(e)"}
+    ready = (tmp_path / "cache").glob("c200_m2_*/READY")
+    january, february = (int(n) for n in next(ready).read_text().split())
+    assert phases["(a)"]["rows"] == phases["(b)"]["rows"] == january
+    assert phases["(d)"]["rows"] == february
+    assert phases["(e)"]["rows"] == 200
+    assert phases["(c)"]["rows"] > 0
+    assert all(p["seconds"] > 0 and p["peak_rss_mib"] > 0 for p in phases.values())
+    assert set(result["ratios"]) == {"b_over_a", "d_over_b"}
