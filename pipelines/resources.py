@@ -25,7 +25,7 @@ class Warehouse(ConfigurableResource):
     never blocked and never see a half-written state (contract §2.1)."""
 
     path: str
-    memory_limit: str = "4GB"
+    memory_limit: str = "2GB"  # with Python and polars beside it, a run stays under 4 GiB
     threads: int = 2
 
     @property

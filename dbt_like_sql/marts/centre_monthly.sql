@@ -25,8 +25,9 @@ WITH params AS (
 covered AS (
     -- The months covered run from the first to the last month with any telemetry.
     SELECT
-        min(date_trunc('month', hour_start AT TIME ZONE 'Asia/Shanghai')) AS first_month,
-        max(date_trunc('month', hour_start AT TIME ZONE 'Asia/Shanghai')) AS last_month
+        -- converting the extremes, not every hour: the conversion keeps the order
+        date_trunc('month', min(hour_start) AT TIME ZONE 'Asia/Shanghai') AS first_month,
+        date_trunc('month', max(hour_start) AT TIME ZONE 'Asia/Shanghai') AS last_month
     FROM core.telemetry_hourly
 ),
 figures AS (

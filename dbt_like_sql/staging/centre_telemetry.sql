@@ -20,9 +20,10 @@ WITH params AS (
 hours AS (
     SELECT h.*
     FROM core.telemetry_hourly AS h
-    CROSS JOIN params AS p
-    WHERE h.hour_start AT TIME ZONE 'Asia/Shanghai' >= p.month
-      AND h.hour_start AT TIME ZONE 'Asia/Shanghai' < p.month + INTERVAL 1 MONTH
+    -- Bounds on hour_start itself (the month's start and end in China time, as UTC
+    -- instants) let DuckDB skip the other months' row groups.
+    WHERE h.hour_start >= timezone('Asia/Shanghai', CAST($month AS TIMESTAMP))
+      AND h.hour_start < timezone('Asia/Shanghai', CAST($month AS TIMESTAMP) + INTERVAL 1 MONTH)
 ),
 with_compute AS (
     SELECT

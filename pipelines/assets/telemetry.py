@@ -48,10 +48,8 @@ MONTHS = MonthlyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Sha
 def telemetry_hourly(context: AssetExecutionContext, warehouse: Warehouse,
                      landing: Landing) -> MaterializeResult:
     with warehouse.writer() as con:
-        con.execute("BEGIN TRANSACTION")
         report = ingest_telemetry(con, landing.files(KIND), context.run.run_id,
                                   warehouse.build_path.parent / "scratch")
-        con.execute("COMMIT")
         checks = ingestion_check_results(con, KIND)
         rows, restated = con.execute(
             "SELECT (SELECT count(*) FROM core.telemetry_hourly), "

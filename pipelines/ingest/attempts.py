@@ -9,7 +9,7 @@ from collections.abc import Callable
 import duckdb
 
 from pipelines.ingest.files import UNSUPPORTED, LandingFile, is_supported
-from pipelines.warehouse.audit import FileOutcome, attempted_files
+from pipelines.warehouse.audit import FileOutcome, attempted_files, record_outcomes
 
 
 def now() -> dt.datetime:
@@ -17,14 +17,18 @@ def now() -> dt.datetime:
 
 
 def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], kind: str,
-                      run_id: str | None,
-                      ingest: Callable[[LandingFile, FileOutcome], None]) -> list[FileOutcome]:
-    """Call `ingest` for every file not attempted before, in the files' order."""
+                      run_id: str | None, ingest: Callable[[LandingFile, FileOutcome], None],
+                      commit_each: bool = False) -> list[FileOutcome]:
+    """Call `ingest` for every file not attempted before, in the files' order. With
+    `commit_each`, every file is one transaction that also records its outcome: a run that
+    dies keeps the files it finished, and each file's work is freed as it ends."""
     attempted, first_by_sha = attempted_files(con, kind)
     outcomes: list[FileOutcome] = []
     for file in files:
         if (file.file_name, file.sha256) in attempted:
             continue  # this very file was attempted by an earlier run
+        if commit_each:
+            con.execute("BEGIN TRANSACTION")
         outcome = FileOutcome(file.file_name, file.sha256, kind, "loaded", now(), run_id=run_id)
         if file.sha256 in first_by_sha:
             outcome.status = "skipped_duplicate"
@@ -36,6 +40,9 @@ def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], 
         first_by_sha.setdefault(file.sha256, file.file_name)
         outcome.finished_at = now()
         outcomes.append(outcome)
+        if commit_each:
+            record_outcomes(con, [outcome])
+            con.execute("COMMIT")
     return outcomes
 
 

@@ -2,8 +2,8 @@
 restatements, conflicting duplicates, and unknown centres kept until registered.
 
 Each file is staged in temporary tables and merged only when read to the end, so a
-file rejected half-way leaves nothing behind. The asset calls this inside one
-warehouse transaction."""
+file rejected half-way leaves nothing behind. Each file is one transaction together
+with its ingestion_log row (the re-examination of pending samples is another)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from pipelines.ingest.telemetry import (
     unknown_centre_message,
 )
 from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
-from pipelines.warehouse.audit import FileOutcome, quarantine, record_outcomes
+from pipelines.warehouse.audit import FileOutcome, quarantine
 from pipelines.warehouse.tables import insert_frame, run_statements
 from schemas.rules import Rule
 from schemas.telemetry import MEASURES
@@ -54,11 +54,13 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      run_id: str, scratch: Path) -> TelemetryReport:
     register = con.sql(
         "SELECT centre_id, valid_from, design_racks FROM core.centre_register").pl()
+    con.execute("BEGIN TRANSACTION")
     resolved = _reexamine_pending(con, register, run_id)
+    con.execute("COMMIT")
     outcomes = attempt_new_files(
         con, files, KIND, run_id,
-        lambda file, outcome: _ingest_export(con, file, outcome, register, run_id, scratch))
-    record_outcomes(con, outcomes)
+        lambda file, outcome: _ingest_export(con, file, outcome, register, run_id, scratch),
+        commit_each=True)
     months = [row[0] for row in con.execute(
         "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
         [run_id]).fetchall()]

@@ -11,9 +11,8 @@ MONTHLY_COVERAGE_SQL = """
            count(*) / (24 * day(last_day(CAST($month AS DATE)))) AS coverage,
            sum(samples) AS samples
     FROM core.telemetry_hourly
-    WHERE hour_start AT TIME ZONE 'Asia/Shanghai' >= CAST($month AS DATE)
-      AND hour_start AT TIME ZONE 'Asia/Shanghai'
-          < CAST($month AS DATE) + INTERVAL 1 MONTH
+    WHERE hour_start >= timezone('Asia/Shanghai', CAST($month AS TIMESTAMP))
+      AND hour_start < timezone('Asia/Shanghai', CAST($month AS TIMESTAMP) + INTERVAL 1 MONTH)
     GROUP BY centre_id
 """
 
