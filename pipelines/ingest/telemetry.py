@@ -124,30 +124,33 @@ def canonical_samples(batch: pl.DataFrame, mapping: dict[str, tuple[str, float]]
                   * mapping[name][1] if name in mapping else pl.lit(None, pl.Float64))
            for name in MEASURES},
     ).with_columns(pl.when(pl.col("centre_id") != "").then(pl.col("centre_id")).alias("centre_id"))
-    # Every finding as a mask, computed in one pass; the findings themselves are built
-    # from the (usually few) flagged rows only.
-    checks: dict[str, tuple[str, Rule, str]] = {}
-    masks: dict[str, pl.Expr] = {}
+    # A row can have a finding only where a parsed value is null (a required one, or an
+    # optional one with text): cheap null tests find those rows, and the findings are
+    # told apart (missing or unparseable) on them alone.
+    suspect = pl.any_horizontal(
+        pl.col(c.name).is_null() if c.required else
+        pl.col(c.name).is_null() & pl.col(f"_raw_{c.name}").is_not_null()
+        for c in TELEMETRY_COLUMNS if c.name in mapping)
+    marked = typed.with_columns(_suspect=suspect)
+    flagged = marked.filter("_suspect")
+    findings = []
     for column in TELEMETRY_COLUMNS:
         if column.name not in mapping:
             continue
         text = pl.col(f"_raw_{column.name}").str.strip_chars()
         empty = text.is_null() | (text == "")
+        label = mapping[column.name][0]
         if column.required:
-            masks[f"_missing_{column.name}"] = empty
-            checks[f"_missing_{column.name}"] = (column.name, Rule.MISSING,
-                                                 "a required value is empty")
+            findings.append(_findings(flagged, empty, column.name, Rule.MISSING, file_name,
+                                      row_word, label, "a required value is empty"))
         what = "timestamp" if column.name == "ts" else "number"
-        masks[f"_unread_{column.name}"] = ~empty & pl.col(column.name).is_null()
-        checks[f"_unread_{column.name}"] = (column.name, Rule.UNPARSEABLE,
-                                            f"not a {what} of an accepted form")
-    marked = typed.with_columns(**masks, _flagged=pl.any_horizontal(list(masks.values())))
-    flagged = marked.filter("_flagged")
-    found = pl.concat([
-        _findings(flagged, pl.col(mask), column, rule, file_name, row_word,
-                  mapping[column][0], reason)
-        for mask, (column, rule, reason) in checks.items()])
-    clean = marked.filter(~pl.col("_flagged")).drop(*masks, "_flagged")
+        findings.append(_findings(flagged, ~empty & pl.col(column.name).is_null(), column.name,
+                                  Rule.UNPARSEABLE, file_name, row_word, label,
+                                  f"not a {what} of an accepted form"))
+    found = pl.concat(findings)
+    clean = marked.filter(
+        ~pl.col("_suspect") | ~pl.col("source_row").is_in(found["source_row"].implode())
+    ).drop("_suspect")
     return clean, found
 
 

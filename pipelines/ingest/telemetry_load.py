@@ -180,12 +180,15 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
            WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start
              AND h.hour_start BETWEEN $low AND $high""",
         "INSERT INTO core.telemetry_hourly BY NAME SELECT * FROM new_hours",
+        # per hour first: the time-zone conversion then runs once per hour, not per row
         """INSERT INTO audit.telemetry_loads
            SELECT $run, $file,
-                  CAST(date_trunc('month', n.hour_start AT TIME ZONE 'Asia/Shanghai') AS DATE)
+                  CAST(date_trunc('month', hour_start AT TIME ZONE 'Asia/Shanghai') AS DATE)
                       AS month,
-                  count(*), count(r.centre_id), $now
-           FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
+                  sum(written), sum(replaced), $now
+           FROM (SELECT n.hour_start, count(*) AS written, count(r.centre_id) AS replaced
+                 FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
+                 GROUP BY n.hour_start)
            GROUP BY month""",
     ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
