@@ -14,6 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.ingest.limits import MAX_DECOMPRESSED_BYTES, LimitExceeded, check_line_lengths
+
 BATCH_ROWS = 500_000
 SNIFF_BYTES = 1 << 16
 
@@ -37,6 +39,10 @@ def open_export(path: Path, scratch: Path) -> Export:
     if name.endswith(".parquet"):
         return Export("parquet", "record", False, _parquet(path))
     plain = _decompressed(path, scratch) if name.endswith(".gz") else path
+    try:
+        check_line_lengths(plain)
+    except LimitExceeded as exc:
+        raise ExportUnreadable(str(exc)) from exc
     if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
         return Export("json lines", "line", False, _ndjson(plain))
     encoding, text = _utf8(plain, scratch)
@@ -47,9 +53,16 @@ def open_export(path: Path, scratch: Path) -> Export:
 
 def _decompressed(path: Path, scratch: Path) -> Path:
     target = scratch / path.name.removesuffix(".gz").removesuffix(".GZ")
+    written = 0
     try:
         with gzip.open(path, "rb") as source, open(target, "wb") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
+            while block := source.read(1 << 20):
+                written += len(block)
+                if written > MAX_DECOMPRESSED_BYTES:
+                    raise ExportUnreadable(
+                        f"decompresses to more than {MAX_DECOMPRESSED_BYTES:,} bytes: "
+                        "refused (a gzip bomb?)")
+                out.write(block)
     except (OSError, EOFError) as exc:
         raise ExportUnreadable(f"not a readable gzip file ({exc})") from exc
     return target

@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 import polars as pl
 from python_calamine import CalamineWorkbook
 
+from pipelines.ingest.limits import LimitExceeded, check_workbook_size
 from pipelines.ingest.values import norm_key
 
 MAX_TITLE_ROWS = 20
@@ -89,6 +90,10 @@ def find_header(rows: list[list[str | None]], aliases: Mapping[str, tuple[str, f
 
 def read_tables(path: Path, aliases: Mapping[str, tuple[str, float]]) -> list[SheetTable]:
     """Every sheet of the workbook that has a register header, in sheet order."""
+    try:
+        check_workbook_size(path)
+    except (LimitExceeded, zipfile.BadZipFile) as exc:
+        raise WorkbookUnreadable(str(exc)) from exc
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = [(name, workbook.get_sheet_by_name(name)) for name in workbook.sheet_names]
