@@ -28,9 +28,10 @@ demo: setup
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-# Two workers; a test file stays on one worker, so its module fixtures are built once.
+# Two workers; a test file stays on one worker, so its module fixtures are built once;
+# files in collection order, where the slow tests come first (tests/conftest.py).
 test: setup lint
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 ui: setup
 	$(BIN)/census ui

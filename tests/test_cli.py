@@ -26,6 +26,7 @@ def test_every_subcommand_has_help(command: list[str]) -> None:
     assert "usage: census" in done.stdout
 
 
+@pytest.mark.slow
 def test_demo_generates_then_runs_and_summarises(tmp_path: Path) -> None:
     env = env_for(tmp_path)
     small = ["--centres", "40", "--months", "3"]

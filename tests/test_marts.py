@@ -167,6 +167,7 @@ def year_on_year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Census
     return landing, census
 
 
+@pytest.mark.slow
 def test_twelve_month_growth_equals_the_independent_computation(
         year_on_year: tuple[Path, Census]) -> None:
     generated, census = year_on_year

@@ -4,6 +4,7 @@ truth (contract §1.2, §2.1): every format, encoding, cadence and timestamp for
 from pathlib import Path
 
 import polars as pl
+import pytest
 from dagster import AssetKey, DagsterInstance
 from polars.testing import assert_frame_equal
 
@@ -111,6 +112,7 @@ def late_centre(generated: Path) -> tuple[str, pl.DataFrame]:
     return centre, candidates.filter(centre_id=centre)
 
 
+@pytest.mark.slow
 def test_unknown_centre_loads_once_registered(census: Census, generated: Path) -> None:
     centre, expected = late_centre(generated)
     for export in sorted((generated / "telemetry").iterdir()):
