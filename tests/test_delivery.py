@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import shutil
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default
@@ -20,6 +19,7 @@ from aiosmtpd.smtp import Envelope
 
 from pipelines.runs import run_export
 from tests.conftest import Census
+from tests.test_ui import free_port
 
 MONTH = dt.date(2025, 6, 1)
 RECIPIENTS = ["planning@ministry.example", "statistics@ministry.example"]
@@ -35,12 +35,6 @@ class Inbox:
 
     def messages(self) -> list[EmailMessage]:
         return [email.message_from_bytes(e.content, policy=default) for e in self.envelopes]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

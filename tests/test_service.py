@@ -23,8 +23,8 @@ from aiosmtpd.controller import Controller
 from pipelines.resources import Warehouse
 from tests.conftest import good_workbooks
 from tests.test_cli import env_for
-from tests.test_delivery import Inbox, free_port
-from tests.test_ui import graphql, group_alive
+from tests.test_delivery import Inbox
+from tests.test_ui import free_port, graphql, group_alive
 
 LOCATION = {"repositoryName": "__repository__", "repositoryLocationName": "pipelines.definitions"}
 RUNS = """{ runsOrError(limit: 200) { ... on Runs { results {
