@@ -142,7 +142,6 @@ def _export(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     import json
-    import os
     import platform
 
     from pipelines.bench.inputs import prepare

@@ -102,8 +102,6 @@ def _about_preamble(sheet: Worksheet, title: str, month: dt.date, vintage: Vinta
         sheet.cell(row=row + offset, column=1, value=zh)
         sheet.cell(row=row + offset, column=2, value=en)
         _put(sheet.cell(row=row + offset, column=3), value, Format.DATE)
-        if isinstance(value, dt.date):
-            sheet.cell(row=row + offset, column=3).number_format = Format.DATE.value
     start = row + len(facts) + 1
     sheet.cell(row=start, column=1, value=f"数据来源 Source files ({month:%Y-%m})").font = _HEADER
     return start
