@@ -50,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="mail the workbook even if it was already delivered")
     export.add_argument("--verbose", action="store_true", help="show Dagster's event log")
 
+    check = commands.add_parser(
+        "check", help="check the integrity of the published warehouse",
+        description="Open CENSUS_WAREHOUSE read-only and check it: every table readable, keys "
+                    "unique, every row's file loaded, coverage and SQL models equal to a fresh "
+                    "computation from their inputs. Exit 1 naming each problem.")
+    check.add_argument("--warehouse", type=Path, help="another warehouse file to check")
+
     bench = commands.add_parser(
         "bench", help="measure the pipeline at national scale against raw DuckDB",
         description="Generate (or reuse from --cache) a register of N centres and a month of "
@@ -72,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     handlers = {"demo": _demo, "run": _run, "generate": _generate, "export": _export,
-                "bench": _bench, "ui": _ui}
+                "check": _check, "bench": _bench, "ui": _ui}
     return handlers[args.command](args)
 
 
@@ -138,6 +145,25 @@ def _export(args: argparse.Namespace) -> int:
         return 1
     print(outcome.summary)
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.definitions import MODELS_DIR, SOURCES
+    from pipelines.sql_graph import load_models
+    from pipelines.warehouse.integrity import integrity_problems
+
+    path = args.warehouse or setting("CENSUS_WAREHOUSE")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        problems = integrity_problems(con, load_models(MODELS_DIR, SOURCES))
+    finally:
+        con.close()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"census check {path}: {len(problems) or 'no'} problems")
+    return 1 if problems else 0
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -97,7 +97,9 @@ class Warehouse(ConfigurableResource):
 
 def _atomic_copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    # One name: the caller holds the writer lock, and a copy cut short by a crash is
+    # overwritten by the next rather than left behind.
+    partial = target.with_name(f".{target.name}.partial")
     shutil.copyfile(source, partial)
     with open(partial, "rb+") as handle:
         os.fsync(handle.fileno())

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
 
 from pipelines.failures import innermost_message
 from pipelines.resources import Warehouse
 from pipelines.settings import setting
+from pipelines.warehouse.coverage import COVERAGE_TABLE
+
+PROCESS_TAG = "census/process"
 
 
 @dataclass(frozen=True)
@@ -33,20 +38,21 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
     config = {"loggers": {"console": {"config": {"log_level": level}}}}
     instance = DagsterInstance.get()
+    fail_abandoned_runs(instance)
     ingest = defs.resolve_job_def("ingest").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=config)
+        instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not ingest.success:
         return RunOutcome(False, ingest.run_id, "", _failure_reason(ingest))
     with Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_reader() as con:
-        months = months_to_rebuild(con, ingest.run_id, MONTHLY_MODELS)
+        months = months_to_rebuild(con, MONTHLY_MODELS)
     if months:
         monthly = defs.resolve_job_def("monthly").execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
-            tags=partition_range_tags(months))
+            tags={**partition_range_tags(months), **process_tag()})
         if not monthly.success:
             return RunOutcome(False, ingest.run_id, "", _failure_reason(monthly))
     publish = defs.resolve_job_def("publish").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=config)
+        instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not publish.success:
         return RunOutcome(False, ingest.run_id, "", _failure_reason(publish))
     published = warehouse or setting("CENSUS_WAREHOUSE")
@@ -62,8 +68,11 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
 
     defs = build_definitions(warehouse=warehouse, exports=exports)
     level = "INFO" if verbose else "CRITICAL"
+    instance = DagsterInstance.get()
+    fail_abandoned_runs(instance)
     result = defs.resolve_job_def("export").execute_in_process(
-        instance=DagsterInstance.get(), raise_on_error=False, partition_key=month.isoformat(),
+        instance=instance, raise_on_error=False, partition_key=month.isoformat(),
+        tags=process_tag(),
         run_config={"loggers": {"console": {"config": {"log_level": level}}},
                     "ops": {EXPORT_KEY.to_python_identifier(): {"config": {"resend": resend}}}})
     if not result.success:
@@ -73,6 +82,38 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
     return RunOutcome(True, result.run_id, f"census export {month:%Y-%m}: "
                       f"{metadata['folder'].value}; delivery: {metadata['delivery'].value}",
                       None)
+
+
+def process_tag() -> dict[str, str]:
+    """The tag naming the process that runs a job in-process (`census run`, `census
+    export`): host and process id."""
+    return {PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"}
+
+
+def fail_abandoned_runs(instance: DagsterInstance) -> list[str]:
+    """Mark failed the runs whose `census` process on this host died before they ended
+    (killed, machine restarted): the UI would show them in progress forever, and the
+    run-failure sensor records and reports them. Returns their ids."""
+    abandoned = []
+    for run in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.NOT_STARTED,
+                                                      DagsterRunStatus.STARTED])):
+        host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")
+        if host != socket.gethostname() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=f"the census process ({pid}) running it "
+                                   "ended before the run did (killed or machine restarted)")
+        abandoned.append(run.run_id)
+    return abandoned
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def partition_range_tags(months: list[dt.date]) -> dict[str, str]:
@@ -90,33 +131,36 @@ def latest_month(warehouse: Path) -> dt.date:
         con.close()
 
 
-def months_to_rebuild(con: duckdb.DuckDBPyConnection, run_id: str,
-                      models: list[str]) -> list[dt.date]:
-    """Months (China time) to rebuild after an ingest run: those whose hours it wrote;
-    every month with telemetry when it loaded register workbooks (a month's register
-    state can change); any month with telemetry that a monthly model (`models`) or the
-    coverage lacks; and, for each of those, the month a year later (its 12-month
-    growth). A range covers them all."""
-    register_changed = con.execute(
-        "SELECT count(*) > 0 FROM audit.ingestion_log WHERE run_id = ? "
-        "AND kind = 'licensing' AND status = 'loaded'", [run_id]).fetchone()[0]
+def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list[dt.date]:
+    """Months (China time) to rebuild: each month with telemetry that the coverage or a
+    monthly model (`models`) never built, or whose oldest build predates a telemetry load
+    of the month or a register load; and, for each, the month a year later (its 12-month
+    growth). From the warehouse alone, not from one run: a run killed between its ingest
+    and its rebuild leaves its months due for the next. A range covers them all."""
     rows = con.execute("""
         WITH covered AS (
             SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
                                             'Asia/Shanghai') AS DATE) AS month
             FROM core.telemetry_hourly),
+        builds AS (
+            SELECT c.month, max(b.built_at) AS built_at
+            FROM covered c CROSS JOIN (SELECT unnest($models) AS model) m
+            LEFT JOIN audit.model_builds b ON b.month = c.month AND b.model = m.model
+            GROUP BY c.month, m.model),
+        built AS (  -- NULL when one of them never built the month
+            SELECT month, CASE WHEN count(built_at) = count(*) THEN min(built_at) END AS built_at
+            FROM builds GROUP BY month),
         due AS (
-            SELECT month FROM audit.telemetry_loads WHERE run_id = $run
-            UNION SELECT month FROM covered WHERE $register_changed
-            UNION (SELECT month FROM covered EXCEPT SELECT month FROM core.telemetry_coverage)
-            UNION (SELECT c.month FROM covered c CROSS JOIN (SELECT unnest($models) AS model)
-                   EXCEPT SELECT month FROM audit.model_builds
-                   WHERE model IN (SELECT unnest($models))))
+            SELECT month FROM built
+            WHERE built_at IS NULL
+               OR built_at < (SELECT max(finished_at) FROM audit.ingestion_log
+                        WHERE kind = 'licensing' AND status = 'loaded')
+               OR built_at < (SELECT max(loaded_at) FROM audit.telemetry_loads l
+                        WHERE l.month = built.month))
         SELECT month FROM due
         UNION SELECT CAST(month + INTERVAL 12 MONTH AS DATE) FROM due
         WHERE CAST(month + INTERVAL 12 MONTH AS DATE) IN (SELECT month FROM covered)
-        ORDER BY 1""", {"run": run_id, "register_changed": register_changed,
-                        "models": models}).fetchall()
+        ORDER BY 1""", {"models": [COVERAGE_TABLE, *models]}).fetchall()
     return [row[0] for row in rows]
 
 

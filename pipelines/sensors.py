@@ -65,7 +65,7 @@ def rebuild_touched_months(context: RunStatusSensorContext,
 
     run_id = context.dagster_run.run_id
     with warehouse.build_reader() as con:
-        months = months_to_rebuild(con, run_id, MONTHLY_MODELS)
+        months = months_to_rebuild(con, MONTHLY_MODELS)
     if not months:
         return RunRequest(run_key=f"publish-{run_id}", job_name=publish_job.name)
     return RunRequest(run_key=f"months-{run_id}", job_name=rebuild_months_job.name,

@@ -22,7 +22,7 @@ from pipelines.assets.register import REGISTER_KEY
 from pipelines.automation import ENGINEERS
 from pipelines.ingest.telemetry_load import KIND, ingest_telemetry
 from pipelines.resources import Landing, Warehouse
-from pipelines.warehouse.coverage import MONTHLY_COVERAGE_SQL, month_summary
+from pipelines.warehouse.coverage import month_summary, rebuild_coverage
 
 HOURLY_KEY = AssetKey(["core", "telemetry_hourly"])
 COVERAGE_KEY = AssetKey(["core", "telemetry_coverage"])
@@ -99,8 +99,7 @@ with warnings.catch_warnings():
         with warehouse.writer() as con:
             con.execute("BEGIN TRANSACTION")
             for month in months:
-                con.execute("DELETE FROM core.telemetry_coverage WHERE month = ?", [month])
-                con.execute(MONTHLY_COVERAGE_SQL, {"month": month})
+                rebuild_coverage(con, month, context.run.run_id)
             con.execute("COMMIT")
             summaries = [month_summary(con, month) for month in months]
         totals = {k: sum(s[k] for s in summaries)

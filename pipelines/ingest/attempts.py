@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipelines.ingest.files import UNSUPPORTED, LandingFile, is_supported
+from pipelines.ingest.files import LandingFile, is_supported, unsupported_reason
 from pipelines.warehouse.audit import FileOutcome, attempted_files, record_outcomes
 
 
@@ -34,7 +34,7 @@ def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], 
             outcome.status = "skipped_duplicate"
             outcome.message = f"same bytes as {first_by_sha[file.sha256]}"
         elif not is_supported(file, kind):
-            outcome.status, outcome.message = "rejected", UNSUPPORTED[kind]
+            outcome.status, outcome.message = "rejected", unsupported_reason(file, kind)
         else:
             ingest(file, outcome)
         first_by_sha.setdefault(file.sha256, file.file_name)

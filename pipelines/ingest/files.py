@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUFFIXES = {
-    "licensing": (".xlsx", ".xlsm", ".xls", ".ods"),
+    "licensing": (".xlsx", ".xls", ".ods"),
     "telemetry": (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"),
 }
 
@@ -57,5 +57,15 @@ UNSUPPORTED = {
 }
 
 
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlsb")
+
+
 def is_supported(file: LandingFile, kind: str) -> bool:
     return file.file_name.lower().endswith(SUFFIXES[kind])
+
+
+def unsupported_reason(file: LandingFile, kind: str) -> str:
+    if kind == "licensing" and file.file_name.lower().endswith(MACRO_SUFFIXES):
+        return ("a macro-enabled workbook is not accepted (contract: .xlsx, .xls or .ods): "
+                "ask the province to save it as .xlsx")
+    return UNSUPPORTED[kind]

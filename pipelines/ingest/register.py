@@ -89,6 +89,9 @@ def read_register_file(path: Path, file_name: str, reference: Reference) -> Regi
         raise FileRejected(
             "no sheet has a register header (a row with at least 4 known column names "
             "within the first 21 rows)")
+    if all(t.frame.height == 0 for t in tables):
+        headers = ", ".join(f"sheet {t.sheet!r} row {t.header_row}" for t in tables)
+        raise FileRejected(f"a register header ({headers}) but no centre rows below it")
     vintage = period_from_filename(path.name)
     if vintage is None and all("as_of" not in t.columns for t in tables):
         raise FileRejected(

@@ -107,6 +107,9 @@ def parse_numbers(text: pl.Expr, decimal_comma: bool) -> pl.Expr:
     return pl.when(number.is_finite()).then(number)
 
 
+INVALID_TEXT = "\ufffd"  # what the CSV reader puts for bytes that are not UTF-8
+
+
 def canonical_samples(batch: pl.DataFrame, mapping: dict[str, tuple[str, float]],
                       decimal_comma: bool, file_name: str, row_word: str
                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -123,7 +126,8 @@ def canonical_samples(batch: pl.DataFrame, mapping: dict[str, tuple[str, float]]
         **{name: (parse_number_column(batch[mapping[name][0]], decimal_comma)
                   * mapping[name][1] if name in mapping else pl.lit(None, pl.Float64))
            for name in MEASURES},
-    ).with_columns(pl.when(pl.col("centre_id") != "").then(pl.col("centre_id")).alias("centre_id"))
+    ).with_columns(pl.when((pl.col("centre_id") != "") & ~pl.col("centre_id").str.contains(
+        INVALID_TEXT, literal=True)).then(pl.col("centre_id")).alias("centre_id"))
     # A row can have a finding only where a parsed value is null (a required one, or an
     # optional one with text): cheap null tests find those rows, and the findings are
     # told apart (missing or unparseable) on them alone.
@@ -143,10 +147,10 @@ def canonical_samples(batch: pl.DataFrame, mapping: dict[str, tuple[str, float]]
         if column.required:
             findings.append(_findings(flagged, empty, column.name, Rule.MISSING, file_name,
                                       row_word, label, "a required value is empty"))
-        what = "timestamp" if column.name == "ts" else "number"
+        reason = ("not valid UTF-8 text" if column.name == "centre_id" else
+                  f"not a {'timestamp' if column.name == 'ts' else 'number'} of an accepted form")
         findings.append(_findings(flagged, ~empty & pl.col(column.name).is_null(), column.name,
-                                  Rule.UNPARSEABLE, file_name, row_word, label,
-                                  f"not a {what} of an accepted form"))
+                                  Rule.UNPARSEABLE, file_name, row_word, label, reason))
     found = pl.concat(findings)
     clean = marked.filter(
         ~pl.col("_suspect") | ~pl.col("source_row").is_in(found["source_row"].implode())

@@ -102,9 +102,11 @@ def _separator(path: Path) -> str:
 
 
 def _csv(path: Path, separator: str) -> Iterator[pl.DataFrame]:
+    # Invalid UTF-8 bytes become U+FFFD, so the row they are in is quarantined
+    # (telemetry.canonical_samples) rather than the whole file refused.
     scan = pl.scan_csv(path, separator=separator, infer_schema=False,
                        row_index_name="source_row", row_index_offset=2,
-                       truncate_ragged_lines=True)
+                       truncate_ragged_lines=True, encoding="utf8-lossy")
     for batch in scan.collect_batches(chunk_size=BATCH_ROWS):
         yield _clean_names(batch).with_columns(pl.col("source_row").cast(pl.Int64))
 

@@ -2,9 +2,10 @@
 
 import duckdb
 
+COVERAGE_TABLE = "core.telemetry_coverage"
+
 # Parameter $month: the month's first day (a partition key).
-MONTHLY_COVERAGE_SQL = """
-    INSERT INTO core.telemetry_coverage
+MONTH_COVERAGE = """
     SELECT CAST($month AS DATE) AS month, centre_id,
            24 * day(last_day(CAST($month AS DATE))) AS hours_in_month,
            count(*) AS hours_reported,
@@ -15,6 +16,15 @@ MONTHLY_COVERAGE_SQL = """
       AND hour_start < timezone('Asia/Shanghai', CAST($month AS TIMESTAMP) + INTERVAL 1 MONTH)
     GROUP BY centre_id
 """
+
+
+def rebuild_coverage(con: duckdb.DuckDBPyConnection, month: str, run_id: str) -> None:
+    """Replace one month's coverage, recording the build in audit.model_builds (in the
+    caller's transaction)."""
+    con.execute(f"DELETE FROM {COVERAGE_TABLE} WHERE month = ?", [month])
+    con.execute(f"INSERT INTO {COVERAGE_TABLE} {MONTH_COVERAGE}", {"month": month})
+    con.execute("INSERT INTO audit.model_builds VALUES (?, CAST(? AS DATE), ?, now())",
+                [COVERAGE_TABLE, month, run_id])
 
 
 def month_summary(con: duckdb.DuckDBPyConnection, month: str) -> dict:

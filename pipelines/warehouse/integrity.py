@@ -1,0 +1,103 @@
+"""Integrity of a warehouse file (`census check`): what a crash, a half-finished run or
+a bug would break. Every table opens, keys are unique, every file behind a row was
+loaded, and the coverage and every SQL model equal a fresh computation from their
+inputs."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.sql_graph import SqlModel
+from pipelines.warehouse.coverage import MONTH_COVERAGE
+from pipelines.warehouse.tables import TABLES
+
+KEYS = {
+    "core.centre_register": ("centre_id", "valid_from"),
+    "core.telemetry_hourly": ("centre_id", "hour_start"),
+    "core.telemetry_coverage": ("month", "centre_id"),
+    "audit.ingestion_log": ("file_name", "sha256"),
+    "staging.centre_state": ("month", "centre_id"),
+    "staging.centre_telemetry": ("month", "centre_id"),
+    "marts.centre_monthly": ("month", "centre_id"),
+    "marts.region_monthly": ("month", "level", "region_code"),
+    "marts.surplus_compute": ("month", "hub_code"),
+}
+
+# Rows must come from files the ingestion log records as loaded.
+_LINEAGE = {"core.centre_register": "licensing", "core.register_rows": "licensing",
+            "core.telemetry_hourly": "telemetry"}
+
+_RELATIVE = 1e-9  # recomputed sums may differ in the last bits (parallel aggregation)
+
+
+def integrity_problems(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -> list[str]:
+    """Problems found, each a sentence naming the table; none for a sound warehouse."""
+    tables = {f"{s}.{t}" for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    problems = [f"{t.name}: missing" for t in TABLES if t.name not in tables]
+    for table in sorted(tables):
+        con.execute(f"SELECT count(*) FROM {table}").fetchone()  # every block readable
+    for table, key in KEYS.items():
+        if table not in tables:
+            continue
+        listed = ", ".join(key)
+        repeated = con.execute(f"SELECT count(*) FROM (SELECT {listed} FROM {table} "
+                               "GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        if repeated:
+            problems.append(f"{table}: {repeated} keys ({listed}) appear more than once")
+    for table, kind in _LINEAGE.items():
+        orphans = con.execute(
+            f"SELECT count(DISTINCT source_file) FROM {table} WHERE source_file NOT IN "
+            "(SELECT file_name FROM audit.ingestion_log WHERE kind = ? AND status = 'loaded')",
+            [kind]).fetchone()[0]
+        if orphans:
+            problems.append(f"{table}: rows of {orphans} files the ingestion log does not "
+                            "record as loaded")
+    months = [m for (m,) in con.execute("SELECT DISTINCT CAST(date_trunc('month', hour_start "
+                                        "AT TIME ZONE 'Asia/Shanghai') AS DATE) FROM "
+                                        "core.telemetry_hourly ORDER BY 1").fetchall()]
+    problems += _compare(con, "core.telemetry_coverage", MONTH_COVERAGE, ("month", "centre_id"),
+                         months)
+    for model in models:
+        if model.table not in tables:
+            problems.append(f"{model.table}: missing")
+            continue
+        problems += _compare(con, model.table, model.sql, KEYS[model.table], months)
+    return problems
+
+
+def _compare(con: duckdb.DuckDBPyConnection, table: str, select: str, key: tuple[str, ...],
+             months: list) -> list[str]:
+    """The stored months of `table` against `select` computed now for every month with
+    telemetry: rows missing, extra or different."""
+    columns = con.execute("SELECT column_name, data_type FROM duckdb_columns() "
+                          "WHERE schema_name || '.' || table_name = ? ORDER BY column_index",
+                          [table]).fetchall()
+    problems = []
+    for month in months:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS {select}", {"month": month})
+        missing, extra, changed = mismatches(
+            con, f"(SELECT * FROM {table} WHERE month = $month)", "fresh", key, columns,
+            {"month": month})
+        if missing or extra or changed:
+            problems.append(f"{table} {month:%Y-%m}: {missing} rows missing, {extra} extra, "
+                            f"{changed} different from its inputs")
+    con.execute("DROP TABLE IF EXISTS fresh")
+    return problems
+
+
+def mismatches(con: duckdb.DuckDBPyConnection, stored: str, expected: str,
+               key: tuple[str, ...], columns: list[tuple[str, str]],
+               params: dict | None = None) -> tuple[int, int, int]:
+    """Rows of `expected` missing from `stored`, rows of `stored` not expected, and rows
+    of both (matched on `key`) differing in a column (doubles within a relative 1e-9)."""
+    joined = " AND ".join(f"s.{k} = e.{k}" for k in key)
+    differs = " OR ".join(
+        f"NOT (s.{c} IS NULL AND e.{c} IS NULL OR abs(s.{c} - e.{c}) <= "
+        f"{_RELATIVE} * greatest(1, abs(s.{c}), abs(e.{c})))" if t == "DOUBLE"
+        else f"s.{c} IS DISTINCT FROM e.{c}" for c, t in columns if c not in key)
+    return con.execute(f"""
+        SELECT count(*) FILTER (s.{key[0]} IS NULL), count(*) FILTER (e.{key[0]} IS NULL),
+               count(*) FILTER (s.{key[0]} IS NOT NULL AND e.{key[0]} IS NOT NULL
+                                AND ({differs or 'FALSE'}))
+        FROM {stored} s FULL JOIN {expected} e ON {joined}""", params or {}).fetchone()

@@ -1,0 +1,158 @@
+"""Crash safety (issue 8): `census run` killed with SIGKILL at moments spread over a run
+that versions the register, loads telemetry (a restatement among it), rebuilds the
+marts and publishes. After each kill the published warehouse passes the integrity
+checks and equals the last completed run; the next run completes, and its warehouse
+equals that of an uninterrupted run. Real processes, real files.
+
+CENSUS_CRASH_POINTS sets the number of kills (CI: 4; README: Reliability, the full
+count)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+from pipelines.generate import generate
+from tests.compare import differences, problems
+
+POINTS = int(os.environ.get("CENSUS_CRASH_POINTS", "4"))
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Census:
+    """A landing folder, a warehouse and a Dagster instance under one folder."""
+
+    root: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "census.duckdb"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "CENSUS_LANDING_DIR": str(self.root / "landing"),
+                "CENSUS_WAREHOUSE": str(self.warehouse),
+                "DAGSTER_HOME": str(self.root / "dagster_home")}
+
+    def start(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)  # its own group, killed whole
+
+    def run(self) -> None:
+        done = self.start()
+        out, err = done.communicate(timeout=600)
+        assert done.returncode == 0, err
+        assert "census run" in out
+
+    def copy(self, target: Path) -> Census:
+        shutil.copytree(self.root, target, symlinks=True)
+        return Census(target)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    base: Census  # after a completed run on the first files, the rest landed since
+    before: Path  # its published warehouse
+    after: Path  # the published warehouse of an uninterrupted run from base
+    busy: tuple[float, float]  # seconds after its start that its first run began, its last ended
+
+
+def step_at_kill(census: Census, earlier: int) -> str:
+    """The job and step the killed process was in, from the Dagster event log; `earlier`
+    runs were there before it started."""
+    with DagsterInstance.from_config(str(census.root / "dagster_home")) as instance:
+        runs = instance.get_runs()  # latest first
+        if len(runs) == earlier:
+            return "start-up, before the first run"
+        run = runs[0]
+        if run.status == DagsterRunStatus.NOT_STARTED:
+            return f"{run.job_name}: run created, not started"
+        if run.status != DagsterRunStatus.STARTED:
+            return f"after the {run.job_name} run, before the next"
+        events = instance.all_logs(run.run_id, of_type={DagsterEventType.STEP_START,
+                                                        DagsterEventType.STEP_SUCCESS})
+        started = [e.step_key for e in events
+                   if e.dagster_event.event_type == DagsterEventType.STEP_START]
+        finished = {e.step_key for e in events
+                    if e.dagster_event.event_type == DagsterEventType.STEP_SUCCESS}
+        running = [step for step in started if step not in finished]
+        return f"{run.job_name}: {running[-1] if running else 'between steps'}"
+
+
+def runs_in(census: Census, *statuses: DagsterRunStatus) -> int:
+    with DagsterInstance.from_config(str(census.root / "dagster_home")) as instance:
+        return len(instance.get_runs(RunsFilter(statuses=list(statuses) or None)))
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """The first register workbooks and January's telemetry loaded by a completed run;
+    then the other workbooks (new versions), February and a January restatement land."""
+    source = tmp_path_factory.mktemp("inputs") / "landing"
+    generate(seed=3, centres=20, months=2, start="2025-01", out=source)
+    base = Census(tmp_path_factory.mktemp("base"))
+    workbooks = sorted((source / "licensing").iterdir())
+    first = set(workbooks[:len(workbooks) // 2]) | {
+        p for p in (source / "telemetry").iterdir() if "2025-01" in p.name and
+        "restated" not in p.name}
+    later = [p for p in [*workbooks, *(source / "telemetry").iterdir()] if p not in first]
+    for files in (first, later):
+        for path in files:
+            target = base.root / "landing" / path.parent.name / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        if files is first:
+            base.run()
+            before = shutil.copyfile(base.warehouse, base.root.parent / "before.duckdb")
+    reference = base.copy(tmp_path_factory.mktemp("reference") / "census")
+    started = time.time()
+    reference.run()
+    with DagsterInstance.from_config(str(reference.root / "dagster_home")) as instance:
+        records = instance.get_run_records(limit=runs_in(reference) - runs_in(base))
+        busy = (min(r.start_time for r in records) - started,
+                max(r.end_time for r in records) - started)
+    assert problems(reference.warehouse) == []
+    assert differences(reference.warehouse, before) != []
+    return Scenario(base, before, reference.warehouse, busy)
+
+
+def test_killed_runs_lose_nothing_and_resume(scenario: Scenario, tmp_path: Path) -> None:
+    rng = random.Random(POINTS)
+    earlier = runs_in(scenario.base)
+    report = []
+    for point in range(POINTS):
+        census = scenario.base.copy(tmp_path / f"kill{point}")
+        first, last = scenario.busy  # kills spread over the runs, not the start-up
+        delay = first + (last - first) * (point + rng.random()) / POINTS
+        process = census.start()
+        time.sleep(delay)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        killed = process.returncode == -signal.SIGKILL
+        where = step_at_kill(census, earlier) if killed else "finished before the kill"
+        unchanged = differences(census.warehouse, scenario.before) == []
+        assert unchanged or differences(census.warehouse, scenario.after) == [], \
+            f"killed at {where}: published is neither the previous nor the new state"
+        assert problems(census.warehouse) == [], f"killed at {where}"
+        census.run()
+        # The killed process's runs are marked failed by the next, not left in progress.
+        assert runs_in(census, DagsterRunStatus.STARTED, DagsterRunStatus.NOT_STARTED) == 0
+        assert problems(census.warehouse) == [], f"resumed after {where}"
+        assert differences(census.warehouse, scenario.after) == [], f"resumed after {where}"
+        state = "previous" if unchanged else "new"
+        report.append(f"{delay:6.1f} s  {where:<48} published: {state}")
+    print("\n".join(["kill points (seconds after start, step, published state):", *report]))
