@@ -16,6 +16,7 @@ import sqlglot
 from dagster import AssetKey
 from sqlglot import exp
 
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _DOC = re.compile(r"^--\s?(?:(?P<column>[A-Za-z_][A-Za-z0-9_]*):\s+)?(?P<text>.*)$")
 
 
@@ -48,6 +49,10 @@ def load_models(folder: Path, sources: dict[str, AssetKey]) -> list[SqlModel]:
 
 
 def _model(path: Path, known: dict[str, AssetKey]) -> SqlModel:
+    # The folder and file name become the table's name in DDL: plain identifiers only.
+    if not all(_IDENTIFIER.fullmatch(part) for part in (path.parent.name, path.stem)):
+        raise ModelError(f"{path}: folder and file names must be lower-case SQL identifiers "
+                         "(letters, digits, underscores)")
     sql = path.read_text(encoding="utf-8")
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
@@ -67,6 +72,8 @@ def _model(path: Path, known: dict[str, AssetKey]) -> SqlModel:
             deps.append(known[name])
     monthly = any(p.name == "month" for p in tree.find_all(exp.Placeholder))
     description, docs = _docs(sql)
+    if "$$" in description or any("$$" in doc for doc in docs.values()):
+        raise ModelError(f"{path}: '$$' in the header (it quotes the COMMENT ON text)")
     return SqlModel(AssetKey([path.parent.name, path.stem]), path, sql,
                     tuple(sorted(deps, key=lambda k: k.path)), monthly, description, docs)
 

@@ -1,20 +1,27 @@
 """Formula injection (contract §2.2): a register value that starts with =, +, - or @
-reaches the export as text, never as a formula, in the workbook and in the CSVs."""
+reaches the export as text, never as a formula, in the workbook and in the CSVs; and
+so does any text of any exported table."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import shutil
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
 from python_calamine import CalamineWorkbook
 
+from pipelines.export.csvs import write_csv
+from pipelines.export.sheets import read_tables
+from pipelines.export.text import FORMULA_STARTS
+from pipelines.resources import Warehouse
 from pipelines.runs import run_export
 from tests.conftest import Census
 
@@ -99,3 +106,27 @@ def _convert(source: Path, tmp_path: Path) -> Path:
     assert result.returncode == 0, result.stderr
     [converted] = list(out.glob("*.csv"))
     return converted
+
+
+def test_every_csv_keeps_formula_like_text_as_text(loaded: Census, tmp_path: Path) -> None:
+    """Each table the export writes as CSV, its every text cell made formula-like (from
+    any source: register, reference, file names): the CSV holds it apostrophe-prefixed,
+    and numbers stay numbers."""
+    with Warehouse(path=str(loaded.warehouse)).reader() as con:
+        tables = read_tables(con, dt.date(2025, 6, 1))
+    for table in tables:
+        starts = itertools.cycle(FORMULA_STARTS)
+        hostile = [tuple(f"{next(starts)}SUM(1+1)*cmd|'/C calc'!A0 {v}" if isinstance(v, str)
+                         else v for v in row) for row in table.rows]
+        texts = sum(isinstance(v, str) for row in hostile for v in row)
+        assert texts > 0, table.key  # every exported table carries some text
+        path = tmp_path / f"{table.key}.csv"
+        write_csv(path, replace(table, rows=hostile))
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            read = list(csv.reader(handle))[1:]
+        for written, row in zip(hostile, read, strict=True):
+            for value, cell in zip(written, row, strict=True):
+                if isinstance(value, str):
+                    assert cell == "'" + value, (table.key, cell)
+                elif isinstance(value, float):
+                    assert float(cell) == value

@@ -99,18 +99,23 @@ def census_centre(generated: Path) -> str:
     return sorted(current["centre_id"])[0]
 
 
-@pytest.mark.parametrize("sql, complaint", [
-    ("SELEC centre_id FRM core.centre_register", "not valid SQL"),
-    ("SELECT * FROM core.no_such_table", "references table core.no_such_table"),
-    ("SELECT * FROM centre_register", "references table centre_register"),
+@pytest.mark.parametrize("name, sql, complaint", [
+    ("broken", "SELEC centre_id FRM core.centre_register", "not valid SQL"),
+    ("broken", "SELECT * FROM core.no_such_table", "references table core.no_such_table"),
+    ("broken", "SELECT * FROM centre_register", "references table centre_register"),
+    # the file name becomes the table name in DDL, the header the COMMENT ON text
+    ("x; DROP TABLE core.centre_register; --", "SELECT 1 AS x",
+     "must be lower-case SQL identifiers"),
+    ("broken", "-- A table $$; DROP TABLE core.centre_register; --\n-- x: y\nSELECT 1 AS x",
+     "'$$' in the header"),
 ])
-def test_a_broken_model_fails_the_definitions_naming_its_file(tmp_path: Path, sql: str,
-                                                              complaint: str) -> None:
+def test_a_broken_model_fails_the_definitions_naming_its_file(tmp_path: Path, name: str,
+                                                              sql: str, complaint: str) -> None:
     models = tmp_path / "models"
     for path in MODELS_DIR.glob("*/*.sql"):
         (models / path.parent.name).mkdir(parents=True, exist_ok=True)
         (models / path.parent.name / path.name).write_text(path.read_text())
-    broken = models / "marts" / "broken.sql"
+    broken = models / "marts" / f"{name}.sql"
     broken.write_text(sql)
     with pytest.raises(ModelError) as caught:
         build_definitions(tmp_path, tmp_path / "w.duckdb", models=models)

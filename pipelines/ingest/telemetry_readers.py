@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.ingest.limits import MAX_DECOMPRESSED_BYTES, LimitExceeded, check_line_lengths
+from pipelines.ingest.telemetry import INVALID_TEXT
 
 BATCH_ROWS = 500_000
 SNIFF_BYTES = 1 << 16
@@ -69,26 +70,35 @@ def _decompressed(path: Path, scratch: Path) -> Path:
 
 
 def _utf8(path: Path, scratch: Path) -> tuple[str, Path]:
-    """UTF-8 (BOM or not) is read as is; anything else is taken as GB18030 and
-    transcoded to UTF-8 in `scratch`."""
+    """UTF-8 (BOM or not) is read as is; GB18030 is transcoded to UTF-8 in `scratch`.
+    Text that is UTF-8 but for a few bad bytes (at most 1 in 100 at the start) is read as
+    UTF-8: those bytes become U+FFFD and their rows are quarantined, the rest loads."""
     with open(path, "rb") as handle:
         head = handle.read(SNIFF_BYTES)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8 with BOM", path
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    if _decodes(head, "utf-8"):
         return "utf-8", path
-    except UnicodeDecodeError:
-        pass
-    target = scratch / f"{path.name}.utf8"
-    try:
-        with open(path, encoding="gb18030") as source, open(target, "w",
-                                                            encoding="utf-8") as out:
+    if _decodes(head, "gb18030"):
+        target = scratch / f"{path.name}.utf8"
+        with open(path, encoding="gb18030", errors="replace") as source, \
+                open(target, "w", encoding="utf-8") as out:
             shutil.copyfileobj(source, out, 1 << 20)
-    except UnicodeDecodeError as exc:
-        raise ExportUnreadable(f"neither UTF-8 nor GB18030 text ({exc.reason} at byte "
-                               f"{exc.start})") from exc
-    return "gb18030", target
+        return "gb18030", target
+    invalid = head.decode("utf-8", errors="replace").count(INVALID_TEXT)
+    if invalid * 100 <= len(head):
+        return f"utf-8 with invalid bytes ({invalid} in the first {len(head):,})", path
+    raise ExportUnreadable(f"neither UTF-8 nor GB18030 text ({invalid:,} invalid UTF-8 "
+                           f"sequences in the first {len(head):,} bytes)")
+
+
+def _decodes(head: bytes, encoding: str) -> bool:
+    """Whether `head` is valid in `encoding` (a character cut at its end allowed)."""
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _separator(path: Path) -> str:
