@@ -1,12 +1,15 @@
 """The `census` command as a newcomer uses it (real processes)."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.conftest import Census
 
 CENSUS = [sys.executable, "-m", "pipelines.cli"]
 
@@ -18,7 +21,7 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
             "DAGSTER_HOME": str(tmp_path / "dagster_home"), **extra}
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["generate"], ["export"],
+@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["generate"], ["export"], ["check"],
                                      ["ui"]])
 def test_every_subcommand_has_help(command: list[str]) -> None:
     done = subprocess.run([*CENSUS, *command, "--help"], capture_output=True, text=True)
@@ -73,3 +76,24 @@ def test_a_failed_run_exits_non_zero_with_a_one_line_reason(tmp_path: Path) -> N
     assert done.returncode == 1
     reason = [line for line in done.stderr.splitlines() if line.startswith("census run failed")]
     assert len(reason) == 1 and "not_a_folder" in reason[0]
+
+
+def test_check_passes_a_sound_warehouse_and_names_what_is_broken(loaded: Census,
+                                                                 tmp_path: Path) -> None:
+    sound = subprocess.run([*CENSUS, "check", "--warehouse", str(loaded.warehouse)],
+                           capture_output=True, text=True, timeout=300)
+    assert sound.returncode == 0 and "no problems" in sound.stdout, sound.stderr
+    broken = tmp_path / "broken.duckdb"
+    shutil.copyfile(loaded.warehouse, broken)
+    con = duckdb.connect(str(broken))
+    con.execute("UPDATE marts.region_monthly SET racks_in_use = racks_in_use + 1 "
+                "WHERE month = DATE '2025-03-01' AND level = 'hub'")
+    con.execute("INSERT INTO core.telemetry_hourly SELECT * FROM core.telemetry_hourly LIMIT 1")
+    con.close()
+    found = subprocess.run([*CENSUS, "check", "--warehouse", str(broken)],
+                           capture_output=True, text=True, timeout=300)
+    # the duplicated hour also shows in what is computed from it (coverage, staging)
+    assert found.returncode == 1 and "4 problems" in found.stdout, found.stderr
+    assert "core.telemetry_hourly: 1 keys (centre_id, hour_start) appear more than once" \
+        in found.stderr
+    assert "marts.region_monthly 2025-03:" in found.stderr

@@ -89,7 +89,12 @@ def _hostile_workbooks(census: Census, source: Path, other: Path) -> dict[str, s
 
     _with_parts(other, licensing / f"{SQL_LIKE}{other.name}",
                 {"xl/worksheets/sheet1.xml": million_empty_rows})
+    tall = b'<row r="2000000"><c r="A2000000" t="inlineStr"><is><t>x</t></is></c></row>'
+    _with_parts(source, licensing / "tall_2025Q1.xlsx", {
+        "xl/worksheets/sheet1.xml": lambda xml: xml.replace(b"</sheetData>",
+                                                            tall + b"</sheetData>")})
     return {
+        "licensing/tall_2025Q1.xlsx": "has 2,000,000 rows, more than 1,048,576: refused",
         "licensing/locked_2025Q1.xlsx": "the workbook is password-protected",
         "licensing/macros_2025Q1.xlsm": "a macro-enabled workbook is not accepted",
         "licensing/header_only_2025Q1.xlsx": "but no centre rows below it",

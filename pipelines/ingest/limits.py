@@ -11,6 +11,7 @@ import numpy as np
 MAX_DECOMPRESSED_BYTES = 4 << 30  # a gzip export; a national month is about 0.5 GiB
 MAX_LINE_BYTES = 1 << 20  # one CSV or JSON line; real lines are about 100 bytes
 MAX_WORKBOOK_BYTES = 512 << 20  # a workbook's unpacked parts (zip bombs)
+MAX_SHEET_ROWS = 1_048_576  # as many as Excel holds; a province's register is thousands
 _CHUNK = 1 << 24
 
 
@@ -44,3 +45,11 @@ def check_workbook_size(path: Path) -> None:
     if unpacked > MAX_WORKBOOK_BYTES:
         raise LimitExceeded(f"unpacks to {unpacked:,} bytes, more than "
                             f"{MAX_WORKBOOK_BYTES:,}: refused (a zip bomb?)")
+
+
+def check_sheet_rows(sheet: str, rows: int) -> None:
+    """A sheet of more rows than MAX_SHEET_ROWS (counted to its last non-empty cell) is
+    refused before its cells become Python objects."""
+    if rows > MAX_SHEET_ROWS:
+        raise LimitExceeded(f"sheet {sheet!r} has {rows:,} rows, more than {MAX_SHEET_ROWS:,}: "
+                            "refused")

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import polars as pl
 from python_calamine import CalamineWorkbook
 
-from pipelines.ingest.limits import LimitExceeded, check_workbook_size
+from pipelines.ingest.limits import LimitExceeded, check_sheet_rows, check_workbook_size
 from pipelines.ingest.values import norm_key
 
 MAX_TITLE_ROWS = 20
@@ -100,8 +100,11 @@ def read_tables(path: Path, aliases: Mapping[str, tuple[str, float]]) -> list[Sh
         ods_merges = _ods_merged_ranges(path) if path.suffix.lower() == ".ods" else {}
         grids = []
         for name, sheet in sheets:
+            check_sheet_rows(name, sheet.height)
             merges = sheet.merged_cell_ranges or ods_merges.get(name, [])
             grids.append((name, _rendered_grid(sheet.to_python(skip_empty_area=False), merges)))
+    except LimitExceeded as exc:
+        raise WorkbookUnreadable(str(exc)) from exc
     except Exception as exc:  # calamine raises several error types for unreadable files
         raise WorkbookUnreadable(_unreadable_reason(path, exc)) from exc
     tables = []
