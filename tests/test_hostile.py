@@ -40,7 +40,11 @@ def _hostile_files(census: Census, source: bytes) -> dict[str, str]:
     (licensing / "picture_2025Q1.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(4096))
     (licensing / "empty_2025Q1.xlsx").write_bytes(b"")
     (telemetry / "garbage_2025-03.csv").write_bytes(os.urandom(65536))
-    (telemetry / "long_line_2025-03.csv").write_bytes(HEADER + b"A" * (3 << 20) + b"\n")
+    with open(telemetry / "long_line_2025-03.csv", "wb") as long_line:  # a 100 MB line
+        long_line.write(HEADER)
+        for _ in range(100):
+            long_line.write(b"A" * 1_000_000)
+        long_line.write(b"\n")
     with gzip.open(telemetry / "bomb_2025-03.csv.gz", "wb", compresslevel=9) as packed:
         packed.write(HEADER)
         for _ in range(40):
