@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 
 @dataclass(frozen=True)
-class Census:
+class CensusFolder:
     """A landing folder, a warehouse and a Dagster instance under one folder."""
 
     root: Path
@@ -58,14 +58,14 @@ class Census:
         assert done.returncode == 0, err
         assert "census run" in out
 
-    def copy(self, target: Path) -> Census:
+    def copy(self, target: Path) -> CensusFolder:
         shutil.copytree(self.root, target, symlinks=True)
-        return Census(target)
+        return CensusFolder(target)
 
 
 @dataclass(frozen=True)
 class Scenario:
-    base: Census  # after a completed run on the first files, the rest landed since
+    base: CensusFolder  # after a completed run on the first files, the rest landed since
     before: Path  # its published warehouse
     after: Path  # the published warehouse of an uninterrupted run from base
     steps: list[tuple[str, float, float]]  # that run's steps: job: step, start, end (s)
@@ -89,7 +89,7 @@ def kill_plan(steps: list[tuple[str, float, float]], points: int,
     return [(name, (end - start) * rng.random()) for name, start, end in chosen]
 
 
-def wait_for_step(census: Census, earlier: int, step: str,
+def wait_for_step(census: CensusFolder, earlier: int, step: str,
                   process: subprocess.Popen) -> None:
     """Until the process's run of `step`'s job has started that step (its event log)."""
     job, key = step.split(": ")
@@ -104,7 +104,7 @@ def wait_for_step(census: Census, earlier: int, step: str,
             time.sleep(0.05)
 
 
-def step_at_kill(census: Census, earlier: int) -> str:
+def step_at_kill(census: CensusFolder, earlier: int) -> str:
     """The job and step the killed process was in, from the Dagster event log; `earlier`
     runs were there before it started."""
     with DagsterInstance.from_config(str(census.root / "dagster_home")) as instance:
@@ -126,7 +126,7 @@ def step_at_kill(census: Census, earlier: int) -> str:
         return f"{run.job_name}: {running[-1] if running else 'between steps'}"
 
 
-def runs_in(census: Census, *statuses: DagsterRunStatus) -> int:
+def runs_in(census: CensusFolder, *statuses: DagsterRunStatus) -> int:
     with DagsterInstance.from_config(str(census.root / "dagster_home")) as instance:
         return len(instance.get_runs(RunsFilter(statuses=list(statuses) or None)))
 
@@ -137,7 +137,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     then the other workbooks (new versions), February and a January restatement land."""
     source = tmp_path_factory.mktemp("inputs") / "landing"
     generate(seed=3, centres=20, months=2, start="2025-01", out=source)
-    base = Census(tmp_path_factory.mktemp("base"))
+    base = CensusFolder(tmp_path_factory.mktemp("base"))
     workbooks = sorted((source / "licensing").iterdir())
     first = set(workbooks[:len(workbooks) // 2]) | {
         p for p in (source / "telemetry").iterdir() if "2025-01" in p.name and
