@@ -90,11 +90,10 @@ def process_tag() -> dict[str, str]:
     return {PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"}
 
 
-def fail_abandoned_runs(instance: DagsterInstance) -> list[str]:
+def fail_abandoned_runs(instance: DagsterInstance) -> None:
     """Mark failed the runs whose `census` process on this host died before they ended
     (killed, machine restarted): the UI would show them in progress forever, and the
-    run-failure sensor records and reports them. Returns their ids."""
-    abandoned = []
+    run-failure sensor records and reports them."""
     for run in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.NOT_STARTED,
                                                       DagsterRunStatus.STARTED])):
         host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")
@@ -102,8 +101,6 @@ def fail_abandoned_runs(instance: DagsterInstance) -> list[str]:
             continue
         instance.report_run_failed(run, message=f"the census process ({pid}) running it "
                                    "ended before the run did (killed or machine restarted)")
-        abandoned.append(run.run_id)
-    return abandoned
 
 
 def _alive(pid: int) -> bool:

@@ -21,6 +21,7 @@ from pipelines.assets.telemetry import MONTHS
 from pipelines.automation import ANALYSTS, ENGINEERS, MART_FRESHNESS, follow_monthly_inputs
 from pipelines.resources import Warehouse
 from pipelines.sql_graph import SqlModel
+from pipelines.warehouse.integrity import KEYS
 from pipelines.warehouse.models import materialise
 
 
@@ -81,14 +82,14 @@ _SIGNALS_CONSISTENT = MartCheck(
            != coalesce(pipeline_ratio > 0.25, FALSE))""")
 
 MART_CHECKS: dict[str, list[MartCheck]] = {
-    "marts.centre_monthly": [_unique("month", "centre_id"),
+    "marts.centre_monthly": [_unique(*KEYS["marts.centre_monthly"]),
                              _within("rack_utilisation", 0, 1.1),
                              _within("power_utilisation", 0, 1.1)],
-    "marts.region_monthly": [_unique("month", "level", "region_code"),
+    "marts.region_monthly": [_unique(*KEYS["marts.region_monthly"]),
                              _within("rack_utilisation", 0, 1.1),
                              _within("power_utilisation", 0, 1.1),
                              _EVERY_LEVEL, _PROVINCES_ADD_UP, _SIGNALS_CONSISTENT],
-    "marts.surplus_compute": [_unique("month", "hub_code")],
+    "marts.surplus_compute": [_unique(*KEYS["marts.surplus_compute"])],
 }
 
 

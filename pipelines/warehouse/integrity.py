@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.sql_graph import SqlModel
-from pipelines.warehouse.coverage import MONTH_COVERAGE
+from pipelines.warehouse.coverage import COVERAGE_TABLE, MONTH_COVERAGE
 from pipelines.warehouse.tables import TABLES
 
 KEYS = {
@@ -56,8 +56,7 @@ def integrity_problems(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -
     months = [m for (m,) in con.execute("SELECT DISTINCT CAST(date_trunc('month', hour_start "
                                         "AT TIME ZONE 'Asia/Shanghai') AS DATE) FROM "
                                         "core.telemetry_hourly ORDER BY 1").fetchall()]
-    problems += _compare(con, "core.telemetry_coverage", MONTH_COVERAGE, ("month", "centre_id"),
-                         months)
+    problems += _compare(con, COVERAGE_TABLE, MONTH_COVERAGE, KEYS[COVERAGE_TABLE], months)
     for model in models:
         if model.table not in tables:
             problems.append(f"{model.table}: missing")
