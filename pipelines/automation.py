@@ -28,11 +28,18 @@ def follow_monthly_inputs() -> AutomationCondition:
 
 def publish_when_built() -> AutomationCondition:
     """Publish after the marts (or other non-ingest writers) changed, once nothing
-    upstream is running: analysts get each rebuilt state, never one in between."""
+    upstream is running or about to be: analysts get each rebuilt state, never one in
+    between. "About to be" is also asked as "a mart has an input update it has not yet
+    handled": `will_be_requested` is always false across partitions definitions
+    (dagster-io/dagster#32935), so the unpartitioned publish could be requested in the
+    tick that requests the marts, run before them, and then see its own update and the
+    marts' in the same tick, which leaves it unhandled for good."""
     return (
         AutomationCondition.any_deps_updated().ignore(INGEST).since_last_handled()
         & ~AutomationCondition.any_deps_in_progress()
         & ~AutomationCondition.any_deps_match(AutomationCondition.will_be_requested())
+        & ~AutomationCondition.any_deps_match(
+            AutomationCondition.any_deps_updated().ignore(INGEST).since_last_handled())
         & ~AutomationCondition.in_progress()
     ).with_label("publish_when_built")
 
