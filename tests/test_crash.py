@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFil
 
 from pipelines.generate import generate
 from tests.compare import differences, problems
+from tests.test_cli import env_for
 
 POINTS = int(os.environ.get("CENSUS_CRASH_POINTS", "4"))
 
@@ -41,14 +43,9 @@ class CensusFolder:
     def warehouse(self) -> Path:
         return self.root / "warehouse" / "census.duckdb"
 
-    @property
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "CENSUS_LANDING_DIR": str(self.root / "landing"),
-                "CENSUS_WAREHOUSE": str(self.warehouse),
-                "DAGSTER_HOME": str(self.root / "dagster_home")}
-
     def start(self) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], env=self.env,
+        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"],
+                                env=env_for(self.root),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)  # its own group, killed whole
 
@@ -143,14 +140,17 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         p for p in (source / "telemetry").iterdir() if "2025-01" in p.name and
         "restated" not in p.name}
     later = [p for p in [*workbooks, *(source / "telemetry").iterdir()] if p not in first]
-    for files in (first, later):
-        for path in files:
+
+    def land(paths: Iterable[Path]) -> None:
+        for path in paths:
             target = base.root / "landing" / path.parent.name / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-        if files is first:
-            base.run()
-            before = shutil.copyfile(base.warehouse, base.root.parent / "before.duckdb")
+
+    land(first)
+    base.run()
+    before = shutil.copyfile(base.warehouse, base.root.parent / "before.duckdb")
+    land(later)
     reference = base.copy(tmp_path_factory.mktemp("reference") / "census")
     started = time.time()
     reference.run()
