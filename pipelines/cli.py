@@ -210,7 +210,7 @@ def _ui(args: argparse.Namespace) -> int:
                "-p", str(args.port)]
     # Started in the background by a non-interactive shell, this process inherits SIGINT
     # (and, from some launchers, SIGTERM) as ignored, and dagster dev would keep that
-    # (../shared/STACK.md): restore the defaults so Ctrl-C and SIGTERM stop it.
+    # (docs/stack.md): restore the defaults so Ctrl-C and SIGTERM stop it.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_DFL)
     os.execv(command[0], command)  # signals go straight to dagster dev

@@ -1,4 +1,4 @@
-"""Crash safety (issue 8): `census run` killed with SIGKILL inside each step of a run
+"""Crash safety: `census run` killed with SIGKILL inside each step of a run
 that versions the register, loads telemetry (a restatement among it), rebuilds the
 marts and publishes: the test waits for the step to start in the run's own event log,
 then kills at a random moment within the step's duration. After each kill the published

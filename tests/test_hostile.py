@@ -1,4 +1,4 @@
-"""Broken and hostile files landing beside good ones (issue 8): each is rejected with a
+"""Broken and hostile files landing beside good ones: each is rejected with a
 clear reason, or its unreadable rows quarantined, within bounded memory and time (the
 `census run` process's peak RSS), and the good files still load."""
 

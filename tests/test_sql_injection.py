@@ -1,4 +1,4 @@
-"""SQL injection (issue 8): no SQL is built by formatting data or user input into it.
+"""SQL injection: no SQL is built by formatting data or user input into it.
 Values (file names, cell values, months, run ids) are bound as parameters ($name, ?);
 what is formatted into SQL is identifiers and fragments the code itself defines: table
 and column names (pipelines/warehouse/tables.py, the catalog), model names (checked as

@@ -1,6 +1,6 @@
 """One register workbook → typed, validated rows and their quarantine findings.
 
-Two steps (DESIGN.md): parsing text into typed values (missing, unparseable,
+Two steps: parsing text into typed values (missing, unparseable,
 unknown_code), then the pandera row rules (out_of_range, inconsistent) and warnings
 (check_digit, implausible). Pure: no warehouse, no Dagster."""
 
