@@ -26,10 +26,10 @@ from pipelines.runs import run_export
 from tests.conftest import Census
 
 MONTH = dt.date(2025, 6, 1)
-SHEETS = ["Summary", "Provinces", "Hubs", "Glut watchlist", "Surplus compute", "Data quality",
-          "About"]
-TABLES = ["summary", "provinces", "hubs", "glut_watchlist", "surplus_compute", "data_quality",
-          "source_files"]
+SHEETS = ["Summary", "Provinces", "Hubs", "Glut watchlist", "Surplus compute", "Outlook",
+          "Licences", "Data quality", "About"]
+TABLES = ["summary", "provinces", "hubs", "glut_watchlist", "surplus_compute", "outlook",
+          "licences", "data_quality", "source_files"]
 
 
 @pytest.fixture(scope="module")
