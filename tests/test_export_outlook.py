@@ -1,15 +1,30 @@
-"""The ministry workbook's Outlook and Licences sheets (contract §2.2, §3): read back by
-calamine, they show the marts' rows of the month."""
+"""The ministry workbook's Outlook and Licences sheets (contract §2.2, §3), read back by
+calamine, show the marts' rows of the month; its charts are in the workbook (read back by
+openpyxl and after LibreOffice's conversion) and beside it, their Chinese drawn with the
+CJK font."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 import shutil
+import subprocess
+import warnings
+import zipfile
 from pathlib import Path
 
+import duckdb
+import matplotlib.pyplot as plt
+import openpyxl
 import pytest
+from matplotlib import font_manager
+from matplotlib.text import Text
+from python_calamine import CalamineWorkbook
 
+from pipelines.export.cartogram import TILES, cartogram_figure
+from pipelines.export.chart_data import read_tiles, read_trend
+from pipelines.export.figures import chart_style, png_bytes
+from pipelines.export.trend import trend_figure
 from pipelines.runs import run_export
 from tests.conftest import Census
 from tests.test_export import sheet_rows
@@ -62,3 +77,61 @@ def test_licences_sheet_lists_the_findings_of_the_month(workbook: Path,
     assert sorted((r[0], r[1], r[8], r[10], r[11]) for r in rows) == sorted(
         expected.iter_rows())
     assert {r[0] for r in rows} >= {"expired_licence", "no_licence"}
+
+
+def _pictures(workbook: Path) -> list[bytes]:
+    book = openpyxl.load_workbook(workbook)
+    return [image._data() for image in book["Charts"]._images]
+
+
+def test_charts_are_in_the_workbook_and_beside_it(workbook: Path, tmp_path: Path) -> None:
+    folder = workbook.parent
+    beside = [(folder / f"census_{name}_2025-06.png").read_bytes()
+              for name in ("province_map", "utilisation_trend")]
+    assert _pictures(workbook) == beside
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in beside)
+    names = CalamineWorkbook.from_path(str(workbook)).sheet_names
+    assert names.index("Charts") == names.index("Licences") + 1
+    result = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         "--convert-to", "ods", "--outdir", str(tmp_path), str(workbook)],
+        capture_output=True, text=True, timeout=180)
+    converted = tmp_path / "census_summary_2025-06.ods"
+    assert result.returncode == 0 and converted.exists(), result.stderr
+    with zipfile.ZipFile(converted) as ods:
+        content = ods.read("content.xml").decode("utf-8")
+        pictures = [n for n in ods.namelist() if n.startswith("Pictures/")]
+    assert len(pictures) == 2 and content.count("<draw:image") >= 2
+    assert "<draw:object" in content  # the native chart of the Summary sheet
+
+
+def test_every_province_has_a_tile_of_its_own(warehouse: Census) -> None:
+    provinces = warehouse.query("SELECT province_code FROM core.dim_province")["province_code"]
+    assert set(TILES) == set(provinces)
+    assert len(set(TILES.values())) == len(TILES)
+
+
+def test_chart_text_is_drawn_with_the_cjk_font(workbook: Path, warehouse: Census) -> None:
+    """Every text of both figures resolves to Noto Sans CJK from fonts-noto-cjk, drawing it
+    finds every glyph (matplotlib warns of a missing one: a box in the picture), and those
+    figures are the PNGs of the export."""
+    con = duckdb.connect(str(warehouse.warehouse), read_only=True)
+    try:
+        tiles, trend = read_tiles(con, MONTH), read_trend(con, MONTH)
+    finally:
+        con.close()
+    folder = workbook.parent
+    for make, data, name in ((cartogram_figure, tiles, "province_map"),
+                             (trend_figure, trend, "utilisation_trend")):
+        with warnings.catch_warnings(), plt.rc_context(chart_style()):
+            warnings.simplefilter("error")
+            figure = make(MONTH, data)
+            texts = [t for t in figure.findobj(Text) if t.get_text().strip()]
+            assert any("\u4e00" <= ch <= "\u9fff" for t in texts for ch in t.get_text())
+            for text in texts:
+                font = font_manager.findfont(text.get_fontproperties(),
+                                             fallback_to_default=False)
+                assert font.startswith("/usr/share/fonts/opentype/noto/NotoSansCJK"), \
+                    (text.get_text(), font)
+            drawn = png_bytes(figure)
+        assert drawn == (folder / f"census_{name}_2025-06.png").read_bytes(), name

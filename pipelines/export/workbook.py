@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell import _writer as cell_writer
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -26,15 +27,19 @@ from pipelines.export.sheets import Table, Vintage
 from pipelines.export.text import looks_like_formula
 
 HEADER_ROWS = 3  # title, Chinese labels, English labels
+CHARTS_SHEET = "Charts"
+_ROW_PIXELS = 20  # openpyxl's default row height (15 points)
 _TITLE = Font(bold=True, size=13)
 _HEADER = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def write_workbook(path: Path, month: dt.date, tables: list[Table], vintage: Vintage) -> None:
+def write_workbook(path: Path, month: dt.date, tables: list[Table], vintage: Vintage,
+                   pictures: list[bytes]) -> None:
     """Write the workbook: one sheet per table (About: definitions, vintage, then the
-    source-file table) and the rack-utilisation chart on the Summary sheet."""
+    source-file table), the rack-utilisation chart on the Summary sheet, and the PNG
+    charts (`pictures`) on a Charts sheet after Licences."""
     book = Workbook()
     book.remove(book.active)
     # Fixed document dates keep the bytes reproducible (openpyxl would stamp "now").
@@ -53,6 +58,8 @@ def write_workbook(path: Path, month: dt.date, tables: list[Table], vintage: Vin
             sheet.freeze_panes = sheet.cell(row=HEADER_ROWS + 1, column=1)
     provinces = next(t for t in tables if t.key == "provinces")
     _utilisation_chart(book["Summary"], book["Provinces"], provinces)
+    charts = book.create_sheet(CHARTS_SHEET, index=book.sheetnames.index("Licences") + 1)
+    _pictures(charts, f"图表 {CHARTS_SHEET} — {month:%Y-%m}", pictures)
     _save_reproducibly(book, path)
 
 
@@ -129,6 +136,16 @@ def _utilisation_chart(target: Worksheet, provinces: Worksheet, table: Table) ->
     bars += threshold
     bars.width, bars.height = 32, 12
     target.add_chart(bars, "F3")
+
+
+def _pictures(sheet: Worksheet, title: str, pictures: list[bytes]) -> None:
+    """Each picture below the title and the one before it."""
+    sheet.cell(row=1, column=1, value=title).font = _TITLE
+    row = 3
+    for png in pictures:
+        picture = Image(io.BytesIO(png))
+        sheet.add_image(picture, f"A{row}")
+        row += math.ceil(picture.height / _ROW_PIXELS) + 2
 
 
 @contextmanager
