@@ -22,6 +22,7 @@ from dagster._utils.schedules import cron_string_iterator
 from python_calamine import CalamineWorkbook
 
 from pipelines.definitions import build_definitions
+from pipelines.export.display import FINDING_LABELS, NO, NOT_AVAILABLE, SIGNAL_LABELS, YES
 from pipelines.runs import run_export
 from tests.conftest import Census
 
@@ -52,10 +53,26 @@ def exported(warehouse: Census, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def sheet_rows(workbook: Path, sheet: str) -> list[list]:
     """The data rows of a sheet as calamine reads them (below the three header rows; on
-    About, below the source-file table's headers)."""
+    About, below the source-file table's headers), with the values the workbook shows
+    for people (是 Yes, n/a, bilingual signal labels) read back as stored."""
     rows = CalamineWorkbook.from_path(str(workbook)).get_sheet_by_name(sheet).to_python()
     start = 3 if sheet != "About" else next(i for i, r in enumerate(rows) if r[0] == "文件") + 2
-    return [[None if v == "" else v for v in row] for row in rows[start:]]
+    return [[_as_stored(v) for v in row] for row in rows[start:]]
+
+
+_SHOWN = {"": None, NOT_AVAILABLE: None, YES: True, NO: False}
+_CODES = {label: code for code, label in (*SIGNAL_LABELS.items(), *FINDING_LABELS.items())}
+
+
+def _as_stored(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if value in _SHOWN:
+        return _SHOWN[value]
+    signals = value.split("; ")
+    if all(s in _CODES for s in signals):
+        return ", ".join(_CODES[s] for s in signals)
+    return value
 
 
 def same(a: object, b: object) -> bool:

@@ -1,7 +1,8 @@
 """The ministry workbook's Outlook and Licences sheets (contract §2.2, §3), read back by
 calamine, show the marts' rows of the month; its charts are in the workbook (read back by
 openpyxl and after LibreOffice's conversion) and beside it, their Chinese drawn with the
-CJK font."""
+CJK font; and it is ready to print: LibreOffice's PDF has each sheet one page wide, with
+text that can be read back, Chinese included."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ from python_calamine import CalamineWorkbook
 
 from pipelines.export.cartogram import TILES, cartogram_figure
 from pipelines.export.chart_data import read_tiles, read_trend
+from pipelines.export.display import NO, NOT_AVAILABLE, NOT_AVAILABLE_NOTE, SIGNAL_LABELS, YES
 from pipelines.export.figures import chart_style, png_bytes
+from pipelines.export.labels import LABELS
 from pipelines.export.trend import trend_figure
 from pipelines.runs import run_export
 from tests.conftest import Census
-from tests.test_export import sheet_rows
+from tests.test_export import TABLES, WORKBOOK_SHEETS, sheet_rows
 
 MONTH = dt.date(2025, 6, 1)
 
@@ -135,3 +138,95 @@ def test_chart_text_is_drawn_with_the_cjk_font(workbook: Path, warehouse: Census
                     (text.get_text(), font)
             drawn = png_bytes(figure)
         assert drawn == (folder / f"census_{name}_2025-06.png").read_bytes(), name
+
+
+def _convert(workbook: Path, folder: Path, fmt: str) -> Path:
+    result = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{folder}/profile", "--headless",
+         "--convert-to", fmt, "--outdir", str(folder), str(workbook)],
+        capture_output=True, text=True, timeout=180)
+    converted = folder / f"{workbook.stem}.{fmt}"
+    assert result.returncode == 0 and converted.exists(), result.stderr
+    return converted
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    """Each page's text, whitespace removed (wrapped labels join up again)."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+    return ["".join(page.split()) for page in text.split("\f")[:-1]]
+
+
+def test_each_sheet_prints_one_page_wide_with_extractable_chinese(
+        workbook: Path, tmp_path: Path) -> None:
+    pages = _pdf_pages(_convert(workbook, tmp_path, "pdf"))
+    # every page repeats its sheet's title row: "… <sheet> — 2025-06"
+    titles = {sheet: "".join(f"{sheet} — 2025-06".split()) for sheet in WORKBOOK_SHEETS}
+    by_sheet: dict[str, list[str]] = {}
+    for page in pages:
+        [sheet] = [s for s, title in titles.items() if title in page]
+        by_sheet.setdefault(sheet, []).append(page)
+    assert list(by_sheet) == WORKBOOK_SHEETS
+    assert len(by_sheet["Summary"]) == len(by_sheet["Charts"]) == 1
+    assert len(pages) <= 2 * len(WORKBOOK_SHEETS)
+    book = openpyxl.load_workbook(workbook)
+    for sheet, table in zip([s for s in WORKBOOK_SHEETS if s != "Charts"], TABLES, strict=True):
+        # one page wide: the first and the last column's Chinese labels on every page
+        # (About's source-file table: on the page where it starts)
+        first, last = (book[sheet].cell(2, 1).value,
+                       book[sheet].cell(2, book[sheet].max_column).value)
+        if sheet == "About":
+            first, last = LABELS["file_name"].zh, LABELS["loaded_at"].zh
+            by_sheet[sheet] = [p for p in by_sheet[sheet] if first in p]
+        for page in by_sheet[sheet]:
+            assert first in page and last in page, (sheet, table, first, last)
+    assert "机架利用率" in by_sheet["Provinces"][0] and "许可证过期" in by_sheet["Licences"][0]
+
+
+def test_workbook_is_set_up_to_print_and_shows_values_for_people(workbook: Path) -> None:
+    book = openpyxl.load_workbook(workbook)
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape" and setup.fitToWidth == 1, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert (sheet.print_title_rows or "").startswith("$1:$"), sheet.title
+        # nothing the reader's program would evaluate
+        assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    provinces = book["Provinces"]
+    assert provinces.print_title_rows == "$1:$3"
+    headers = {provinces.cell(3, c).value: c for c in range(1, provinces.max_column + 1)}
+    # wrapped headers get rows tall enough: "Centres operating" in 12 characters is 2 lines
+    assert provinces.row_dimensions[3].height >= 30
+    flags = {provinces.cell(r, headers["Glut flag"]).value for r in range(4, provinces.max_row + 1)}
+    assert flags == {YES, NO}
+    signals = {provinces.cell(r, headers["Glut signals"]).value
+               for r in range(4, provinces.max_row + 1)} - {None}
+    assert signals and all(part in SIGNAL_LABELS.values() for value in signals
+                           for part in value.split("; "))
+    growth = {provinces.cell(r, headers["Demand growth 12m"]).value
+              for r in range(4, provinces.max_row + 1)}
+    assert growth == {NOT_AVAILABLE}  # six months: no month twelve earlier
+    assert NOT_AVAILABLE_NOTE in provinces["A1"].value
+    about = book["About"]
+    assert about.column_dimensions["B"].width >= len("Months to absorb pipeline")
+    assert about.row_dimensions[3].height > 15  # a definition of two lines
+
+
+def test_summary_chart_prints_whole_below_the_figures_with_a_straight_threshold(
+        workbook: Path) -> None:
+    summary = openpyxl.load_workbook(workbook)["Summary"]
+    assert summary.page_setup.fitToHeight == 1  # the figures and the chart on one page
+    [chart] = summary._charts
+    assert chart.anchor._from.row >= summary.max_row  # below the last figure, not beside
+    _, line = chart._charts  # read back: the bars and the threshold's line chart
+    [threshold] = line.series
+    assert not threshold.smooth and threshold.graphicalProperties.line.noFill
+    assert threshold.marker.symbol == "dash"
+
+
+def test_no_formula_survives_libreoffice(workbook: Path, tmp_path: Path) -> None:
+    converted = _convert(workbook, tmp_path, "ods")
+    with zipfile.ZipFile(converted) as ods:
+        content = ods.read("content.xml").decode("utf-8")
+    assert "table:formula" not in content
+    assert CalamineWorkbook.from_path(str(converted)).sheet_names == WORKBOOK_SHEETS
