@@ -48,13 +48,13 @@ def cartogram_figure(month: dt.date, tiles: list[Tile]) -> plt.Figure:
                                  facecolor=colour, hatch="//" if tile.glut_flag else None,
                                  edgecolor="black" if tile.glut_flag else "white",
                                  linewidth=3 if tile.glut_flag else 1))
-        figure_text = ("无数据\nno data" if tile.rack_utilisation is None
+        reading = ("无数据\nno data" if tile.rack_utilisation is None
                        else f"{tile.rack_utilisation:.0%}")
         axes.text(column + 0.5, -row - 0.28, tile.name_zh, ha="center", va="center",
                   fontsize=12, fontweight="bold")
         axes.text(column + 0.5, -row - 0.5, tile.name_en, ha="center", va="center",
                   fontsize=6.5)
-        axes.text(column + 0.5, -row - 0.74, figure_text, ha="center", va="center",
+        axes.text(column + 0.5, -row - 0.74, reading, ha="center", va="center",
                   fontsize=9 if tile.rack_utilisation is not None else 6.5)
     axes.set_xlim(0, 9)
     axes.set_ylim(-8, 0)
