@@ -19,7 +19,7 @@ DEFINITIONS: tuple[tuple[str, str, str], ...] = (
     ("在建/在用比", "Pipeline ratio", "Design racks of centres under construction / racks "
      "in use."),
     ("同比增长", "Growth 12m", "Design racks (supply) and racks in use (demand) against the "
-     "same month a year earlier; empty where that month has no data."),
+     "same month a year earlier; n/a where that month has no data."),
     ("利用率阈值", "Threshold", "65% for hubs and the provinces of a hub, else 60%."),
     ("过剩信号", "Glut signals", "low_utilisation (rack utilisation < threshold), "
      "supply_outpacing (supply growth - demand growth > 10 points), idle_centres (idle "
@@ -33,7 +33,7 @@ DEFINITIONS: tuple[tuple[str, str, str], ...] = (
     ("往返时延", "RTT", "2 x 1.5 x great-circle km x 0.005 ms between hub reference points; "
      "an eastern hub is reachable at 20 ms or less."),
     ("达阈值月数", "Months to threshold", "Months until rack utilisation reaches the "
-     "threshold at the current 12-month demand growth: 0 when already there; empty when "
+     "threshold at the current 12-month demand growth: 0 when already there; n/a when "
      "there is no utilisation, no growth, or more than 240 months. Clears by: that month."),
     ("消化在建月数", "Months to absorb pipeline", "The same, starting from utilisation with "
      "the centres under construction added at zero use."),

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 YES, NO = "是 Yes", "否 No"
 NOT_AVAILABLE = "n/a"
-NOT_AVAILABLE_NOTE = ("n/a：无数值（分母为0或无可比月份） n/a: no value (its denominator is 0, "
-                      "or there is no month to compare with)")
+NOT_AVAILABLE_NOTE = "n/a = 无数值 no value (no earlier month, a zero denominator; see About)"
 
 SIGNAL_LABELS = {
     "low_utilisation": "利用率低 Low utilisation",
