@@ -55,7 +55,7 @@ LABELS: dict[str, Label] = {
     "demand_growth_12m": Label("需求同比增长", "Demand growth 12m", Format.PCT, 11),
     "threshold": Label("利用率阈值", "Threshold", Format.PCT, 11),
     "glut_flag": Label("过剩预警", "Glut flag", Format.BOOL, 9),
-    "glut_signals": Label("过剩信号", "Glut signals", Format.TEXT, 34),
+    "glut_signals": Label("过剩信号", "Glut signals", Format.TEXT, 52),
     "glut_score": Label("过剩评分", "Glut score", Format.SCORE, 9),
     "province_code": Label("省份代码", "Province code", Format.TEXT, 9),
     "province_name_zh": Label("省份", "Province (Chinese)", Format.TEXT, 16),
