@@ -7,7 +7,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint ui clean
 
-setup: $(VENV)/.installed libreoffice
+setup: $(VENV)/.installed libreoffice cjk-fonts
 
 # The lock (constraints.txt) pins every package so a fresh machine gets the same set.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -21,6 +21,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 libreoffice:
 	@command -v soffice >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-calc-nogui; }
+
+# Chinese in the charts and in LibreOffice's PDFs; pdftotext reads those PDFs in tests.
+.PHONY: cjk-fonts
+cjk-fonts:
+	@{ fc-list | grep -q NotoSansCJK && command -v pdftotext >/dev/null; } || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq fonts-noto-cjk poppler-utils; }
 
 demo: setup
 	$(BIN)/census demo

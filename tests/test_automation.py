@@ -75,7 +75,8 @@ def test_the_ui_shows_groups_owners_automation_and_freshness(tmp_path: Path) -> 
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.owners and node.description and node.kinds, key
-    for name in ("centre_monthly", "region_monthly", "surplus_compute"):
+    for name in ("centre_monthly", "region_monthly", "surplus_compute", "glut_outlook",
+                 "compute_matching", "licence_findings"):
         node = graph.get(AssetKey(["marts", name]))
         assert node.freshness_policy is not None
         assert node.automation_condition.get_label() == "follow_monthly_inputs"

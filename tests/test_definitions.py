@@ -24,11 +24,18 @@ EXPECTED_GRAPH = {
                              "staging/centre_state", "staging/centre_telemetry"],
     "marts/surplus_compute": ["core/dim_hub", "marts/centre_monthly",
                               "staging/centre_telemetry"],
+    "marts/glut_outlook": ["marts/region_monthly"],
+    "marts/compute_matching": ["marts/centre_monthly", "marts/surplus_compute",
+                               "staging/centre_telemetry"],
+    "marts/licence_findings": ["marts/centre_monthly", "staging/centre_state",
+                               "staging/centre_telemetry"],
     "published_warehouse": ["core/centre_register", "core/dim_cluster", "core/dim_hub",
                             "core/dim_province", "core/telemetry_coverage",
                             "core/telemetry_hourly", "marts/centre_monthly",
-                            "marts/region_monthly", "marts/surplus_compute",
-                            "staging/centre_state", "staging/centre_telemetry"],
+                            "marts/compute_matching", "marts/glut_outlook",
+                            "marts/licence_findings", "marts/region_monthly",
+                            "marts/surplus_compute", "staging/centre_state",
+                            "staging/centre_telemetry"],
     "summary_export": ["published_warehouse"],
 }
 
@@ -61,7 +68,8 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
 def test_monthly_assets_are_partitioned_by_china_month(tmp_path: Path) -> None:
     graph = build_definitions(tmp_path, tmp_path / "w.duckdb").resolve_asset_graph()
     for key in ("core/telemetry_coverage", "staging/centre_state", "staging/centre_telemetry",
-                "marts/centre_monthly", "marts/region_monthly", "marts/surplus_compute"):
+                "marts/centre_monthly", "marts/region_monthly", "marts/surplus_compute",
+                "marts/glut_outlook", "marts/compute_matching", "marts/licence_findings"):
         months = graph.get(AssetKey(key.split("/"))).partitions_def
         assert months.timezone == "Asia/Shanghai", key
         assert months.get_partition_keys()[:2] == ["2020-01-01", "2020-02-01"], key

@@ -22,14 +22,17 @@ from dagster._utils.schedules import cron_string_iterator
 from python_calamine import CalamineWorkbook
 
 from pipelines.definitions import build_definitions
+from pipelines.export.display import FINDING_LABELS, NO, NOT_AVAILABLE, SIGNAL_LABELS, YES
 from pipelines.runs import run_export
 from tests.conftest import Census
 
 MONTH = dt.date(2025, 6, 1)
-SHEETS = ["Summary", "Provinces", "Hubs", "Glut watchlist", "Surplus compute", "Data quality",
-          "About"]
-TABLES = ["summary", "provinces", "hubs", "glut_watchlist", "surplus_compute", "data_quality",
-          "source_files"]
+SHEETS = ["Summary", "Provinces", "Hubs", "Glut watchlist", "Surplus compute", "Outlook",
+          "Licences", "Data quality", "About"]
+# The sheets of the tables above, with the PNG charts' sheet after Licences.
+WORKBOOK_SHEETS = [*SHEETS[:7], "Charts", *SHEETS[7:]]
+TABLES = ["summary", "provinces", "hubs", "glut_watchlist", "surplus_compute", "outlook",
+          "licences", "data_quality", "source_files"]
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +53,26 @@ def exported(warehouse: Census, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def sheet_rows(workbook: Path, sheet: str) -> list[list]:
     """The data rows of a sheet as calamine reads them (below the three header rows; on
-    About, below the source-file table's headers)."""
+    About, below the source-file table's headers), with the values the workbook shows
+    for people (是 Yes, n/a, bilingual signal labels) read back as stored."""
     rows = CalamineWorkbook.from_path(str(workbook)).get_sheet_by_name(sheet).to_python()
     start = 3 if sheet != "About" else next(i for i, r in enumerate(rows) if r[0] == "文件") + 2
-    return [[None if v == "" else v for v in row] for row in rows[start:]]
+    return [[_as_stored(v) for v in row] for row in rows[start:]]
+
+
+_SHOWN = {"": None, NOT_AVAILABLE: None, YES: True, NO: False}
+_CODES = {label: code for code, label in (*SIGNAL_LABELS.items(), *FINDING_LABELS.items())}
+
+
+def _as_stored(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if value in _SHOWN:
+        return _SHOWN[value]
+    signals = value.split("; ")
+    if all(s in _CODES for s in signals):
+        return ", ".join(_CODES[s] for s in signals)
+    return value
 
 
 def same(a: object, b: object) -> bool:
@@ -65,6 +84,7 @@ def same(a: object, b: object) -> bool:
 def test_folder_holds_the_workbook_csvs_chart_and_manifest(exported: Path) -> None:
     names = {p.name for p in exported.iterdir()}
     assert names == {"census_summary_2025-06.xlsx", "census_rack_utilisation_2025-06.png",
+                     "census_province_map_2025-06.png", "census_utilisation_trend_2025-06.png",
                      "manifest.json", *(f"census_{t}_2025-06.csv" for t in TABLES)}
     manifest = json.loads((exported / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["month"] == "2025-06"
@@ -84,7 +104,7 @@ def test_folder_holds_the_workbook_csvs_chart_and_manifest(exported: Path) -> No
 def test_workbook_read_back_by_calamine_shows_the_warehouse_figures(
         exported: Path, warehouse: Census) -> None:
     workbook = exported / "census_summary_2025-06.xlsx"
-    assert CalamineWorkbook.from_path(str(workbook)).sheet_names == SHEETS
+    assert CalamineWorkbook.from_path(str(workbook)).sheet_names == WORKBOOK_SHEETS
     month = [MONTH]
     figures = ("centres_operating, centres_reporting, reporting_share, design_racks, "
                "racks_in_use, rack_utilisation, vacancy_rate, power_utilisation, pue, "
@@ -155,7 +175,7 @@ def test_workbook_is_bilingual_formatted_and_charted(exported: Path) -> None:
     assert utilisation.number_format == "0.0%"
     assert provinces.cell(4, headers["Design racks"]).number_format == "#,##0"
     assert provinces.cell(2, headers["Rack utilisation"]).value == "机架利用率"
-    for name in book.sheetnames[:-1]:
+    for name in SHEETS[:-1]:
         assert book[name].freeze_panes == "A4", name
         assert book[name].column_dimensions["A"].width > 0
     charts = book["Summary"]._charts
@@ -177,7 +197,7 @@ def test_libreoffice_converts_the_workbook(exported: Path, tmp_path: Path) -> No
         capture_output=True, text=True, timeout=180)
     converted = tmp_path / "census_summary_2025-06.ods"
     assert result.returncode == 0 and converted.exists(), result.stderr
-    assert CalamineWorkbook.from_path(str(converted)).sheet_names == SHEETS
+    assert CalamineWorkbook.from_path(str(converted)).sheet_names == WORKBOOK_SHEETS
     for sheet in ("Provinces", "Surplus compute"):
         original, after = sheet_rows(workbook, sheet), sheet_rows(converted, sheet)
         assert [r[0] for r in after] == [r[0] for r in original]

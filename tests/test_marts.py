@@ -15,7 +15,7 @@ from pipelines.assets.models import MART_CHECKS, violations
 from pipelines.definitions import MODELS_DIR, build_definitions
 from pipelines.generate import generate
 from pipelines.sql_graph import ModelError
-from tests import independent
+from tests import independent, independent_outlook
 from tests.conftest import Census, copy_into, truth
 
 
@@ -181,5 +181,16 @@ def test_twelve_month_growth_equals_the_independent_computation(
     grown = got.filter(pl.col("racks_growth_12m").is_not_null())
     assert set(grown["month"]) == {dt.date(2025, 5, 1), dt.date(2025, 6, 1)}
     assert grown.filter(level="national").height == 2
+    assert_frame_equal(got, expected.select(got.columns), rel_tol=1e-9, abs_tol=1e-12,
+                       check_dtypes=False)
+
+
+@pytest.mark.slow
+def test_glut_outlook_with_a_year_of_growth_equals_the_independent_computation(
+        year_on_year: tuple[Path, Census]) -> None:
+    generated, census = year_on_year
+    expected = independent_outlook.glut_outlook(generated)
+    got = census.query("SELECT * FROM marts.glut_outlook ORDER BY month, level, region_code")
+    assert got.filter(pl.col("months_to_threshold") > 0).height > 0  # a glut clearing
     assert_frame_equal(got, expected.select(got.columns), rel_tol=1e-9, abs_tol=1e-12,
                        check_dtypes=False)

@@ -28,7 +28,7 @@ REVIEWED = {
     # column names and lists of them, all from code or the catalog
     "column": "model columns from the catalog", "c": "column names in code or catalog",
     "columns": "TABLES column definitions", "type_": "TABLES column types",
-    "listed": "key columns in code", "key[0]": "key columns in code",
+    "listed": "key columns in code", "key[0]": "key columns in code", "k": "key columns in code",
     "content": "register content columns in code", "', '.join(register)": "TABLES columns",
     "', '.join(attributes)": "TABLES columns", "_MEASURE_COLUMNS": "schemas/telemetry.py",
     "', '.join((f'{m} DOUBLE' for m in MEASURES))": "schemas/telemetry.py",
@@ -44,6 +44,7 @@ REVIEWED = {
     # SQL fragments written in the code
     "select": "a model's SELECT (dbt_like_sql/) or MONTH_COVERAGE",
     "MONTH_COVERAGE": "constant", "_IN_MONTHS": "constant", "hours": "constant SELECT",
+    "_ALLOCATED_WITHIN": "constant",
     "samples_sql": "constant SELECT", "stored": "subquery built from the above",
     "expected": "subquery built from the above", "joined": "key columns in code",
     "differs or 'FALSE'": "column comparisons built from the catalog",

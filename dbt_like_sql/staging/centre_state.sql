@@ -8,6 +8,8 @@
 -- commissioned: Commissioning date
 -- design_racks: Design capacity in 2.5 kW standard racks
 -- design_it_kw: Design IT load in kW
+-- licence_no: Licence number (null where the province sent none)
+-- licence_expires: Licence expiry date
 -- is_operating: Status operating and commissioned (or no date) by the month's last day
 WITH params AS (
     SELECT CAST($month AS DATE) AS month, last_day(CAST($month AS DATE)) AS month_end
@@ -21,6 +23,8 @@ SELECT
     r.commissioned,
     r.design_racks,
     r.design_it_kw,
+    r.licence_no,
+    r.licence_expires,
     r.status = 'operating' AND coalesce(r.commissioned <= p.month_end, TRUE) AS is_operating
 FROM core.centre_register AS r
 CROSS JOIN params AS p

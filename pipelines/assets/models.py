@@ -81,6 +81,34 @@ _SIGNALS_CONSISTENT = MartCheck(
         OR list_contains(glut_signals, 'heavy_pipeline')
            != coalesce(pipeline_ratio > 0.25, FALSE))""")
 
+# Sums of allocations may differ from the figure they were carved from in the last bits.
+_ALLOCATED_WITHIN = "NOT coalesce(allocated <= available + 1e-9 * greatest(1, available), FALSE)"
+
+_WITHIN_SUPPLY = MartCheck(
+    "allocations_within_supply",
+    "No supplier gives more than its sellable_pflops in marts.surplus_compute",
+    f"""SELECT count(*) FROM (
+        SELECT m.month, m.supplier_hub, sum(m.pflops) AS allocated,
+               any_value(s.sellable_pflops) AS available
+        FROM {{table}} AS m
+        LEFT JOIN marts.surplus_compute AS s
+            ON s.month = m.month AND s.hub_code = m.supplier_hub
+        WHERE m.{_IN_MONTHS} AND m.supplier_hub IS NOT NULL GROUP BY ALL)
+    WHERE {_ALLOCATED_WITHIN}""")
+
+_WITHIN_EXCESS = MartCheck(
+    "allocations_within_excess", "No eastern hub receives more than its excess",
+    f"""SELECT count(*) FROM (
+        SELECT month, east_hub, sum(pflops) FILTER (WHERE supplier_hub IS NOT NULL) AS allocated,
+               max(east_excess_pflops) AS available
+        FROM {{table}} WHERE {_IN_MONTHS} GROUP BY ALL)
+    WHERE {_ALLOCATED_WITHIN}""")
+
+_CENTRES_REGISTERED = MartCheck(
+    "centres_in_register", "Every finding's centre is in core.centre_register",
+    f"SELECT count(*) FROM {{table}} WHERE {_IN_MONTHS} "
+    "AND centre_id NOT IN (SELECT centre_id FROM core.centre_register)")
+
 MART_CHECKS: dict[str, list[MartCheck]] = {
     "marts.centre_monthly": [_unique(*KEYS["marts.centre_monthly"]),
                              _within("rack_utilisation", 0, 1.1),
@@ -90,6 +118,12 @@ MART_CHECKS: dict[str, list[MartCheck]] = {
                              _within("power_utilisation", 0, 1.1),
                              _EVERY_LEVEL, _PROVINCES_ADD_UP, _SIGNALS_CONSISTENT],
     "marts.surplus_compute": [_unique(*KEYS["marts.surplus_compute"])],
+    "marts.glut_outlook": [_unique(*KEYS["marts.glut_outlook"]),
+                           _within("months_to_threshold", 0, 240),
+                           _within("months_to_absorb_pipeline", 0, 240)],
+    "marts.compute_matching": [_unique(*KEYS["marts.compute_matching"]),
+                               _WITHIN_SUPPLY, _WITHIN_EXCESS],
+    "marts.licence_findings": [_unique(*KEYS["marts.licence_findings"]), _CENTRES_REGISTERED],
 }
 
 

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.export.cartogram import draw_cartogram
 from pipelines.export.chart import write_chart
+from pipelines.export.chart_data import read_tiles, read_trend
 from pipelines.export.csvs import write_csv
 from pipelines.export.sheets import Table, Vintage, read_tables, read_vintage
+from pipelines.export.trend import draw_trend
 from pipelines.export.workbook import write_workbook
 
 
@@ -40,13 +43,17 @@ def export_month(con: duckdb.DuckDBPyConnection, month: dt.date, root: Path,
     complete. Raises NoDataForMonth before writing anything for an empty month."""
     tables = read_tables(con, month)
     vintage = read_vintage(con, month)
+    cartogram = draw_cartogram(month, read_tiles(con, month))
+    trend = draw_trend(month, read_trend(con, month))
     folder = root / f"{month:%Y-%m}"
     folder.mkdir(parents=True, exist_ok=True)
     workbook = f"census_summary_{month:%Y-%m}.xlsx"
     writers = {
-        workbook: lambda p: write_workbook(p, month, tables, vintage),
+        workbook: lambda p: write_workbook(p, month, tables, vintage, [cartogram, trend]),
         f"census_rack_utilisation_{month:%Y-%m}.png":
             lambda p: write_chart(p, month, tables[1]),
+        f"census_province_map_{month:%Y-%m}.png": lambda p: p.write_bytes(cartogram),
+        f"census_utilisation_trend_{month:%Y-%m}.png": lambda p: p.write_bytes(trend),
         **{f"census_{t.key}_{month:%Y-%m}.csv": (lambda p, t=t: write_csv(p, t))
            for t in tables},
     }

@@ -19,7 +19,7 @@ DEFINITIONS: tuple[tuple[str, str, str], ...] = (
     ("在建/在用比", "Pipeline ratio", "Design racks of centres under construction / racks "
      "in use."),
     ("同比增长", "Growth 12m", "Design racks (supply) and racks in use (demand) against the "
-     "same month a year earlier; empty where that month has no data."),
+     "same month a year earlier; n/a where that month has no data."),
     ("利用率阈值", "Threshold", "65% for hubs and the provinces of a hub, else 60%."),
     ("过剩信号", "Glut signals", "low_utilisation (rack utilisation < threshold), "
      "supply_outpacing (supply growth - demand growth > 10 points), idle_centres (idle "
@@ -32,6 +32,15 @@ DEFINITIONS: tuple[tuple[str, str, str], ...] = (
      "telemetry: sum of max(0, 0.9 x mean capacity - 95th percentile hourly use)."),
     ("往返时延", "RTT", "2 x 1.5 x great-circle km x 0.005 ms between hub reference points; "
      "an eastern hub is reachable at 20 ms or less."),
+    ("达阈值月数", "Months to threshold", "Months until rack utilisation reaches the "
+     "threshold at the current 12-month demand growth: 0 when already there; n/a when "
+     "there is no utilisation, no growth, or more than 240 months. Clears by: that month."),
+    ("消化在建月数", "Months to absorb pipeline", "The same, starting from utilisation with "
+     "the centres under construction added at zero use."),
+    ("许可证问题", "Licence findings", "expired_licence: operating on a licence expired "
+     "before the month's last day; no_licence: operating with no licence number; "
+     "reporting_while_not_operating: not operating, yet 24 or more telemetry hours in "
+     "the month."),
     ("数据质量", "Data quality", "Open findings by province and rule: telemetry samples "
      "observed in the month, and undated findings (register rows, unreadable "
      "timestamps) until resolved. Findings whose centre ID names no province are listed "

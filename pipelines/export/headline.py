@@ -11,6 +11,7 @@ def subject(bundle: ExportBundle) -> str:
 
 def body(bundle: ExportBundle) -> str:
     s = bundle.summary
+    licences = next(t for t in bundle.tables if t.key == "licences")
 
     def pct(key: str) -> str:
         return "n/a" if s[key] is None else f"{s[key]:.1%}"
@@ -27,6 +28,7 @@ def body(bundle: ExportBundle) -> str:
         f"枢纽 hubs",
         f"20毫秒内可售给东部的算力 Sellable compute within 20 ms of an eastern hub: "
         f"{s['sellable_pflops_reachable']:,.1f} PFLOPS",
+        f"许可证问题 Licence findings: {len(licences.rows):,}",
         "",
         f"附件 Attached: {bundle.workbook.name}. 数据截至 Data vintage: register as of "
         f"{bundle.vintage.register_as_of}, telemetry through "

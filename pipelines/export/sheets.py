@@ -93,6 +93,27 @@ _SURPLUS = """
     WHERE s.month = $month
     ORDER BY s.side DESC, s.sellable_pflops DESC, s.hub_code"""
 
+# Provinces and hubs of the month: when each clears at the current demand growth.
+_OUTLOOK = """
+    SELECT level, region_code, region_name_zh, region_name_en, rack_utilisation, threshold,
+           demand_growth_12m, months_to_threshold, clears_by, utilisation_with_pipeline,
+           months_to_absorb_pipeline
+    FROM marts.glut_outlook
+    WHERE month = $month AND level IN ('hub', 'province')
+    ORDER BY level, region_code"""
+
+# The month's licence findings, one row each, with the names the register gives.
+_LICENCES = """
+    SELECT f.finding, f.centre_id, v.centre_name, v.operator_name, f.province_code,
+           p.name_zh AS province_name_zh, p.name_en AS province_name_en, f.hub_code,
+           f.status, f.licence_no, f.licence_expires, f.hours_reported
+    FROM marts.licence_findings AS f
+    JOIN core.dim_province AS p USING (province_code)
+    JOIN core.centre_register AS v ON v.centre_id = f.centre_id
+     AND v.valid_from <= last_day($month) AND (v.valid_to IS NULL OR v.valid_to > last_day($month))
+    WHERE f.month = $month
+    ORDER BY f.finding, f.province_code, f.centre_id"""
+
 # Open findings about the month: telemetry samples observed in it (China time), and the
 # undated ones (register rows, unreadable timestamps), which stand until resolved. A
 # finding belongs to the province its centre ID names; other findings to no province.
@@ -176,6 +197,8 @@ def read_tables(con: duckdb.DuckDBPyConnection, month: dt.date) -> list[Table]:
         _table(con, "hubs", "Hubs", "国家枢纽", _HUBS, month),
         _table(con, "glut_watchlist", "Glut watchlist", "过剩预警名单", _WATCHLIST, month),
         _table(con, "surplus_compute", "Surplus compute", "可售算力", _SURPLUS, month),
+        _table(con, "outlook", "Outlook", "过剩消化展望", _OUTLOOK, month),
+        _table(con, "licences", "Licences", "许可证问题", _LICENCES, month),
         _table(con, "data_quality", "Data quality", "数据质量", _DATA_QUALITY, month),
         _table(con, "source_files", "About", "说明与数据来源", _SOURCES, month),
     ]

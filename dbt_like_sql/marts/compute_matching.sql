@@ -1,0 +1,91 @@
+-- Which surplus can serve which eastern shortfall (contract §3): per month, each eastern
+-- hub's excess compute matched greedily to the other hubs' sellable surplus within reach
+-- (reachable_east_hubs of marts.surplus_compute), one row per allocation and one row
+-- with a null supplier for what stays unmet.
+-- month: First day of the month, China time
+-- east_hub: Eastern hub with excess compute (demanders taken by descending excess, ties by hub_code)
+-- supplier_hub: Hub whose sellable surplus serves it; null on the row of what stays unmet
+-- rtt_ms: Estimated round trip from supplier_hub to east_hub (marts.surplus_compute); null where unmet
+-- pflops: PFLOPS allocated, or on the unmet row the excess no supplier within reach could serve
+-- east_excess_pflops: The eastern hub's excess: sum over its reporting centres with compute telemetry of max(0, p95 hourly compute used - 0.9 x mean capacity)
+WITH RECURSIVE params AS (
+    SELECT CAST($month AS DATE) AS month
+),
+excess AS (
+    -- The mirror of sellable_pflops, over the same centres as marts.surplus_compute.
+    SELECT c.hub_code,
+           sum(greatest(0, t.compute_used_p95 - 0.9 * t.compute_capacity_avg)) AS excess_pflops
+    FROM marts.centre_monthly AS c
+    JOIN staging.centre_telemetry AS t ON t.month = c.month AND t.centre_id = c.centre_id
+    WHERE c.month = (SELECT month FROM params)
+      AND c.is_reporting AND c.hub_code IS NOT NULL AND t.compute_hours > 0
+    GROUP BY c.hub_code
+),
+hubs AS (
+    SELECT s.*, coalesce(e.excess_pflops, 0) AS excess_pflops
+    FROM marts.surplus_compute AS s
+    LEFT JOIN excess AS e USING (hub_code)
+    WHERE s.month = (SELECT month FROM params)
+),
+demanders AS (
+    SELECT hub_code AS east_hub, excess_pflops,
+           row_number() OVER (ORDER BY excess_pflops DESC, hub_code) AS step
+    FROM hubs
+    WHERE side = 'east' AND excess_pflops > 0
+),
+links AS (
+    -- Every other hub within reach of the demander, nearest first.
+    SELECT d.step, s.hub_code AS supplier_hub,
+           CASE d.east_hub WHEN 'JJJ' THEN s.rtt_ms_to_JJJ WHEN 'YRD' THEN s.rtt_ms_to_YRD
+                           WHEN 'GBA' THEN s.rtt_ms_to_GBA WHEN 'CY' THEN s.rtt_ms_to_CY
+           END AS rtt_ms
+    FROM demanders AS d
+    JOIN hubs AS s
+        ON s.hub_code != d.east_hub AND list_contains(s.reachable_east_hubs, d.east_hub)
+),
+supply(step, hub_code, remaining, taken) AS (
+    -- Step k: what each hub has left after the first k demanders, and what the k-th
+    -- took from it. A demander takes min(what it still needs, what the supplier has)
+    -- from each supplier in turn: what it still needs at a supplier is its excess less
+    -- all the earlier suppliers had.
+    SELECT 0, hub_code, sellable_pflops, CAST(0 AS DOUBLE) FROM hubs
+    UNION ALL
+    SELECT step, hub_code, remaining - taken, taken
+    FROM (
+        SELECT s.step + 1 AS step, s.hub_code, s.remaining,
+               CASE WHEN l.supplier_hub IS NULL THEN 0 ELSE least(s.remaining, greatest(0,
+                   d.excess_pflops - coalesce(sum(s.remaining) OVER (
+                       PARTITION BY l.supplier_hub IS NULL ORDER BY l.rtt_ms, s.hub_code
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) END AS taken
+        FROM supply AS s
+        JOIN demanders AS d ON d.step = s.step + 1
+        LEFT JOIN links AS l ON l.step = d.step AND l.supplier_hub = s.hub_code
+    )
+),
+allocations AS (
+    SELECT d.east_hub, s.hub_code AS supplier_hub, l.rtt_ms, s.taken AS pflops,
+           d.excess_pflops
+    FROM supply AS s
+    JOIN demanders AS d USING (step)
+    JOIN links AS l ON l.step = s.step AND l.supplier_hub = s.hub_code
+    WHERE s.taken > 0
+),
+unmet AS (
+    -- The excess beyond all the suppliers within reach had left.
+    SELECT d.east_hub, NULL AS supplier_hub, NULL AS rtt_ms,
+           d.excess_pflops - coalesce(sum(s.remaining + s.taken), 0) AS pflops,
+           d.excess_pflops
+    FROM demanders AS d
+    LEFT JOIN links AS l ON l.step = d.step
+    LEFT JOIN supply AS s ON s.step = d.step AND s.hub_code = l.supplier_hub
+    GROUP BY d.east_hub, d.excess_pflops
+)
+SELECT
+    (SELECT month FROM params) AS month,
+    east_hub,
+    supplier_hub,
+    rtt_ms,
+    pflops,
+    excess_pflops AS east_excess_pflops
+FROM (SELECT * FROM allocations UNION ALL SELECT * FROM unmet WHERE pflops > 0)
+ORDER BY east_excess_pflops DESC, east_hub, rtt_ms NULLS LAST, supplier_hub
