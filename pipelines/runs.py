@@ -131,9 +131,11 @@ def latest_month(warehouse: Path) -> dt.date:
 def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list[dt.date]:
     """Months (China time) to rebuild: each month with telemetry that the coverage or a
     monthly model (`models`) never built, or whose oldest build predates a telemetry load
-    of the month or a register load; and, for each, the month a year later (its 12-month
-    growth). From the warehouse alone, not from one run: a run killed between its ingest
-    and its rebuild leaves its months due for the next. A range covers them all."""
+    of the month or the load of a register row as of the month's last day or earlier (a
+    month's register state is the one on its last day: a later as-of cannot change it);
+    and, for each, the month a year later (its 12-month growth). From the warehouse alone,
+    not from one run: a run killed between its ingest and its rebuild leaves its months
+    due for the next. A range covers them all."""
     rows = con.execute("""
         WITH covered AS (
             SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
@@ -144,14 +146,19 @@ def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list
             FROM covered c CROSS JOIN (SELECT unnest($models) AS model) m
             LEFT JOIN audit.model_builds b ON b.month = c.month AND b.model = m.model
             GROUP BY c.month, m.model),
+        register_loads AS (  -- a register row as of d changes the state from d on
+            SELECT source_file AS file_name, sha256, min(as_of) AS first_as_of
+            FROM core.register_rows GROUP BY ALL),
         built AS (  -- NULL when one of them never built the month
             SELECT month, CASE WHEN count(built_at) = count(*) THEN min(built_at) END AS built_at
             FROM builds GROUP BY month),
         due AS (
             SELECT month FROM built
             WHERE built_at IS NULL
-               OR built_at < (SELECT max(finished_at) FROM audit.ingestion_log
-                        WHERE kind = 'licensing' AND status = 'loaded')
+               OR built_at < (SELECT max(l.finished_at) FROM audit.ingestion_log l
+                        JOIN register_loads r ON r.file_name = l.file_name
+                                             AND r.sha256 = l.sha256
+                        WHERE l.status = 'loaded' AND r.first_as_of <= last_day(built.month))
                OR built_at < (SELECT max(loaded_at) FROM audit.telemetry_loads l
                         WHERE l.month = built.month))
         SELECT month FROM due
