@@ -97,19 +97,26 @@ def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> N
 
 def _generate(args: argparse.Namespace) -> int:
     from pipelines.generate import generate
+    from pipelines.generate.staging import FolderNotEmpty
 
-    summary = generate(seed=args.seed, centres=args.centres, months=args.months,
-                       start=args.start, out=args.out, truth=args.truth)
+    try:
+        summary = generate(seed=args.seed, centres=args.centres, months=args.months,
+                           start=args.start, out=args.out, truth=args.truth)
+    except FolderNotEmpty as exc:
+        print(f"census {args.command}: {exc}", file=sys.stderr)
+        return 2
     print(summary)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from pipelines.generate.staging import holds_files
+
     landing: Path = args.out
-    if landing.exists() and any(p.is_file() for p in landing.rglob("*")):
+    if holds_files(landing):
         print(f"landing folder {landing} is not empty: using what is there")
-    else:
-        _generate(args)
+    elif (status := _generate(args)) != 0:
+        return status
     if (status := _run(args, landing=landing)) != 0:
         return status
     from pipelines.runs import latest_month, run_export

@@ -6,12 +6,14 @@ import copy
 import datetime as dt
 import random
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.generate.centres import make_centres
 from pipelines.generate.plan import plan_workbooks, plant_faults
+from pipelines.generate.staging import written_at_once
 from pipelines.generate.telemetry import (
     plan_exports,
     plan_restatement,
@@ -50,7 +52,9 @@ def quarter_ends(start: str, months: int) -> list[dt.date]:
 
 def generate(seed: int, centres: int, months: int, start: str, out: Path,
              truth: Path | None = None) -> str:
-    """Write register workbooks into `out/licensing/` and the truth into `truth`."""
+    """Write register workbooks into `out/licensing/`, telemetry exports into
+    `out/telemetry/` and the truth into `truth` (default `out/_truth`), each folder at
+    once: `out` (and `truth`) must be missing or empty."""
     rng = random.Random(seed)
     reference = Reference.load(setting("CENSUS_REFERENCE_DIR"))
     vintages = quarter_ends(start, months)
@@ -62,14 +66,18 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
     exports = plan_exports(rng, population, vintages, start, months, reference)
     plant_telemetry_faults(rng, exports, population)
     exports.append(plan_restatement(rng, exports))
+    with ExitStack() as stack:
+        staged = stack.enter_context(written_at_once(out))
+        truth_staged = (staged / TRUTH_DIR if truth is None
+                        else stack.enter_context(written_at_once(truth)))
+        truth_staged.mkdir(exist_ok=True)
+        files = _write_workbooks(plans, staged)
+        files += _write_rejected_files(rng, plans, staged)
+        _write_truth(plans, files, truth_staged, reference)
+        telemetry_faults = [f for export in exports for f in write_export(export, staged)]
+        samples = write_telemetry_truth(exports, telemetry_faults, truth_staged)
+        write_glut_plan(truth_staged)
     truth = truth or out / TRUTH_DIR
-    truth.mkdir(parents=True, exist_ok=True)
-    files = _write_workbooks(plans, out)
-    files += _write_rejected_files(rng, plans, out)
-    _write_truth(plans, files, truth, reference)
-    telemetry_faults = [f for export in exports for f in write_export(export, out)]
-    samples = write_telemetry_truth(exports, telemetry_faults, truth)
-    write_glut_plan(truth)
     return (f"generated {len(plans)} register workbooks for {len(population)} centres "
             f"({len(vintages)} quarters from {vintages[0]}) and {len(exports)} telemetry "
             f"exports ({samples} samples) into {out}; truth in {truth}")
@@ -145,4 +153,6 @@ def _write_truth(plans: list[WorkbookPlan], files: list[dict], truth: Path,
     register.write_csv(truth / "register_versions.csv")
     pl.DataFrame(faults, infer_schema_length=None).sort(
         "file_name", "sheet", "source_row", "column_name").write_csv(truth / "register_faults.csv")
-    pl.DataFrame(files).sort("file_name").write_csv(truth / "register_files.csv")
+    pl.DataFrame(files, schema={"file_name": pl.String, "status": pl.String,
+                                "reason": pl.String}
+                 ).sort("file_name").write_csv(truth / "register_files.csv")
