@@ -9,6 +9,12 @@ import signal
 import sys
 from pathlib import Path
 
+from pipelines.preflight import (
+    SettingProblem,
+    existing_warehouse,
+    landing_folder,
+    writable_warehouse,
+)
 from pipelines.settings import PROJECT_ROOT, ensure_dagster_home, setting
 
 WAREHOUSE_POOL = "warehouse"  # the pool of every asset that writes the warehouse
@@ -80,7 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"demo": _demo, "run": _run, "generate": _generate, "export": _export,
                 "check": _check, "bench": _bench, "ui": _ui}
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except SettingProblem as exc:
+        print(f"census {args.command} failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # `census run` says more: see _run
+        print(f"census {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
@@ -130,10 +143,23 @@ def _demo(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
     if landing is not None:
         os.environ["CENSUS_LANDING_DIR"] = str(landing)
+    landing_folder()
+    writable_warehouse()
     ensure_dagster_home()
-    from pipelines.runs import run_census
+    from pipelines.interrupts import interrupts_for_census_only
+    from pipelines.runs import RunOutcome, run_census
 
-    outcome = run_census(verbose=args.verbose)
+    outcome: RunOutcome | None = None
+    with interrupts_for_census_only() as interruption:
+        try:
+            outcome = run_census(verbose=args.verbose)
+        except KeyboardInterrupt:  # between Dagster's runs, where nothing catches it
+            interruption.happened = True
+    if interruption.happened or outcome is None or outcome.interrupted:
+        # Files are committed one by one and publishing is one rename: nothing is lost.
+        print("census run interrupted: what was loaded is kept; run again to continue",
+              file=sys.stderr)
+        return 130
     if not outcome.success:
         print(f"census run failed: {outcome.failure} (--verbose shows the event log)",
               file=sys.stderr)
@@ -143,6 +169,7 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    existing_warehouse(setting("CENSUS_WAREHOUSE"))
     ensure_dagster_home()
     from pipelines.runs import run_export
 
@@ -161,8 +188,14 @@ def _check(args: argparse.Namespace) -> int:
     from pipelines.sql_graph import load_models
     from pipelines.warehouse.integrity import integrity_problems
 
-    path = args.warehouse or setting("CENSUS_WAREHOUSE")
-    con = duckdb.connect(str(path), read_only=True)
+    path = existing_warehouse(args.warehouse or setting("CENSUS_WAREHOUSE"))
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise SettingProblem(f"{path} is not a DuckDB warehouse census can open ({reason}): "
+                             "name the warehouse file with --warehouse or CENSUS_WAREHOUSE"
+                             ) from None
     try:
         problems = integrity_problems(con, load_models(MODELS_DIR, SOURCES))
     finally:

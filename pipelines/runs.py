@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
+from dagster._utils.error import SerializableErrorInfo
 
 from pipelines.failures import innermost_message
 from pipelines.resources import Warehouse
@@ -25,6 +26,7 @@ class RunOutcome:
     run_id: str  # the ingest run, whose files the summary counts
     summary: str
     failure: str | None
+    interrupted: bool = False  # stopped by Ctrl-C (SIGINT), not by a fault
 
 
 def run_census(verbose: bool = False, landing: Path | None = None,
@@ -42,7 +44,7 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     ingest = defs.resolve_job_def("ingest").execute_in_process(
         instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not ingest.success:
-        return RunOutcome(False, ingest.run_id, "", _failure_reason(ingest))
+        return _failed(ingest, ingest.run_id)
     with Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_reader() as con:
         months = months_to_rebuild(con, MONTHLY_MODELS)
     if months:
@@ -50,11 +52,11 @@ def run_census(verbose: bool = False, landing: Path | None = None,
             instance=instance, raise_on_error=False, run_config=config,
             tags={**partition_range_tags(months), **process_tag()})
         if not monthly.success:
-            return RunOutcome(False, ingest.run_id, "", _failure_reason(monthly))
+            return _failed(monthly, ingest.run_id)
     publish = defs.resolve_job_def("publish").execute_in_process(
         instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not publish.success:
-        return RunOutcome(False, ingest.run_id, "", _failure_reason(publish))
+        return _failed(publish, ingest.run_id)
     published = warehouse or setting("CENSUS_WAREHOUSE")
     return RunOutcome(True, ingest.run_id, summarise(published, ingest.run_id, months), None)
 
@@ -76,7 +78,7 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
         run_config={"loggers": {"console": {"config": {"log_level": level}}},
                     "ops": {EXPORT_KEY.to_python_identifier(): {"config": {"resend": resend}}}})
     if not result.success:
-        return RunOutcome(False, result.run_id, "", _failure_reason(result))
+        return _failed(result, result.run_id)
     materialised = result.asset_materializations_for_node(EXPORT_KEY.to_python_identifier())
     metadata = materialised[0].metadata
     return RunOutcome(True, result.run_id, f"census export {month:%Y-%m}: "
@@ -199,9 +201,20 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
     return "\n".join(lines)
 
 
-def _failure_reason(result: ExecuteInProcessResult) -> str:
-    """One line: the failed step and the innermost error."""
+def _failed(result: ExecuteInProcessResult, run_id: str) -> RunOutcome:
+    """A failed run's outcome: one line, the failed step and the innermost error."""
     failures = [e for e in result.all_events if e.is_step_failure]
     if not failures:
-        return "the run did not succeed"
-    return f"{failures[0].step_key}: {innermost_message(failures[0].step_failure_data.error)}"
+        return RunOutcome(False, run_id, "", "the run did not succeed")
+    error = failures[0].step_failure_data.error
+    reason = f"{failures[0].step_key}: {innermost_message(error)}"
+    return RunOutcome(False, run_id, "", reason, interrupted=_interrupted(error))
+
+
+def _interrupted(error: SerializableErrorInfo | None) -> bool:
+    """Whether Dagster stopped the step because of SIGINT (it wraps the interruption)."""
+    while error is not None:
+        if error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+        error = error.cause
+    return False
