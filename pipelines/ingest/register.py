@@ -139,7 +139,10 @@ def _conflicting_duplicates(rows: pl.DataFrame, file_name: str) -> pl.DataFrame:
     """Findings for the rows of this workbook that give one centre and as-of different
     values: all copies are rejected, so the previous version stands (identical copies
     collapse to one later). Across workbooks a later row is a correction instead."""
-    conflicting = rows.filter(pl.struct(CONTENT).n_unique().over("centre_id", "as_of") > 1)
+    versions = rows.unique(subset=["centre_id", "as_of", *CONTENT]).group_by(
+        "centre_id", "as_of").len()
+    conflicting = rows.join(versions.filter(pl.col("len") > 1), on=["centre_id", "as_of"],
+                            how="semi", nulls_equal=True, maintain_order="left")
     rule = str(Rule.CONFLICTING_DUPLICATE)
     return conflicting.select(
         sheet="source_sheet", source_row="source_row", centre_id="centre_id",
