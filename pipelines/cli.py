@@ -69,12 +69,16 @@ def main(argv: list[str] | None = None) -> int:
                     "hourly telemetry per file, then time (a) DuckDB read_csv of the exports, "
                     "(b) census's ingestion of them, (c) the marts, (d) one more month, (e) the "
                     "register workbook (README: Performance).")
-    bench.add_argument("--centres", type=int, default=7000)
-    bench.add_argument("--months", type=int, default=12)
+    bench.add_argument("--centres", type=int, default=7000,
+                       help="centres in the register (default: %(default)s)")
+    bench.add_argument("--months", type=int, default=12,
+                       help="months of hourly telemetry (default: %(default)s)")
     bench.add_argument("--format", choices=["csv.gz", "parquet"], default="csv.gz",
-                       dest="export_format", help="which variant of the exports to ingest")
+                       dest="export_format",
+                       help="which variant of the exports to ingest (default: %(default)s)")
     bench.add_argument("--cache", type=Path, default=PROJECT_ROOT / "data" / "bench",
-                       help="where inputs are generated once and reused")
+                       help="where inputs are generated once and reused "
+                            "(default: %(default)s)")
     bench.add_argument("--json", type=Path, help="also write the figures to this file")
 
     ui = commands.add_parser(
@@ -97,27 +101,36 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
-    parser.add_argument("--seed", type=int, default=DEMO["seed"], help="random seed")
-    parser.add_argument("--centres", type=int, default=DEMO["centres"], help="number of centres")
-    parser.add_argument("--months", type=int, default=DEMO["months"], help="months covered")
-    parser.add_argument("--start", default=DEMO["start"], help="first month, YYYY-MM")
+    parser.add_argument("--seed", type=int, default=DEMO["seed"],
+                        help="random seed (default: %(default)s)")
+    parser.add_argument("--centres", type=int, default=DEMO["centres"],
+                        help="number of centres (default: %(default)s)")
+    parser.add_argument("--months", type=int, default=DEMO["months"],
+                        help="months covered (default: %(default)s)")
+    parser.add_argument("--start", default=DEMO["start"],
+                        help="first month, YYYY-MM (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=out_required,
                         default=None if out_required else setting("CENSUS_LANDING_DIR"),
-                        help="landing folder to write into")
+                        help="landing folder to write into, missing or without files"
+                        if out_required else "landing folder; the inputs are generated into it "
+                        "when it holds no files (default: CENSUS_LANDING_DIR, %(default)s)")
     parser.add_argument("--truth", type=Path, default=None,
-                        help="where the ground truth goes (default OUT/_truth)")
+                        help="where the ground truth goes (default: OUT/_truth)")
 
 
 def _generate(args: argparse.Namespace) -> int:
     from pipelines.generate import generate
     from pipelines.generate.staging import FolderNotEmpty
+    from pipelines.progress import cleared, progress
 
     try:
         summary = generate(seed=args.seed, centres=args.centres, months=args.months,
-                           start=args.start, out=args.out, truth=args.truth)
+                           start=args.start, out=args.out, truth=args.truth, report=progress)
     except FolderNotEmpty as exc:
+        cleared()
         print(f"census {args.command}: {exc}", file=sys.stderr)
         return 2
+    cleared()
     print(summary)
     return 0
 
@@ -147,14 +160,18 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
     writable_warehouse()
     ensure_dagster_home()
     from pipelines.interrupts import interrupts_for_census_only
+    from pipelines.progress import cleared, progress, quiet
     from pipelines.runs import RunOutcome, run_census
 
     outcome: RunOutcome | None = None
     with interrupts_for_census_only() as interruption:
         try:
-            outcome = run_census(verbose=args.verbose)
+            # --verbose shows Dagster's event log, which a status line would garble
+            outcome = run_census(verbose=args.verbose,
+                                 report=quiet if args.verbose else progress)
         except KeyboardInterrupt:  # between Dagster's runs, where nothing catches it
             interruption.happened = True
+    cleared()
     if interruption.happened or outcome is None or outcome.interrupted:
         # Files are committed one by one and publishing is one rename: nothing is lost.
         print("census run interrupted: what was loaded is kept; run again to continue",
@@ -211,7 +228,8 @@ def _bench(args: argparse.Namespace) -> int:
     import platform
 
     from pipelines.bench.inputs import prepare
-    from pipelines.bench.measure import progress, report, run_bench
+    from pipelines.bench.measure import report, run_bench
+    from pipelines.progress import progress
     from pipelines.reference import Reference
 
     if args.months < 2:
@@ -219,7 +237,7 @@ def _bench(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     progress(f"inputs: {args.centres:,} centres × {args.months} months in {args.cache} …")
     inputs = prepare(args.cache, Reference.load(setting("CENSUS_REFERENCE_DIR")),
-                     args.centres, args.months)
+                     args.centres, args.months, report=progress)
     progress(f"inputs: {sum(inputs.rows_per_month):,} telemetry rows", done=True)
     result = run_bench(inputs, args.cache / "work", args.export_format, args.centres,
                        args.months)

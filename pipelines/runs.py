@@ -13,11 +13,13 @@ from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, R
 from dagster._utils.error import SerializableErrorInfo
 
 from pipelines.failures import innermost_message
+from pipelines.progress import Report, quiet
 from pipelines.resources import Warehouse
 from pipelines.settings import setting
 from pipelines.warehouse.coverage import COVERAGE_TABLE
 
 PROCESS_TAG = "census/process"
+_NAMED_FILES = 10  # files skipped or rejected that a summary names; the log has them all
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,10 @@ class RunOutcome:
 
 
 def run_census(verbose: bool = False, landing: Path | None = None,
-               warehouse: Path | None = None) -> RunOutcome:
+               warehouse: Path | None = None, report: Report = quiet) -> RunOutcome:
     """Ingest new files, rebuild the months they touched, publish: the `ingest`,
     `monthly` and `publish` jobs in this process, recorded in the Dagster instance of
-    DAGSTER_HOME so the UI shows the runs."""
+    DAGSTER_HOME so the UI shows the runs. `report` is told each job as it starts."""
     from pipelines.definitions import MONTHLY_MODELS, build_definitions
 
     defs = build_definitions(landing, warehouse)
@@ -41,6 +43,7 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     config = {"loggers": {"console": {"config": {"log_level": level}}}}
     instance = DagsterInstance.get()
     fail_abandoned_runs(instance)
+    report("census run: ingesting the new files (register, then telemetry) …")
     ingest = defs.resolve_job_def("ingest").execute_in_process(
         instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not ingest.success:
@@ -48,11 +51,13 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     with Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_reader() as con:
         months = months_to_rebuild(con, MONTHLY_MODELS)
     if months:
+        report(f"census run: rebuilding {len(months)} months (coverage, staging, marts) …")
         monthly = defs.resolve_job_def("monthly").execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
             tags={**partition_range_tags(months), **process_tag()})
         if not monthly.success:
             return _failed(monthly, ingest.run_id)
+    report("census run: publishing the warehouse …")
     publish = defs.resolve_job_def("publish").execute_in_process(
         instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not publish.success:
@@ -172,6 +177,7 @@ def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list
 
 def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
     """Files loaded / skipped / rejected and rows loaded / rejected / warned by a run,
+    the files not loaded and why (what a skipped one duplicates), and the corrections,
     read from the published warehouse."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -187,6 +193,16 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
         centres, hours = con.execute(
             "SELECT (SELECT count(DISTINCT centre_id) FROM core.centre_register), "
             "(SELECT count(*) FROM core.telemetry_hourly)").fetchone()
+        unloaded = con.execute("""
+            SELECT CASE status WHEN 'rejected' THEN 'rejected' ELSE 'skipped' END,
+                   file_name, message
+            FROM audit.ingestion_log WHERE run_id = ? AND status <> 'loaded'
+            ORDER BY kind, file_name""", [run_id]).fetchall()
+        corrections = con.execute("""
+            SELECT l.file_name, r.source_file, count(*) FROM audit.ingestion_log l
+            JOIN core.register_rows r ON r.replaced_by = l.file_name
+            WHERE l.run_id = ? AND l.status = 'loaded' GROUP BY ALL ORDER BY ALL""",
+                                  [run_id]).fetchall()
     finally:
         con.close()
     lines = [f"census run {run_id[:8]} succeeded; warehouse {warehouse}"]
@@ -195,6 +211,12 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
     for kind, loaded, skipped, rejected, r_loaded, r_rejected, r_warned in rows:
         lines.append(f"  {kind}: files loaded {loaded} / skipped {skipped} / rejected {rejected}; "
                      f"rows loaded {r_loaded} / rejected {r_rejected} / warned {r_warned}")
+    lines += [f"  {what} {name}: {why}" for what, name, why in unloaded[:_NAMED_FILES]]
+    if len(unloaded) > _NAMED_FILES:
+        lines.append(f"  … and {len(unloaded) - _NAMED_FILES} more files skipped or rejected "
+                     "(audit.ingestion_log)")
+    lines += [f"  corrected: {name} replaces {n} rows of {earlier}"
+              for name, earlier, n in corrections]
     lines.append(f"  register: {centres} centres; telemetry: {hours} centre-hours")
     if months:
         lines.append(f"  months rebuilt: {', '.join(m.strftime('%Y-%m') for m in months)}")

@@ -58,6 +58,7 @@ def test_a_corrected_workbook_replaces_its_rows_and_rebuilds_only_later_months(
     log = census.query("SELECT status, message FROM audit.ingestion_log WHERE file_name = ?",
                        [corrected]).row(0)
     assert log == ("loaded", f"corrects rows of earlier workbooks: {stood} of {original}")
+    assert f"\n  corrected: {corrected} replaces {stood} rows of {original}\n" in summary
     state = census.query("SELECT month, design_racks FROM staging.centre_state "
                          "WHERE centre_id = ? AND month >= '2025-05-01' ORDER BY month", [centre])
     assert state["design_racks"].to_list()[-1] == racks != state["design_racks"][0]
