@@ -10,7 +10,7 @@ import _thread
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 
@@ -39,6 +39,8 @@ def interrupts_for_census_only() -> Iterator[Interruption]:
         yield interruption
     finally:
         done.set()
-        signal.pthread_kill(waiter.ident, signal.SIGINT)  # wakes the waiter, which ends
+        # Wakes the waiter, which ends; unless a Ctrl-C just did and it has ended already.
+        with suppress(ProcessLookupError):
+            signal.pthread_kill(waiter.ident or 0, signal.SIGINT)
         waiter.join()
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
