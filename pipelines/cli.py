@@ -173,7 +173,8 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
             interruption.happened = True
     cleared()
     if interruption.happened or outcome is None or outcome.interrupted:
-        # Files are committed one by one and publishing is one rename: nothing is lost.
+        # What was committed stays (telemetry file by file, the register's files together)
+        # and publishing is one rename: nothing is half-done, the next run goes on.
         print("census run interrupted: what was loaded is kept; run again to continue",
               file=sys.stderr)
         return 130

@@ -76,7 +76,7 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
         files = _write_workbooks(plans, staged, report)
         files += _write_rejected_files(rng, plans, staged)
         _write_truth(plans, files, truth_staged, reference)
-        telemetry_faults = []
+        telemetry_faults: list[dict] = []
         for number, export in enumerate(exports, 1):
             report(f"generating: telemetry export {number}/{len(exports)} …")
             telemetry_faults += write_export(export, staged)
