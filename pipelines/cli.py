@@ -9,6 +9,12 @@ import signal
 import sys
 from pathlib import Path
 
+from pipelines.preflight import (
+    SettingProblem,
+    existing_warehouse,
+    landing_folder,
+    writable_warehouse,
+)
 from pipelines.settings import PROJECT_ROOT, ensure_dagster_home, setting
 
 WAREHOUSE_POOL = "warehouse"  # the pool of every asset that writes the warehouse
@@ -63,12 +69,16 @@ def main(argv: list[str] | None = None) -> int:
                     "hourly telemetry per file, then time (a) DuckDB read_csv of the exports, "
                     "(b) census's ingestion of them, (c) the marts, (d) one more month, (e) the "
                     "register workbook (README: Performance).")
-    bench.add_argument("--centres", type=int, default=7000)
-    bench.add_argument("--months", type=int, default=12)
+    bench.add_argument("--centres", type=int, default=7000,
+                       help="centres in the register (default: %(default)s)")
+    bench.add_argument("--months", type=int, default=12,
+                       help="months of hourly telemetry (default: %(default)s)")
     bench.add_argument("--format", choices=["csv.gz", "parquet"], default="csv.gz",
-                       dest="export_format", help="which variant of the exports to ingest")
+                       dest="export_format",
+                       help="which variant of the exports to ingest (default: %(default)s)")
     bench.add_argument("--cache", type=Path, default=PROJECT_ROOT / "data" / "bench",
-                       help="where inputs are generated once and reused")
+                       help="where inputs are generated once and reused "
+                            "(default: %(default)s)")
     bench.add_argument("--json", type=Path, help="also write the figures to this file")
 
     ui = commands.add_parser(
@@ -80,36 +90,59 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"demo": _demo, "run": _run, "generate": _generate, "export": _export,
                 "check": _check, "bench": _bench, "ui": _ui}
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except SettingProblem as exc:
+        print(f"census {args.command} failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # `census run` says more: see _run
+        print(f"census {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
-    parser.add_argument("--seed", type=int, default=DEMO["seed"], help="random seed")
-    parser.add_argument("--centres", type=int, default=DEMO["centres"], help="number of centres")
-    parser.add_argument("--months", type=int, default=DEMO["months"], help="months covered")
-    parser.add_argument("--start", default=DEMO["start"], help="first month, YYYY-MM")
+    parser.add_argument("--seed", type=int, default=DEMO["seed"],
+                        help="random seed (default: %(default)s)")
+    parser.add_argument("--centres", type=int, default=DEMO["centres"],
+                        help="number of centres (default: %(default)s)")
+    parser.add_argument("--months", type=int, default=DEMO["months"],
+                        help="months covered (default: %(default)s)")
+    parser.add_argument("--start", default=DEMO["start"],
+                        help="first month, YYYY-MM (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=out_required,
                         default=None if out_required else setting("CENSUS_LANDING_DIR"),
-                        help="landing folder to write into")
+                        help="landing folder to write into, missing or without files"
+                        if out_required else "landing folder; the inputs are generated into it "
+                        "when it holds no files (default: CENSUS_LANDING_DIR, %(default)s)")
     parser.add_argument("--truth", type=Path, default=None,
-                        help="where the ground truth goes (default OUT/_truth)")
+                        help="where the ground truth goes (default: OUT/_truth)")
 
 
 def _generate(args: argparse.Namespace) -> int:
     from pipelines.generate import generate
+    from pipelines.generate.staging import FolderNotEmpty
+    from pipelines.progress import cleared, progress
 
-    summary = generate(seed=args.seed, centres=args.centres, months=args.months,
-                       start=args.start, out=args.out, truth=args.truth)
+    try:
+        summary = generate(seed=args.seed, centres=args.centres, months=args.months,
+                           start=args.start, out=args.out, truth=args.truth, report=progress)
+    except FolderNotEmpty as exc:
+        cleared()
+        print(f"census {args.command}: {exc}", file=sys.stderr)
+        return 2
+    cleared()
     print(summary)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from pipelines.generate.staging import holds_files
+
     landing: Path = args.out
-    if landing.exists() and any(p.is_file() for p in landing.rglob("*")):
+    if holds_files(landing):
         print(f"landing folder {landing} is not empty: using what is there")
-    else:
-        _generate(args)
+    elif (status := _generate(args)) != 0:
+        return status
     if (status := _run(args, landing=landing)) != 0:
         return status
     from pipelines.runs import latest_month, run_export
@@ -123,10 +156,28 @@ def _demo(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
     if landing is not None:
         os.environ["CENSUS_LANDING_DIR"] = str(landing)
+    landing_folder()
+    writable_warehouse()
     ensure_dagster_home()
-    from pipelines.runs import run_census
+    from pipelines.interrupts import interrupts_for_census_only
+    from pipelines.progress import cleared, progress, quiet
+    from pipelines.runs import RunOutcome, run_census
 
-    outcome = run_census(verbose=args.verbose)
+    outcome: RunOutcome | None = None
+    with interrupts_for_census_only() as interruption:
+        try:
+            # --verbose shows Dagster's event log, which a status line would garble
+            outcome = run_census(verbose=args.verbose,
+                                 report=quiet if args.verbose else progress)
+        except KeyboardInterrupt:  # between Dagster's runs, where nothing catches it
+            interruption.happened = True
+    cleared()
+    if interruption.happened or outcome is None or outcome.interrupted:
+        # What was committed stays (telemetry file by file, the register's files together)
+        # and publishing is one rename: nothing is half-done, the next run goes on.
+        print("census run interrupted: what was loaded is kept; run again to continue",
+              file=sys.stderr)
+        return 130
     if not outcome.success:
         print(f"census run failed: {outcome.failure} (--verbose shows the event log)",
               file=sys.stderr)
@@ -136,6 +187,7 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    existing_warehouse(setting("CENSUS_WAREHOUSE"))
     ensure_dagster_home()
     from pipelines.runs import run_export
 
@@ -154,8 +206,14 @@ def _check(args: argparse.Namespace) -> int:
     from pipelines.sql_graph import load_models
     from pipelines.warehouse.integrity import integrity_problems
 
-    path = args.warehouse or setting("CENSUS_WAREHOUSE")
-    con = duckdb.connect(str(path), read_only=True)
+    path = existing_warehouse(args.warehouse or setting("CENSUS_WAREHOUSE"))
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise SettingProblem(f"{path} is not a DuckDB warehouse census can open ({reason}): "
+                             "name the warehouse file with --warehouse or CENSUS_WAREHOUSE"
+                             ) from None
     try:
         problems = integrity_problems(con, load_models(MODELS_DIR, SOURCES))
     finally:
@@ -171,7 +229,8 @@ def _bench(args: argparse.Namespace) -> int:
     import platform
 
     from pipelines.bench.inputs import prepare
-    from pipelines.bench.measure import progress, report, run_bench
+    from pipelines.bench.measure import report, run_bench
+    from pipelines.progress import progress
     from pipelines.reference import Reference
 
     if args.months < 2:
@@ -179,7 +238,7 @@ def _bench(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     progress(f"inputs: {args.centres:,} centres × {args.months} months in {args.cache} …")
     inputs = prepare(args.cache, Reference.load(setting("CENSUS_REFERENCE_DIR")),
-                     args.centres, args.months)
+                     args.centres, args.months, report=progress)
     progress(f"inputs: {sum(inputs.rows_per_month):,} telemetry rows", done=True)
     result = run_bench(inputs, args.cache / "work", args.export_format, args.centres,
                        args.months)

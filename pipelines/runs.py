@@ -10,13 +10,16 @@ from pathlib import Path
 
 import duckdb
 from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
+from dagster._utils.error import SerializableErrorInfo
 
 from pipelines.failures import innermost_message
+from pipelines.progress import Report, quiet
 from pipelines.resources import Warehouse
 from pipelines.settings import setting
 from pipelines.warehouse.coverage import COVERAGE_TABLE
 
 PROCESS_TAG = "census/process"
+_NAMED_FILES = 10  # files skipped or rejected that a summary names; the log has them all
 
 
 @dataclass(frozen=True)
@@ -25,13 +28,14 @@ class RunOutcome:
     run_id: str  # the ingest run, whose files the summary counts
     summary: str
     failure: str | None
+    interrupted: bool = False  # stopped by Ctrl-C (SIGINT), not by a fault
 
 
 def run_census(verbose: bool = False, landing: Path | None = None,
-               warehouse: Path | None = None) -> RunOutcome:
+               warehouse: Path | None = None, report: Report = quiet) -> RunOutcome:
     """Ingest new files, rebuild the months they touched, publish: the `ingest`,
     `monthly` and `publish` jobs in this process, recorded in the Dagster instance of
-    DAGSTER_HOME so the UI shows the runs."""
+    DAGSTER_HOME so the UI shows the runs. `report` is told each job as it starts."""
     from pipelines.definitions import MONTHLY_MODELS, build_definitions
 
     defs = build_definitions(landing, warehouse)
@@ -39,22 +43,25 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     config = {"loggers": {"console": {"config": {"log_level": level}}}}
     instance = DagsterInstance.get()
     fail_abandoned_runs(instance)
+    report("census run: ingesting the new files (register, then telemetry) …")
     ingest = defs.resolve_job_def("ingest").execute_in_process(
         instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not ingest.success:
-        return RunOutcome(False, ingest.run_id, "", _failure_reason(ingest))
+        return _failed(ingest, ingest.run_id)
     with Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_reader() as con:
         months = months_to_rebuild(con, MONTHLY_MODELS)
     if months:
+        report(f"census run: rebuilding {len(months)} months (coverage, staging, marts) …")
         monthly = defs.resolve_job_def("monthly").execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
             tags={**partition_range_tags(months), **process_tag()})
         if not monthly.success:
-            return RunOutcome(False, ingest.run_id, "", _failure_reason(monthly))
+            return _failed(monthly, ingest.run_id)
+    report("census run: publishing the warehouse …")
     publish = defs.resolve_job_def("publish").execute_in_process(
         instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
     if not publish.success:
-        return RunOutcome(False, ingest.run_id, "", _failure_reason(publish))
+        return _failed(publish, ingest.run_id)
     published = warehouse or setting("CENSUS_WAREHOUSE")
     return RunOutcome(True, ingest.run_id, summarise(published, ingest.run_id, months), None)
 
@@ -76,7 +83,7 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
         run_config={"loggers": {"console": {"config": {"log_level": level}}},
                     "ops": {EXPORT_KEY.to_python_identifier(): {"config": {"resend": resend}}}})
     if not result.success:
-        return RunOutcome(False, result.run_id, "", _failure_reason(result))
+        return _failed(result, result.run_id)
     materialised = result.asset_materializations_for_node(EXPORT_KEY.to_python_identifier())
     metadata = materialised[0].metadata
     return RunOutcome(True, result.run_id, f"census export {month:%Y-%m}: "
@@ -131,9 +138,11 @@ def latest_month(warehouse: Path) -> dt.date:
 def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list[dt.date]:
     """Months (China time) to rebuild: each month with telemetry that the coverage or a
     monthly model (`models`) never built, or whose oldest build predates a telemetry load
-    of the month or a register load; and, for each, the month a year later (its 12-month
-    growth). From the warehouse alone, not from one run: a run killed between its ingest
-    and its rebuild leaves its months due for the next. A range covers them all."""
+    of the month or the load of a register row as of the month's last day or earlier (a
+    month's register state is the one on its last day: a later as-of cannot change it);
+    and, for each, the month a year later (its 12-month growth). From the warehouse alone,
+    not from one run: a run killed between its ingest and its rebuild leaves its months
+    due for the next. A range covers them all."""
     rows = con.execute("""
         WITH covered AS (
             SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
@@ -144,14 +153,19 @@ def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list
             FROM covered c CROSS JOIN (SELECT unnest($models) AS model) m
             LEFT JOIN audit.model_builds b ON b.month = c.month AND b.model = m.model
             GROUP BY c.month, m.model),
+        register_loads AS (  -- a register row as of d changes the state from d on
+            SELECT source_file AS file_name, sha256, min(as_of) AS first_as_of
+            FROM core.register_rows GROUP BY ALL),
         built AS (  -- NULL when one of them never built the month
             SELECT month, CASE WHEN count(built_at) = count(*) THEN min(built_at) END AS built_at
             FROM builds GROUP BY month),
         due AS (
             SELECT month FROM built
             WHERE built_at IS NULL
-               OR built_at < (SELECT max(finished_at) FROM audit.ingestion_log
-                        WHERE kind = 'licensing' AND status = 'loaded')
+               OR built_at < (SELECT max(l.finished_at) FROM audit.ingestion_log l
+                        JOIN register_loads r ON r.file_name = l.file_name
+                                             AND r.sha256 = l.sha256
+                        WHERE l.status = 'loaded' AND r.first_as_of <= last_day(built.month))
                OR built_at < (SELECT max(loaded_at) FROM audit.telemetry_loads l
                         WHERE l.month = built.month))
         SELECT month FROM due
@@ -163,6 +177,7 @@ def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list
 
 def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
     """Files loaded / skipped / rejected and rows loaded / rejected / warned by a run,
+    the files not loaded and why (what a skipped one duplicates), and the corrections,
     read from the published warehouse."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -178,6 +193,16 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
         centres, hours = con.execute(
             "SELECT (SELECT count(DISTINCT centre_id) FROM core.centre_register), "
             "(SELECT count(*) FROM core.telemetry_hourly)").fetchone()
+        unloaded = con.execute("""
+            SELECT CASE status WHEN 'rejected' THEN 'rejected' ELSE 'skipped' END,
+                   file_name, message
+            FROM audit.ingestion_log WHERE run_id = ? AND status <> 'loaded'
+            ORDER BY kind, file_name""", [run_id]).fetchall()
+        corrections = con.execute("""
+            SELECT l.file_name, r.source_file, count(*) FROM audit.ingestion_log l
+            JOIN core.register_rows r ON r.replaced_by = l.file_name
+            WHERE l.run_id = ? AND l.status = 'loaded' GROUP BY ALL ORDER BY ALL""",
+                                  [run_id]).fetchall()
     finally:
         con.close()
     lines = [f"census run {run_id[:8]} succeeded; warehouse {warehouse}"]
@@ -186,15 +211,32 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
     for kind, loaded, skipped, rejected, r_loaded, r_rejected, r_warned in rows:
         lines.append(f"  {kind}: files loaded {loaded} / skipped {skipped} / rejected {rejected}; "
                      f"rows loaded {r_loaded} / rejected {r_rejected} / warned {r_warned}")
+    lines += [f"  {what} {name}: {why}" for what, name, why in unloaded[:_NAMED_FILES]]
+    if len(unloaded) > _NAMED_FILES:
+        lines.append(f"  … and {len(unloaded) - _NAMED_FILES} more files skipped or rejected "
+                     "(audit.ingestion_log)")
+    lines += [f"  corrected: {name} replaces {n} rows of {earlier}"
+              for name, earlier, n in corrections]
     lines.append(f"  register: {centres} centres; telemetry: {hours} centre-hours")
     if months:
         lines.append(f"  months rebuilt: {', '.join(m.strftime('%Y-%m') for m in months)}")
     return "\n".join(lines)
 
 
-def _failure_reason(result: ExecuteInProcessResult) -> str:
-    """One line: the failed step and the innermost error."""
+def _failed(result: ExecuteInProcessResult, run_id: str) -> RunOutcome:
+    """A failed run's outcome: one line, the failed step and the innermost error."""
     failures = [e for e in result.all_events if e.is_step_failure]
     if not failures:
-        return "the run did not succeed"
-    return f"{failures[0].step_key}: {innermost_message(failures[0].step_failure_data.error)}"
+        return RunOutcome(False, run_id, "", "the run did not succeed")
+    error = failures[0].step_failure_data.error
+    reason = f"{failures[0].step_key}: {innermost_message(error)}"
+    return RunOutcome(False, run_id, "", reason, interrupted=_interrupted(error))
+
+
+def _interrupted(error: SerializableErrorInfo | None) -> bool:
+    """Whether Dagster stopped the step because of SIGINT (it wraps the interruption)."""
+    while error is not None:
+        if error.cls_name == "DagsterExecutionInterruptedError":
+            return True
+        error = error.cause
+    return False

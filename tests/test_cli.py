@@ -61,6 +61,7 @@ def test_demo_generates_then_runs_and_summarises(tmp_path: Path) -> None:
 
 
 def test_run_on_an_empty_landing_folder_succeeds(tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
     done = subprocess.run([*CENSUS, "run"], env=env_for(tmp_path), capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -70,6 +71,7 @@ def test_run_on_an_empty_landing_folder_succeeds(tmp_path: Path) -> None:
 def test_a_failed_run_exits_non_zero_with_a_one_line_reason(tmp_path: Path) -> None:
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("a file where the warehouse folder should be")
+    (tmp_path / "landing").mkdir()
     env = env_for(tmp_path, CENSUS_WAREHOUSE=str(blocker / "census.duckdb"))
     done = subprocess.run([*CENSUS, "run"], env=env, capture_output=True, text=True,
                           timeout=300)

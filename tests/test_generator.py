@@ -1,13 +1,19 @@
-"""The generator: deterministic from its seed, and sound on calendar edges."""
+"""The generator: deterministic from its seed, sound on calendar edges, at every size,
+written all at once."""
 
 import datetime as dt
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
+import polars as pl
+import pytest
 from python_calamine import CalamineWorkbook
 
 from pipelines.generate import generate, quarter_ends
 from pipelines.generate.centres import add_years
+from pipelines.generate.staging import written_at_once
 
 
 def digests(folder: Path) -> dict[str, object]:
@@ -40,3 +46,31 @@ def test_leap_days_and_quarters() -> None:
     assert quarter_ends("2025-05", 2) == [dt.date(2025, 3, 31), dt.date(2025, 6, 30)]
     assert quarter_ends("2024-11", 3) == [dt.date(2024, 9, 30), dt.date(2024, 12, 31),
                                           dt.date(2025, 3, 31)]
+
+
+@pytest.mark.slow
+def test_thirteen_months_generate_at_once_and_never_over_other_files(tmp_path: Path) -> None:
+    out = tmp_path / "landing"
+    (out / "licensing").mkdir(parents=True)  # an empty landing folder is written into
+    command = [sys.executable, "-m", "pipelines.cli", "generate", "--centres", "70",
+               "--months", "13", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    files = pl.read_csv(out / "_truth" / "register_files.csv")
+    assert files.height > 100 and files["reason"].null_count() == files.height - 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["landing"]  # no partial folder left
+    before = digests(out)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 2
+    assert again.stderr == f"census generate: {out} is not empty: write into a new or " \
+                           "empty folder\n"
+    assert digests(out) == before
+
+
+def test_a_failed_generation_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "landing"
+    with pytest.raises(RuntimeError), written_at_once(target) as staged:
+        (staged / "licensing").mkdir()
+        (staged / "licensing" / "half_written.xlsx").write_bytes(b"PK")
+        raise RuntimeError("LibreOffice died")
+    assert list(tmp_path.iterdir()) == []

@@ -55,10 +55,7 @@ def test_ingestion_log_counts_agree_with_register_and_quarantine(loaded: Census)
                        "WHERE status = 'loaded' AND kind = 'licensing'")
     assert (log["rows_read"] == log["rows_loaded"] + log["rows_rejected"]).all()
     register_rows = loaded.query("SELECT count(*) AS n FROM core.register_rows")["n"][0]
-    conflicts = loaded.query(
-        "SELECT count(*) AS n FROM audit.quarantine WHERE rule = 'conflicting_duplicate' "
-        "AND starts_with(file_name, 'licensing/')")["n"][0]
-    assert log["rows_loaded"].sum() + conflicts == register_rows
+    assert log["rows_loaded"].sum() == register_rows  # conflicting duplicates are rejected
     rejected_rows = loaded.query(
         "SELECT count(DISTINCT (file_name, sheet, source_row)) AS n FROM audit.quarantine "
         "WHERE severity = 'error' AND starts_with(file_name, 'licensing/')")["n"][0]

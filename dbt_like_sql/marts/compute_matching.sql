@@ -14,7 +14,8 @@ WITH RECURSIVE params AS (
 excess AS (
     -- The mirror of sellable_pflops, over the same centres as marts.surplus_compute.
     SELECT c.hub_code,
-           sum(greatest(0, t.compute_used_p95 - 0.9 * t.compute_capacity_avg)) AS excess_pflops
+           CAST(sum(CAST(greatest(0, t.compute_used_p95 - 0.9 * t.compute_capacity_avg)
+                         AS DECIMAL(38, 12))) AS DOUBLE) AS excess_pflops
     FROM marts.centre_monthly AS c
     JOIN staging.centre_telemetry AS t ON t.month = c.month AND t.centre_id = c.centre_id
     WHERE c.month = (SELECT month FROM params)
@@ -73,7 +74,8 @@ allocations AS (
 unmet AS (
     -- The excess beyond all the suppliers within reach had left.
     SELECT d.east_hub, NULL AS supplier_hub, NULL AS rtt_ms,
-           d.excess_pflops - coalesce(sum(s.remaining + s.taken), 0) AS pflops,
+           d.excess_pflops - coalesce(CAST(sum(CAST(s.remaining + s.taken AS DECIMAL(38, 12)))
+                                              AS DOUBLE), 0) AS pflops,
            d.excess_pflops
     FROM demanders AS d
     LEFT JOIN links AS l ON l.step = d.step

@@ -60,20 +60,28 @@ operating AS (
     WHERE c.month = (SELECT month FROM params)
 ),
 figures AS (
+    -- Sums of doubles as exact decimals: the same bits whatever the order of addition.
     SELECT
         level,
         region_code,
         count(*) AS centres_operating,
         count(*) FILTER (WHERE is_reporting) AS centres_reporting,
         sum(design_racks) AS design_racks,
-        coalesce(sum(racks_in_use_avg) FILTER (WHERE is_reporting), 0) AS racks_in_use,
+        coalesce(CAST(sum(CAST(racks_in_use_avg AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
+                      AS DOUBLE), 0) AS racks_in_use,
         sum(design_racks) FILTER (WHERE is_reporting) AS reporting_design_racks,
-        sum(it_load_kw_avg) FILTER (WHERE is_reporting) AS reporting_it_load_kw,
-        sum(design_it_kw) FILTER (WHERE is_reporting) AS reporting_design_it_kw,
-        sum(facility_load_kw_sum) FILTER (WHERE is_reporting) AS facility_sum,
-        sum(it_load_kw_sum) FILTER (WHERE is_reporting) AS it_sum,
-        sum(compute_used_sum) FILTER (WHERE is_reporting) AS used_sum,
-        sum(compute_capacity_sum) FILTER (WHERE is_reporting) AS capacity_sum,
+        CAST(sum(CAST(it_load_kw_avg AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
+             AS DOUBLE) AS reporting_it_load_kw,
+        CAST(sum(CAST(design_it_kw AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
+             AS DOUBLE) AS reporting_design_it_kw,
+        CAST(sum(CAST(facility_load_kw_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
+             AS DOUBLE) AS facility_sum,
+        CAST(sum(CAST(it_load_kw_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
+             AS DOUBLE) AS it_sum,
+        CAST(sum(CAST(compute_used_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
+             AS DOUBLE) AS used_sum,
+        CAST(sum(CAST(compute_capacity_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
+             AS DOUBLE) AS capacity_sum,
         count(*) FILTER (WHERE is_reporting AND is_idle) AS idle_centres
     FROM operating
     GROUP BY level, region_code
@@ -88,7 +96,8 @@ pipeline AS (
 year_ago AS (
     SELECT l.level, l.region_code,
            sum(c.design_racks) AS design_racks,
-           coalesce(sum(c.racks_in_use_avg) FILTER (WHERE c.is_reporting), 0) AS racks_in_use
+           coalesce(CAST(sum(CAST(c.racks_in_use_avg AS DECIMAL(38, 12)))
+                         FILTER (WHERE c.is_reporting) AS DOUBLE), 0) AS racks_in_use
     FROM marts.centre_monthly AS c
     JOIN levels AS l USING (province_code)
     WHERE c.month = (SELECT year_ago FROM params)

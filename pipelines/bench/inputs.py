@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 from openpyxl import Workbook
 
+from pipelines.progress import Report, quiet
 from pipelines.reference import Reference
 
 FORMATS = ("csv.gz", "parquet")
@@ -30,7 +31,8 @@ class BenchInputs:
 
 
 def prepare(cache: Path, reference: Reference, centres: int, months: int,
-            start: dt.date = dt.date(2025, 1, 1), seed: int = 2025) -> BenchInputs:
+            start: dt.date = dt.date(2025, 1, 1), seed: int = 2025,
+            report: Report = quiet) -> BenchInputs:
     folder = cache / f"c{centres}_m{months}_{start:%Y%m}_s{seed}"
     done = folder / "READY"
     register = folder / "register" / "bench_register_2024-12.xlsx"
@@ -42,6 +44,7 @@ def prepare(cache: Path, reference: Reference, centres: int, months: int,
         frame = _centres(reference, centres, np.random.default_rng(seed))
         _write_register(register, frame)
         for i in range(months):
+            report(f"inputs: telemetry of {_month(start, i):%Y-%m} ({i + 1}/{months}) …")
             samples = _month_samples(frame, _month(start, i), seed + i)
             _write_export(samples, exports["csv.gz"][i], exports["parquet"][i])
         done.write_text("\n".join(str(n) for n in _rows(frame, start, months)))

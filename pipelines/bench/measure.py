@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import duckdb
 from dagster import DagsterInstance
 
 from pipelines.bench.inputs import BenchInputs
+from pipelines.progress import progress
 
 # The issue's targets: (b)/(a), (c) seconds, (d)/(b), (e) seconds, peak RSS.
 TARGETS = {"b_over_a": 2.0, "c_seconds": 60.0, "d_over_b": 0.15, "e_seconds": 2.0,
@@ -100,15 +100,6 @@ def measured(result: BenchResult, name: str) -> Iterator[Phase]:
     result.phases.append(phase)
     progress(f"{name}: {phase.seconds:,.1f} s, {phase.rows:,} rows, "
              f"peak RSS {phase.peak_rss_mib:,.0f} MiB", done=True)
-
-
-def progress(text: str, done: bool = False) -> None:
-    """One status line on a terminal, rewritten in place; finished phases only in logs."""
-    if sys.stderr.isatty():
-        sys.stderr.write(f"\r\033[K{text}" + ("\n" if done else ""))
-    elif done:
-        sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,

@@ -6,12 +6,14 @@ import copy
 import datetime as dt
 import random
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 import polars as pl
 
 from pipelines.generate.centres import make_centres
 from pipelines.generate.plan import plan_workbooks, plant_faults
+from pipelines.generate.staging import written_at_once
 from pipelines.generate.telemetry import (
     plan_exports,
     plan_restatement,
@@ -28,6 +30,7 @@ from pipelines.generate.workbooks import (
     write_xlsx,
 )
 from pipelines.ingest.values import month_end
+from pipelines.progress import Report, quiet
 from pipelines.reference import Reference
 from pipelines.settings import setting
 
@@ -49,8 +52,11 @@ def quarter_ends(start: str, months: int) -> list[dt.date]:
 
 
 def generate(seed: int, centres: int, months: int, start: str, out: Path,
-             truth: Path | None = None) -> str:
-    """Write register workbooks into `out/licensing/` and the truth into `truth`."""
+             truth: Path | None = None, report: Report = quiet) -> str:
+    """Write register workbooks into `out/licensing/`, telemetry exports into
+    `out/telemetry/` and the truth into `truth` (default `out/_truth`), each folder at
+    once: `out` (and `truth`) must be missing or empty. `report` is told each step."""
+    report(f"generating: planning {centres} centres over {months} months …")
     rng = random.Random(seed)
     reference = Reference.load(setting("CENSUS_REFERENCE_DIR"))
     vintages = quarter_ends(start, months)
@@ -62,24 +68,43 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
     exports = plan_exports(rng, population, vintages, start, months, reference)
     plant_telemetry_faults(rng, exports, population)
     exports.append(plan_restatement(rng, exports))
+    with ExitStack() as stack:
+        staged = stack.enter_context(written_at_once(out))
+        truth_staged = (staged / TRUTH_DIR if truth is None
+                        else stack.enter_context(written_at_once(truth)))
+        truth_staged.mkdir(exist_ok=True)
+        files = _write_workbooks(plans, staged, report)
+        files += _write_rejected_files(rng, plans, staged)
+        _write_truth(plans, files, truth_staged, reference)
+        telemetry_faults: list[dict] = []
+        for number, export in enumerate(exports, 1):
+            report(f"generating: telemetry export {number}/{len(exports)} …")
+            telemetry_faults += write_export(export, staged)
+        report("generating: the telemetry ground truth …")
+        samples = write_telemetry_truth(exports, telemetry_faults, truth_staged)
+        write_glut_plan(truth_staged)
     truth = truth or out / TRUTH_DIR
-    truth.mkdir(parents=True, exist_ok=True)
-    files = _write_workbooks(plans, out)
-    files += _write_rejected_files(rng, plans, out)
-    _write_truth(plans, files, truth, reference)
-    telemetry_faults = [f for export in exports for f in write_export(export, out)]
-    samples = write_telemetry_truth(exports, telemetry_faults, truth)
-    write_glut_plan(truth)
-    return (f"generated {len(plans)} register workbooks for {len(population)} centres "
-            f"({len(vintages)} quarters from {vintages[0]}) and {len(exports)} telemetry "
-            f"exports ({samples} samples) into {out}; truth in {truth}")
+    planted = [rules for export in exports for _, rules in export.faults]
+    to_reject = sum(1 for rules in planted if rules)
+    # In the terms of `census run`'s summary, so the counts can be checked against it.
+    return "\n".join([
+        f"generated into {out} (truth in {truth})",
+        f"  licensing: {len(files)} files for {len(population)} centres ({len(vintages)} "
+        f"quarters from {vintages[0]}): {len(plans)} register workbooks to load, "
+        f"{len(files) - len(plans)} planted to reject (a corrupt upload, a workbook with no "
+        "vintage)",
+        f"  telemetry: {len(exports)} exports, {samples + len(planted)} rows: {samples} "
+        f"samples, {to_reject} planted to reject, {len(planted) - to_reject} identical "
+        "duplicate (loaded, counted once)",
+    ])
 
 
-def _write_workbooks(plans: list[WorkbookPlan], out: Path) -> list[dict]:
+def _write_workbooks(plans: list[WorkbookPlan], out: Path, report: Report) -> list[dict]:
     (out / "licensing").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         pending: dict[str, list[Path]] = {"xls": [], "ods": []}
-        for plan in plans:
+        for number, plan in enumerate(plans, 1):
+            report(f"generating: register workbook {number}/{len(plans)} …")
             target = out / plan.file_name
             fmt = plan.layout.fmt
             source = target if fmt == "xlsx" else Path(scratch) / f"{target.stem}.xlsx"
@@ -88,6 +113,7 @@ def _write_workbooks(plans: list[WorkbookPlan], out: Path) -> list[dict]:
                 pending[fmt].append(source)
         for fmt, sources in pending.items():
             if sources:
+                report(f"generating: {len(sources)} workbooks to .{fmt} with LibreOffice …")
                 convert_with_libreoffice(sources, fmt, out / "licensing")
     return [{"file_name": p.file_name, "status": "loaded", "reason": None} for p in plans]
 
@@ -145,4 +171,6 @@ def _write_truth(plans: list[WorkbookPlan], files: list[dict], truth: Path,
     register.write_csv(truth / "register_versions.csv")
     pl.DataFrame(faults, infer_schema_length=None).sort(
         "file_name", "sheet", "source_row", "column_name").write_csv(truth / "register_faults.csv")
-    pl.DataFrame(files).sort("file_name").write_csv(truth / "register_files.csv")
+    pl.DataFrame(files, schema={"file_name": pl.String, "status": pl.String,
+                                "reason": pl.String}
+                 ).sort("file_name").write_csv(truth / "register_files.csv")

@@ -11,11 +11,10 @@ import polars as pl
 
 from pipelines.ingest.attempts import attempt_new_files, unreadable
 from pipelines.ingest.files import LandingFile
-from pipelines.ingest.register import QUARANTINE_SCHEMA, FileRejected, read_register_file
+from pipelines.ingest.register import FileRejected, read_register_file
 from pipelines.reference import Reference
 from pipelines.warehouse.audit import FileOutcome, quarantine, record_outcomes
 from pipelines.warehouse.register_store import add_register_rows, rebuild_centre_register
-from schemas.rules import Rule, Severity
 
 KIND = "licensing"
 
@@ -36,8 +35,7 @@ def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
     outcomes = attempt_new_files(
         con, files, KIND, run_id,
         lambda file, outcome: _ingest_file(con, file, reference, outcome))
-    conflicts = rebuild_centre_register(con)
-    _quarantine_conflicts(con, conflicts, outcomes)
+    _note_corrections(rebuild_centre_register(con), outcomes)
     record_outcomes(con, outcomes)
     versions, centres = con.execute(
         "SELECT count(*), count(DISTINCT centre_id) FROM core.centre_register").fetchone()
@@ -63,27 +61,14 @@ def _ingest_file(con: duckdb.DuckDBPyConnection, file: LandingFile, reference: R
     outcome.message = "; ".join(submission.notes) or None
 
 
-def _quarantine_conflicts(con: duckdb.DuckDBPyConnection, conflicts: pl.DataFrame,
-                          outcomes: list[FileOutcome]) -> None:
-    """Quarantine conflicting duplicates not quarantined before; a row of this run's
-    files moves from loaded to rejected."""
-    known = con.execute(
-        "SELECT file_name AS source_file, sheet AS source_sheet, source_row "
-        "FROM audit.quarantine WHERE rule = ?", [str(Rule.CONFLICTING_DUPLICATE)]).pl()
-    fresh = conflicts.join(known, on=["source_file", "source_sheet", "source_row"], how="anti")
+def _note_corrections(corrections: pl.DataFrame, outcomes: list[FileOutcome]) -> None:
+    """Say in each correcting file's log entry which earlier workbooks' rows it replaced."""
     by_file = {o.file_name: o for o in outcomes}
-    for (file_name, sha), rows in fresh.group_by("source_file", "sha256", maintain_order=True):
-        issues = rows.select(
-            sheet="source_sheet", source_row="source_row", centre_id="centre_id",
-            column_name=pl.lit("centre_id"), value="centre_id",
-            rule=pl.lit(str(Rule.CONFLICTING_DUPLICATE)), severity=pl.lit(str(Severity.ERROR)),
-            message=pl.format(
-                "{}, sheet '{}', row {}: centre {} has another, different row with as-of {}; "
-                "all copies rejected, the previous version stands ({})",
-                pl.lit(file_name), "source_sheet", "source_row", "centre_id",
-                pl.col("as_of").cast(pl.String), pl.lit(str(Rule.CONFLICTING_DUPLICATE))),
-        ).cast(QUARANTINE_SCHEMA)
-        quarantine(con, issues, file_name, sha)
-        if file_name in by_file:
-            by_file[file_name].rows_loaded -= rows.height
-            by_file[file_name].rows_rejected += rows.height
+    for (file_name,), rows in corrections.group_by("replaced_by", maintain_order=True):
+        if file_name not in by_file:
+            continue
+        replaced = ", ".join(f"{n} of {f}" for f, n in
+                             rows.group_by("source_file").len().sort("source_file").iter_rows())
+        outcome = by_file[file_name]
+        note = f"corrects rows of earlier workbooks: {replaced}"
+        outcome.message = f"{outcome.message}; {note}" if outcome.message else note

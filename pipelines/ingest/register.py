@@ -44,6 +44,14 @@ ALIASES: dict[str, tuple[str, float]] = {
 # Canonical register columns as stored (as_of is the vintage, not a column of its own).
 REGISTER_FIELDS = [c.name for c in REGISTER_COLUMNS if c.name != "as_of"]
 
+# What makes two rows of the same centre and as-of "identical": every canonical value,
+# with province/hub/cluster compared by code, not by how they were written.
+CONTENT = [
+    "centre_name", "operator_name", "operator_uscc", "city", "design_racks", "design_it_kw",
+    "design_pue", "centre_type", "design_pflops", "licence_no", "licence_issued",
+    "licence_expires", "commissioned", "status", "province_code", "hub_code", "cluster_code",
+]
+
 QUARANTINE_SCHEMA = {
     "sheet": pl.String, "source_row": pl.Int64, "centre_id": pl.String,
     "column_name": pl.String, "value": pl.String, "rule": pl.String,
@@ -104,11 +112,13 @@ def read_register_file(path: Path, file_name: str, reference: Reference) -> Regi
         raise FileRejected("no vintage: every as_of / 报送日期 cell is empty or unreadable, "
                            "and the file name has no period")
     errors = _schema_findings(typed, REGISTER_ROW_RULES, Severity.ERROR, file_name, tables)
-    rejected_rows = _row_keys(pl.concat([*issues, errors]).filter(severity=Severity.ERROR))
     key = pl.struct("source_sheet", "source_row")
+    valid = typed.filter(~key.is_in(_row_keys(pl.concat([*issues, errors])).implode()))
+    conflicts = _conflicting_duplicates(valid, file_name)
+    rejected_rows = _row_keys(pl.concat([*issues, errors, conflicts]))
     clean = typed.filter(~key.is_in(rejected_rows.implode()))
     warnings = _schema_findings(clean, REGISTER_ROW_WARNINGS, Severity.WARNING, file_name, tables)
-    all_issues = pl.concat([*issues, errors, warnings])
+    all_issues = pl.concat([*issues, errors, conflicts, warnings])
     warned_rows = _row_keys(all_issues.filter(severity=Severity.WARNING))
     notes = tuple(
         f"sheet {t.sheet!r}: no column for {', '.join(missing)}"
@@ -123,6 +133,27 @@ def read_register_file(path: Path, file_name: str, reference: Reference) -> Regi
         rows_warned=warned_rows.len(),  # warnings are only looked for on clean rows
         notes=notes,
     )
+
+
+def _conflicting_duplicates(rows: pl.DataFrame, file_name: str) -> pl.DataFrame:
+    """Findings for the rows of this workbook that give one centre and as-of different
+    values: all copies are rejected, so the previous version stands (identical copies
+    collapse to one later). Across workbooks a later row is a correction instead."""
+    versions = rows.unique(subset=["centre_id", "as_of", *CONTENT]).group_by(
+        "centre_id", "as_of").len()
+    conflicting = rows.join(versions.filter(pl.col("len") > 1), on=["centre_id", "as_of"],
+                            how="semi", nulls_equal=True, maintain_order="left")
+    rule = str(Rule.CONFLICTING_DUPLICATE)
+    return conflicting.select(
+        sheet="source_sheet", source_row="source_row", centre_id="centre_id",
+        column_name=pl.lit("centre_id"), value="centre_id", rule=pl.lit(rule),
+        severity=pl.lit(str(Severity.ERROR)),
+        message=pl.format(
+            "{}, sheet '{}', row {}: centre {} has another, different row with as-of {} in "
+            "this workbook; all copies rejected, the previous version stands ({})",
+            pl.lit(file_name), "source_sheet", "source_row", "centre_id",
+            pl.col("as_of").cast(pl.String), pl.lit(rule)),
+    ).cast(QUARANTINE_SCHEMA)
 
 
 def _row_keys(issues: pl.DataFrame) -> pl.Series:

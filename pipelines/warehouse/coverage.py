@@ -30,8 +30,10 @@ def rebuild_coverage(con: duckdb.DuckDBPyConnection, month: str, run_id: str) ->
 def month_summary(con: duckdb.DuckDBPyConnection, month: str) -> dict:
     """Rows, centres, coverage and rejected samples of one month, for the UI."""
     rows, centres, reporting, mean = con.execute(
+        # the mean of an exact decimal sum: the same figure on every rebuild
         "SELECT coalesce(sum(hours_reported), 0), count(*), count(*) FILTER (coverage >= 0.5), "
-        "coalesce(avg(coverage), 0) FROM core.telemetry_coverage WHERE month = ?",
+        "coalesce(sum(CAST(coverage AS DECIMAL(38, 12))) / count(*), 0) "
+        "FROM core.telemetry_coverage WHERE month = ?",
         [month]).fetchone()
     by_rule = dict(con.execute("""
         SELECT rule, count(*) FROM audit.quarantine

@@ -76,6 +76,10 @@ TABLES: tuple[Table, ...] = (
         ("as_of", "DATE", "Vintage of the submission row"),
         *_LINEAGE,
         ("sha256", "VARCHAR", "SHA-256 of the submission file"),
+        ("load_order", "BIGINT", "Order in which the submission was loaded (within one run, "
+                                 "path order): a later one corrects an earlier one"),
+        ("replaced_by", "VARCHAR", "Submission loaded later whose row for the same centre and "
+                                   "as-of replaced this one (a correction); null while it stands"),
     )),
     Table("core.centre_register",
           "Licensing register, one row per centre and version; state on day d = the version "

@@ -1,0 +1,51 @@
+"""What a command needs from its settings, checked before it starts: each problem is
+one line naming the setting (or the cause) and what to do, instead of a traceback from
+deep inside a run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pipelines.settings import setting
+
+
+class SettingProblem(Exception):
+    """A setting that cannot work; the message says which and what to do."""
+
+
+def landing_folder() -> Path:
+    """CENSUS_LANDING_DIR, which must be a folder: pointing nowhere would look like a
+    landing folder where nothing has arrived."""
+    path = setting("CENSUS_LANDING_DIR")
+    if not path.is_dir():
+        raise SettingProblem(
+            f"CENSUS_LANDING_DIR={path} is not a folder: set CENSUS_LANDING_DIR to the "
+            "landing folder (with licensing/ and telemetry/) or create it")
+    return path
+
+
+def writable_warehouse() -> Path:
+    """CENSUS_WAREHOUSE, whose folder a run must be able to write (the build copy, the
+    lock and the published file all live there)."""
+    path = setting("CENSUS_WAREHOUSE")
+    build = path.parent / ".build"
+    try:
+        build.mkdir(parents=True, exist_ok=True)
+        probe = build / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SettingProblem(
+            f"CENSUS_WAREHOUSE={path}: its folder cannot be written ({exc.strerror}): set "
+            "CENSUS_WAREHOUSE to a file in a folder census may write") from None
+    return path
+
+
+def existing_warehouse(path: Path) -> Path:
+    """A warehouse file to read, which must exist: DuckDB would create an empty one."""
+    if not path.is_file():
+        raise SettingProblem(
+            f"no warehouse at {path}: run `census run` first, or name the file with "
+            "--warehouse or CENSUS_WAREHOUSE")
+    return path

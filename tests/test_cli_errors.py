@@ -1,0 +1,76 @@
+"""Errors a person can act on (real processes): a bad setting or a Ctrl-C gives one
+line naming the setting or the cause and what to do, no traceback, and a non-zero exit
+where the command did not do its job."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.compare import problems
+from tests.test_cli import CENSUS, env_for
+
+
+def census(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CENSUS, *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_check_of_a_missing_or_foreign_file_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.duckdb"
+    done = census("check", "--warehouse", str(missing))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (f"census check failed: no warehouse at {missing}: run `census run` "
+                           "first, or name the file with --warehouse or CENSUS_WAREHOUSE\n")
+    assert not missing.exists()  # not created empty by DuckDB
+    foreign = tmp_path / "notes.duckdb"
+    foreign.write_text("not a database")
+    done = census("check", "--warehouse", str(foreign))
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(f"census check failed: {foreign} is not a DuckDB warehouse")
+
+
+def test_a_landing_folder_that_does_not_exist_fails_the_run(tmp_path: Path) -> None:
+    done = census("run", env=env_for(tmp_path))
+    landing = tmp_path / "landing"
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (f"census run failed: CENSUS_LANDING_DIR={landing} is not a folder: "
+                           "set CENSUS_LANDING_DIR to the landing folder (with licensing/ and "
+                           "telemetry/) or create it\n")
+    assert not (tmp_path / "warehouse").exists()
+
+
+def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    # sysfs refuses new folders to every user, root included
+    warehouse = Path("/sys/census_warehouse/census.duckdb")
+    done = census("run", env=env_for(tmp_path, CENSUS_WAREHOUSE=str(warehouse)))
+    assert (done.returncode, done.stdout) == (1, "")
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"census run failed: CENSUS_WAREHOUSE={warehouse}: its folder "
+                           "cannot be written (")
+    assert line.endswith("): set CENSUS_WAREHOUSE to a file in a folder census may write")
+
+
+def test_ctrl_c_during_a_run_keeps_what_was_loaded(generated: Path, tmp_path: Path) -> None:
+    shutil.copytree(generated, tmp_path / "landing", ignore=shutil.ignore_patterns("_truth"))
+    env = env_for(tmp_path)
+    run = subprocess.Popen([*CENSUS, "run"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    build = tmp_path / "warehouse" / ".build" / "census.duckdb"
+    deadline = time.monotonic() + 120
+    while not build.exists():  # the run is writing the warehouse
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.1)
+    time.sleep(1)
+    os.killpg(run.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    assert err == "census run interrupted: what was loaded is kept; run again to continue\n"
+    assert out == ""
+    again = census("run", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "succeeded" in again.stdout
+    assert problems(Path(env["CENSUS_WAREHOUSE"])) == []
