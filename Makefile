@@ -7,7 +7,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint ui clean
 
-setup: $(VENV)/.installed libreoffice
+setup: $(VENV)/.installed libreoffice fonts
 
 # The lock (constraints.txt) pins every package so a fresh machine gets the same set.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -21,6 +21,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 libreoffice:
 	@command -v soffice >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-calc-nogui; }
+
+# The Noto CJK fonts render the Chinese names the UI shows (Chromium has no CJK font of
+# its own).
+.PHONY: fonts
+fonts:
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-cjk; }
 
 demo: setup
 	$(BIN)/census demo

@@ -1,5 +1,5 @@
-"""`census ui`: the real webserver and daemon on loopback serve the census definitions
-and stop on SIGTERM."""
+"""`census ui`: the real webserver and daemon on loopback serve the census definitions,
+with every table's columns and the SQL models' column lineage, and stop on SIGTERM."""
 
 import json
 import os
@@ -53,6 +53,17 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
         assert keys["core/centre_register"] == "ingest"
         assert keys["published_warehouse"] == "warehouse"
         assert keys["summary_export"] == "exports"
+        schemas, lineage = _columns(port)
+        assert ("glut_score", "DOUBLE", "Mean of four parts clamped to [0, 1]; a null part "
+                "counts as 0") in schemas["marts/region_monthly"]
+        assert ("centre_id", "VARCHAR", "Centre ID: DC + 6-digit GB/T 2260 code + '-' + 4 "
+                "digits") in schemas["core/centre_register"]
+        assert all(description for table in schemas.values() for _, _, description in table)
+        # An engineer traces glut_score back, hop by hop, to the telemetry's racks in use.
+        assert ("marts/centre_monthly", "racks_in_use_avg") in \
+            lineage[("marts/region_monthly", "glut_score")]
+        assert ("core/telemetry_hourly", "racks_in_use") in _upstream(
+            lineage, ("marts/region_monthly", "glut_score"))
     finally:
         os.kill(ui, signal.SIGTERM)  # the one process, as `kill PID` would
     deadline = time.monotonic() + 30  # dagster dev stops its children in a few seconds
@@ -61,6 +72,44 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
             os.killpg(group, signal.SIGKILL)
             raise AssertionError("a process of the UI outlived SIGTERM")
         time.sleep(0.5)
+
+
+COLUMNS = """{ assetNodes { assetKey { path } metadataEntries { label
+    ... on TableSchemaMetadataEntry { schema { columns { name type description } } }
+    ... on TableColumnLineageMetadataEntry { lineage {
+        columnName columnDeps { assetKey { path } columnName } } } } } }"""
+
+Column = tuple[str, str]  # (asset, column)
+
+
+def _columns(port: int) -> tuple[dict[str, list[tuple[str, str, str]]],
+                                 dict[Column, set[Column]]]:
+    """Over GraphQL: each asset's column schema (name, type, description), and each
+    column's upstream columns."""
+    schemas: dict[str, list[tuple[str, str, str]]] = {}
+    lineage: dict[Column, set[Column]] = {}
+    for node in graphql(port, COLUMNS)["data"]["assetNodes"]:
+        asset = "/".join(node["assetKey"]["path"])
+        for entry in node["metadataEntries"]:
+            if entry["label"] == "dagster/column_schema":
+                schemas[asset] = [(c["name"], c["type"], c["description"])
+                                  for c in entry["schema"]["columns"]]
+            elif entry["label"] == "dagster/column_lineage":
+                for column in entry["lineage"]:
+                    lineage[(asset, column["columnName"])] = {
+                        ("/".join(d["assetKey"]["path"]), d["columnName"])
+                        for d in column["columnDeps"]}
+    return schemas, lineage
+
+
+def _upstream(lineage: dict[Column, set[Column]], column: Column) -> set[Column]:
+    found: set[Column] = set()
+    todo = [column]
+    while todo:
+        for dep in lineage.get(todo.pop(), set()) - found:
+            found.add(dep)
+            todo.append(dep)
+    return found
 
 
 def group_alive(group: int) -> bool:
