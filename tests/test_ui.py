@@ -37,7 +37,7 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
                            env=env_for(tmp_path), capture_output=True, text=True,
                            start_new_session=True, timeout=30)
     ui = int(shell.stdout.strip())
-    group = os.getpgid(ui)
+    home = Path(env_for(tmp_path)["DAGSTER_HOME"])
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -45,7 +45,8 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
                     break
             except OSError:
-                assert time.monotonic() < deadline and group_alive(group), "webserver not up"
+                assert time.monotonic() < deadline and service_processes(home), \
+                    "webserver not up"
                 time.sleep(0.5)
         nodes = graphql(port, "{ assetNodes { assetKey { path } groupName } }")
         keys = {"/".join(n["assetKey"]["path"]): n["groupName"]
@@ -66,12 +67,7 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
             lineage, ("marts/region_monthly", "glut_score"))
     finally:
         os.kill(ui, signal.SIGTERM)  # the one process, as `kill PID` would
-    deadline = time.monotonic() + 30  # dagster dev stops its children in a few seconds
-    while group_alive(group):
-        if time.monotonic() > deadline:
-            os.killpg(group, signal.SIGKILL)
-            raise AssertionError("a process of the UI outlived SIGTERM")
-        time.sleep(0.5)
+    wait_until_gone(home, timeout=30)  # `dg dev` stops its children in a few seconds
 
 
 COLUMNS = """{ assetNodes { assetKey { path } metadataEntries { label
@@ -112,15 +108,28 @@ def _upstream(lineage: dict[Column, set[Column]], column: Column) -> set[Column]
     return found
 
 
-def group_alive(group: int) -> bool:
-    """A process of the group still runs (zombies, exited but not yet reaped by an init
-    that may not reap here, do not count)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def service_processes(home: Path) -> list[int]:
+    """The live processes of the `census ui` whose DAGSTER_HOME is `home`, in whatever
+    session or group (`dg dev` has a session of its own; zombies, exited but not yet
+    reaped by an init that may not reap here, do not count)."""
+    needle = f"DAGSTER_HOME={home}\0".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z" and needle in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
         except OSError:
             continue  # exited while we looked
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == group and state != "Z":
-            return True
-    return False
+    return found
+
+
+def wait_until_gone(home: Path, timeout: float) -> None:
+    """Fail if a process of the service is still alive after `timeout` (killed then)."""
+    deadline = time.monotonic() + timeout
+    while left := service_processes(home):
+        if time.monotonic() > deadline:
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"processes of the UI outlived their stop: {left}")
+        time.sleep(0.5)
