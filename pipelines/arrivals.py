@@ -32,10 +32,10 @@ class Arrivals:
     def cursor(self) -> str:
         return json.dumps({"known": self.known, "waiting": self.waiting}, sort_keys=True)
 
-    def settle(self, paths: list[tuple[Path, str]], now: float | None = None) -> None:
+    def settle(self, paths: list[tuple[Path, str]]) -> None:
         """Hash the files new or changed since the last tick and left alone for
         SETTLE_SECONDS; they join the files waiting for a decision."""
-        now = time.time() if now is None else now
+        now = time.time()
         for path, file_name in paths:
             stat = path.stat()
             stamp = f"{stat.st_size}:{stat.st_mtime_ns}"

@@ -17,12 +17,38 @@ from dagster import (
 )
 
 from pipelines.sql_graph import SqlModel, column_lineage
-from pipelines.warehouse.catalog import warehouse_columns
+from pipelines.warehouse.catalog import Column, warehouse_columns
+
+# Definitions are built for every run (`census run`, the tests), from the same SQL mostly:
+# describing it once per process saves a second a build.
+_DESCRIBED: dict[tuple[tuple[str, str], ...],
+                 tuple[dict[str, list[Column]], dict[str, TableColumnLineage]]] = {}
 
 
 def with_columns(assets: Sequence[AssetsDefinition], models: list[SqlModel]
                  ) -> Sequence[AssetsDefinition]:
     """The assets, those keyed [schema, table] after a warehouse table with its columns."""
+    key = tuple((m.table, m.sql) for m in models)
+    if key not in _DESCRIBED:
+        _DESCRIBED[key] = _describe(models)
+    columns, lineage = _DESCRIBED[key]
+
+    def attach(spec: AssetSpec) -> AssetSpec:
+        table = ".".join(spec.key.path)
+        if table not in columns:
+            return spec
+        metadata: dict[str, object] = {"dagster/column_schema": TableSchema(columns=[
+            TableColumn(c.name, c.type, description=c.comment) for c in columns[table]])}
+        if table in lineage:
+            metadata["dagster/column_lineage"] = lineage[table]
+        return spec.merge_attributes(metadata=metadata)
+
+    return map_asset_specs(attach, assets)
+
+
+def _describe(models: list[SqlModel]
+              ) -> tuple[dict[str, list[Column]], dict[str, TableColumnLineage]]:
+    """Every table's columns, and every model's column lineage."""
     columns = warehouse_columns(models)
     schema: dict[str, dict[str, dict[str, str]]] = {}
     for table, listed in columns.items():
@@ -37,15 +63,4 @@ def with_columns(assets: Sequence[AssetsDefinition], models: list[SqlModel]
             TableColumnDep(asset_key=source.split("."), column_name=spelt[source][name])
             for source, name in sources]
         for column, sources in column_lineage(m, schema).items()}) for m in models}
-
-    def attach(spec: AssetSpec) -> AssetSpec:
-        table = ".".join(spec.key.path)
-        if table not in columns:
-            return spec
-        metadata: dict[str, object] = {"dagster/column_schema": TableSchema(columns=[
-            TableColumn(c.name, c.type, description=c.comment) for c in columns[table]])}
-        if table in lineage:
-            metadata["dagster/column_lineage"] = lineage[table]
-        return spec.merge_attributes(metadata=metadata)
-
-    return map_asset_specs(attach, assets)
+    return columns, lineage
