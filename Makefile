@@ -22,7 +22,8 @@ libreoffice:
 	@command -v soffice >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-calc-nogui; }
 
-# Chinese in the charts and in LibreOffice's PDFs; pdftotext reads those PDFs in tests.
+# Chinese in the charts, in LibreOffice's PDFs and in the UI (Chromium has no CJK font
+# of its own); pdftotext reads those PDFs in tests.
 .PHONY: cjk-fonts
 cjk-fonts:
 	@{ fc-list | grep -q NotoSansCJK && command -v pdftotext >/dev/null; } || { \

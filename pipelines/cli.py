@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ui = commands.add_parser(
         "ui", help="start the Dagster webserver and daemon on 127.0.0.1:3000",
-        description="Start `dagster dev` (webserver and daemon) with the census definitions.")
+        description="Start `dg dev` (webserver and daemon) with the census definitions. Ctrl-C "
+                    "or SIGTERM stops them; the runs in progress finish first.")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", default="3000")
 
@@ -264,16 +266,32 @@ def _ui(args: argparse.Namespace) -> int:
     # The pool's limit set before the daemon starts, so the very first runs queue too.
     with DagsterInstance.get() as instance:
         instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-m", "pipelines.definitions", "-h", args.host,
+    dg = Path(sys.executable).with_name("dg")
+    command = [str(dg), "dev", "-m", "pipelines.definitions", "-h", args.host,
                "-p", str(args.port)]
-    # Started in the background by a non-interactive shell, this process inherits SIGINT
-    # (and, from some launchers, SIGTERM) as ignored, and dagster dev would keep that
-    # (docs/stack.md): restore the defaults so Ctrl-C and SIGTERM stop it.
+    # Ctrl-C signals the terminal's whole foreground process group, and service managers
+    # signal a whole group too: had `dg dev` and its code server's run workers stayed in
+    # this group, the signal would reach the runs in progress and fail them. So `dg dev`
+    # gets a session of its own, and this process passes a stop on to it alone: it stops
+    # the webserver and the daemon, and its code server finishes the runs in progress
+    # before it exits (`code_servers: wait_for_local_processes_on_shutdown` in
+    # dagster.yaml). Handlers set before the start, so that no stop is lost; the child
+    # starts with the default actions (a shell starting this one in the background may
+    # have left SIGINT ignored, which `dg dev` would keep).
+    stops: list[int] = []
+    dev: subprocess.Popen | None = None
+
+    def stop(number: int, _frame: object) -> None:
+        stops.append(number)
+        if dev is not None:
+            dev.send_signal(signal.SIGINT)  # what `dg dev` shuts down on
+
     for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, signal.SIG_DFL)
-    os.execv(command[0], command)  # signals go straight to dagster dev
-    return 0  # not reached
+        signal.signal(number, stop)
+    dev = subprocess.Popen(command, start_new_session=True)
+    if stops:
+        dev.send_signal(signal.SIGINT)
+    return dev.wait()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dagster import (
     in_process_executor,
 )
 
+from pipelines.assets.columns import with_columns
 from pipelines.assets.export import summary_export
 from pipelines.assets.models import model_asset
 from pipelines.assets.publish import publish_asset
@@ -49,11 +50,11 @@ def build_definitions(landing: Path | None = None, warehouse: Path | None = None
                       exports: Path | None = None) -> Definitions:
     """Definitions whose resources point at the given folders, by default those of the
     environment (README: Configuration). A broken SQL model fails here, naming its file."""
-    writers = [*INGEST_ASSETS, telemetry_coverage,
-               *(model_asset(m) for m in load_models(models, SOURCES))]
+    sql_models = load_models(models, SOURCES)
+    writers = [*INGEST_ASSETS, telemetry_coverage, *(model_asset(m) for m in sql_models)]
     upstream = [key for asset in writers for key in asset.keys]
     return Definitions(
-        assets=[*writers, publish_asset(upstream), summary_export],
+        assets=[*with_columns(writers, sql_models), publish_asset(upstream), summary_export],
         jobs=[ingest_job, monthly_job, rebuild_months_job, publish_job, export_job],
         schedules=[daily_refresh, monthly_export],
         # Every writer waits for the one DuckDB file, so steps gain nothing from processes

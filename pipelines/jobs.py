@@ -5,12 +5,11 @@ ingest → rebuild_months → (automation) marts and publish; the schedule runs 
 from dagster import AssetSelection, define_asset_job
 
 from pipelines.assets.export import EXPORT_KEY
+from pipelines.assets.landing import landing_files
 from pipelines.assets.publish import PUBLISHED_KEY
 from pipelines.assets.reference import reference_dimensions
-from pipelines.assets.register import centre_register
-from pipelines.assets.telemetry import telemetry_hourly
 
-INGEST_ASSETS = [reference_dimensions, centre_register, telemetry_hourly]
+INGEST_ASSETS = [reference_dimensions, landing_files]
 MONTHLY = (AssetSelection.all() - AssetSelection.assets(*INGEST_ASSETS)
            - AssetSelection.assets(PUBLISHED_KEY, EXPORT_KEY))
 

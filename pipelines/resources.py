@@ -16,6 +16,7 @@ from dagster import ConfigurableResource, EnvVar
 from pipelines.export.delivery import SmtpSettings
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
+from pipelines.warehouse.audit import attempted_sha256s
 from pipelines.warehouse.tables import ensure_tables
 
 
@@ -62,13 +63,34 @@ class Warehouse(ConfigurableResource):
             finally:
                 con.close()
 
+    def attempted_now(self) -> set[str] | None:
+        """The SHA-256 of every file the warehouse has attempted (the build copy, which
+        runs write first), or None while a writer holds it: a sensor must not wait out a
+        run (its evaluation would time out)."""
+        with self._exclusive(wait=False) as idle:
+            if not idle:
+                return None
+            source = self.build_path if self.build_path.exists() else self.published_path
+            if not source.exists():
+                return set()
+            con = duckdb.connect(str(source), read_only=True)
+            try:
+                return attempted_sha256s(con)
+            finally:
+                con.close()
+
     @contextmanager
-    def _exclusive(self) -> Iterator[None]:
+    def _exclusive(self, wait: bool = True) -> Iterator[bool]:
+        """Hold the writer lock; with `wait` false, yield False at once if it is taken."""
         lock = self.build_path.with_name(f"{self.build_path.name}.lock")
         lock.parent.mkdir(parents=True, exist_ok=True)
         with open(lock, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle closes
-            yield
+            try:  # released when the handle closes
+                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -2,8 +2,6 @@
 touched; a failed run is recorded in the warehouse and mailed to the engineers."""
 
 import datetime as dt
-import json
-import time
 
 from dagster import (
     DagsterRunStatus,
@@ -19,38 +17,31 @@ from dagster import (
     sensor,
 )
 
+from pipelines.arrivals import Arrivals, batch_key, batch_tags
 from pipelines.failures import describe, record_failure
-from pipelines.ingest.files import sha256_of
 from pipelines.jobs import ingest_job, publish_job, rebuild_months_job
 from pipelines.resources import Landing, Mailer, Warehouse
 from pipelines.runs import months_to_rebuild, partition_range_tags
 
-# A file younger than this may still be being copied in; it waits for the next tick.
-SETTLE_SECONDS = 5.0
-
 
 @sensor(job=ingest_job, minimum_interval_seconds=10, default_status=DefaultSensorStatus.RUNNING,
-        description="A new register workbook or telemetry export in the landing folder starts "
-                    "the ingest job; the run key is the file's SHA-256, so the same bytes never "
-                    "start two runs.")
-def landing_arrivals(context: SensorEvaluationContext, landing: Landing) -> SensorResult:
-    # The cursor maps each file to size:mtime:sha256, so unchanged files are not re-hashed.
-    known: dict[str, str] = json.loads(context.cursor or "{}")
-    seen: dict[str, str] = {}
-    requests = []
-    for path, file_name in landing.paths():
-        stat = path.stat()
-        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
-        previous = known.get(file_name)
-        if previous and previous.rpartition(":")[0] == stamp:
-            seen[file_name] = previous
-            continue
-        if time.time() - stat.st_mtime < SETTLE_SECONDS:
-            continue
-        sha = sha256_of(path)
-        seen[file_name] = f"{stamp}:{sha}"
-        requests.append(RunRequest(run_key=sha, tags={"census/file": file_name}))
-    return SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+        description="New register workbooks and telemetry exports in the landing folder start "
+                    "one ingest run together; a file whose bytes the warehouse has attempted "
+                    "(audit.ingestion_log) never starts one.")
+def landing_arrivals(context: SensorEvaluationContext, landing: Landing,
+                     warehouse: Warehouse) -> SensorResult:
+    arrivals = Arrivals.from_cursor(context.cursor)
+    arrivals.settle(landing.paths())
+    if not arrivals.waiting:
+        return SensorResult(cursor=arrivals.cursor())
+    attempted = warehouse.attempted_now()
+    if attempted is None:
+        return SensorResult(skip_reason=SkipReason(
+            f"{len(arrivals.waiting)} new file(s) wait: a run is writing the warehouse"),
+            cursor=arrivals.cursor())
+    new = arrivals.take_new(attempted)
+    requests = [RunRequest(run_key=batch_key(new), tags=batch_tags(new))] if new else []
+    return SensorResult(run_requests=requests, cursor=arrivals.cursor())
 
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],

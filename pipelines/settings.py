@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -23,16 +24,27 @@ def setting(name: str) -> Path:
     return Path(value).resolve() if value else PROJECT_ROOT / DEFAULTS[name]
 
 
+# dagster.yaml, by top-level key: Dagster's telemetry off; one run at a time in the
+# `warehouse` pool (queued runs wait for the one in progress); a stopped `census ui` lets
+# its code server finish the runs in progress before it exits.
+INSTANCE_SETTINGS = {
+    "telemetry": "telemetry:\n  enabled: false\n",
+    "concurrency": "concurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n",
+    "code_servers": "code_servers:\n  wait_for_local_processes_on_shutdown: true\n",
+}
+
+
 def ensure_dagster_home() -> Path:
-    """DAGSTER_HOME inside the project by default, with Dagster's telemetry off and one
-    run at a time in the `warehouse` pool (queued runs wait for the one in progress)."""
+    """DAGSTER_HOME inside the project by default, its dagster.yaml holding
+    INSTANCE_SETTINGS: a key missing from an existing file is added, the others kept."""
     home = setting("DAGSTER_HOME")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(
-            "telemetry:\n  enabled: false\n"
-            "concurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n"
-        )
+    text = config.read_text() if config.exists() else ""
+    missing = [block for key, block in INSTANCE_SETTINGS.items()
+               if not re.search(rf"^{key}:", text, re.MULTILINE)]
+    if missing:
+        config.write_text(text + ("\n" if text and not text.endswith("\n") else "")
+                          + "".join(missing))
     os.environ["DAGSTER_HOME"] = str(home)
     return home

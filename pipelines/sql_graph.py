@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlglot
 from dagster import AssetKey
 from sqlglot import exp
+from sqlglot.lineage import lineage
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _DOC = re.compile(r"^--\s?(?:(?P<column>[A-Za-z_][A-Za-z0-9_]*):\s+)?(?P<text>.*)$")
@@ -90,3 +91,18 @@ def _docs(sql: str) -> tuple[str, dict[str, str]]:
         elif not columns:
             description.append(match["text"].strip())
     return " ".join(d for d in description if d), columns
+
+
+def column_lineage(model: SqlModel, schema: dict[str, dict[str, dict[str, str]]]
+                   ) -> dict[str, list[tuple[str, str]]]:
+    """For each column of the model, the (schema.table, column) pairs of the tables its
+    value is computed from, traced through the model's CTEs with sqlglot. `schema` gives
+    every table's columns and types ({schema: {table: {column: type}}}), for `*`."""
+    nodes = lineage(None, model.sql, schema=schema, dialect="duckdb")
+    traced: dict[str, list[tuple[str, str]]] = {}
+    for column, node in nodes.items():
+        sources = {(f"{n.expression.db}.{n.expression.name}", n.name.rpartition(".")[2])
+                   for n in node.walk() if isinstance(n.expression, exp.Table)}
+        if sources:  # a column of literals only comes from no table
+            traced[column] = sorted(sources)
+    return traced

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -66,10 +67,13 @@ async def _capture(browser: str, url: str) -> bytes:
     """Drive Chromium over the DevTools protocol: load the page, dismiss Dagster's
     first-visit dialog, let the graph lay out, capture the viewport."""
     port = _free_port()
+    # Its own process group: Debian's chromium-headless-shell is a shell wrapper that does
+    # not exec, so the browser is a child of the process started here, and stopping only
+    # that process would leave the browser (and its renderers) running.
     chromium = subprocess.Popen(
         [browser, "--headless", "--no-sandbox", "--hide-scrollbars", "--window-size=1920,1200",
          f"--remote-debugging-port={port}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_for(f"http://127.0.0.1:{port}/json/version")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
@@ -93,8 +97,17 @@ async def _capture(browser: str, url: str) -> bytes:
             shot = await call("Page.captureScreenshot", format="png")
             return base64.b64decode(shot["data"])
     finally:
-        chromium.terminate()
-        chromium.wait(timeout=30)
+        _stop_group(chromium)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the process's group, then SIGKILL to whatever of it outlived 10 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
 
 
 def _free_port() -> int:

@@ -1,5 +1,6 @@
 """Sensors, schedules and automation as Dagster evaluates them (no daemon): the landing
-sensor's run keys and cursor, the daily schedule, and what the UI shows of each asset."""
+sensor's batches, run keys and cursor against a real warehouse, the daily schedule, and
+what the UI shows of each asset."""
 
 from __future__ import annotations
 
@@ -13,45 +14,70 @@ from zoneinfo import ZoneInfo
 from dagster import AssetKey, build_schedule_context, build_sensor_context
 from dagster._utils.schedules import cron_string_iterator
 
+from pipelines.arrivals import batch_key
 from pipelines.definitions import build_definitions
-from pipelines.resources import Landing
+from pipelines.resources import Landing, Warehouse
 from pipelines.sensors import landing_arrivals
+from pipelines.warehouse.audit import FileOutcome, record_outcomes
 
 
-def _evaluate(landing: Path, cursor: str | None):
-    context = build_sensor_context(cursor=cursor, resources={"landing": Landing(root=str(landing))})
+def _evaluate(landing: Path, warehouse: Warehouse, cursor: str | None):
+    context = build_sensor_context(cursor=cursor, resources={
+        "landing": Landing(root=str(landing)), "warehouse": warehouse})
     return landing_arrivals(context)
 
 
-def test_landing_sensor_requests_one_run_per_new_content(tmp_path: Path) -> None:
-    (tmp_path / "licensing").mkdir()
-    (tmp_path / "telemetry").mkdir()
-    workbook = tmp_path / "licensing" / "hebei_2025Q1.xlsx"
-    workbook.write_bytes(b"register bytes")
-    export = tmp_path / "telemetry" / "hebei_2025-03.csv"
-    export.write_bytes(b"telemetry bytes")
-    old = time.time() - 60
-    for path in (workbook, export):
+def _land(path: Path, content: bytes, settled: bool = True) -> str:
+    path.write_bytes(content)
+    if settled:
+        old = time.time() - 60
         os.utime(path, (old, old))
-    (tmp_path / "telemetry" / ".partial.csv").write_bytes(b"hidden")
+    return hashlib.sha256(content).hexdigest()
 
-    first = _evaluate(tmp_path, None)
-    assert {(r.run_key, r.tags["census/file"]) for r in first.run_requests} == {
-        (hashlib.sha256(b"register bytes").hexdigest(), "licensing/hebei_2025Q1.xlsx"),
-        (hashlib.sha256(b"telemetry bytes").hexdigest(), "telemetry/hebei_2025-03.csv")}
 
-    again = _evaluate(tmp_path, first.cursor)  # nothing changed: nothing requested
+def test_landing_sensor_batches_new_files_and_skips_attempted_ones(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    (landing / "licensing").mkdir(parents=True)
+    (landing / "telemetry").mkdir()
+    warehouse = Warehouse(path=str(tmp_path / "warehouse" / "census.duckdb"))
+    register = _land(landing / "licensing" / "hebei_2025Q1.xlsx", b"register bytes")
+    export = _land(landing / "telemetry" / "hebei_2025-03.csv", b"telemetry bytes")
+    _land(landing / "telemetry" / ".partial.csv", b"hidden")
+
+    first = _evaluate(landing, warehouse, None)  # files landing together: one run
+    [request] = first.run_requests
+    assert request.run_key == batch_key({"a": export, "b": register})
+    assert request.tags["census/files"] == "2"
+
+    again = _evaluate(landing, warehouse, first.cursor)  # nothing changed: nothing requested
     assert again.run_requests == [] and again.cursor == first.cursor
 
-    copy = tmp_path / "telemetry" / "hebei_2025-03_copy.csv"
-    copy.write_bytes(b"telemetry bytes")  # same bytes, new name, still being written
-    young = _evaluate(tmp_path, first.cursor)
-    assert young.run_requests == []  # waits until the file settles
-    os.utime(copy, (old, old))
-    settled = _evaluate(tmp_path, young.cursor)
-    # the same run key: Dagster starts no second run for the same bytes
-    assert [r.run_key for r in settled.run_requests] == [
-        hashlib.sha256(b"telemetry bytes").hexdigest()]
+    # Same bytes under a new name, still being written, then settled: already handed on.
+    copy = landing / "telemetry" / "hebei_2025-03_copy.csv"
+    _land(copy, b"telemetry bytes", settled=False)
+    young = _evaluate(landing, warehouse, first.cursor)
+    os.utime(copy, (time.time() - 60,) * 2)
+    assert young.run_requests == _evaluate(landing, warehouse, young.cursor).run_requests == []
+
+    # A fresh sensor (a new `census ui`) on files the warehouse attempted: no run; of a new
+    # file landing beside them, a run for that file alone.
+    with warehouse.writer() as con:
+        record_outcomes(con, [FileOutcome(name, sha, name.split("/")[0], "loaded",
+                                          dt.datetime.now(dt.UTC)) for name, sha in (
+            ("licensing/hebei_2025Q1.xlsx", register), ("telemetry/hebei_2025-03.csv", export))])
+    assert _evaluate(landing, warehouse, None).run_requests == []
+    april = _land(landing / "telemetry" / "hebei_2025-04.csv", b"april bytes")
+    held = _evaluate(landing, warehouse, None)
+    [request] = held.run_requests
+    assert request.run_key == batch_key({"telemetry/hebei_2025-04.csv": april})
+
+    # While a run writes the warehouse, a new file waits; it goes once the warehouse is free.
+    may = _land(landing / "telemetry" / "hebei_2025-05.csv", b"may bytes")
+    with warehouse.writer():
+        busy = _evaluate(landing, warehouse, held.cursor)
+    assert busy.run_requests == [] and "wait" in busy.skip_reason.skip_message
+    [request] = _evaluate(landing, warehouse, busy.cursor).run_requests
+    assert request.run_key == batch_key({"telemetry/hebei_2025-05.csv": may})
 
 
 def test_daily_refresh_runs_the_ingest_at_six_china_time() -> None:

@@ -194,3 +194,30 @@ def test_glut_outlook_with_a_year_of_growth_equals_the_independent_computation(
     assert got.filter(pl.col("months_to_threshold") > 0).height > 0  # a glut clearing
     assert_frame_equal(got, expected.select(got.columns), rel_tol=1e-9, abs_tol=1e-12,
                        check_dtypes=False)
+
+
+def test_the_ui_shows_the_columns_the_warehouse_holds(loaded: Census) -> None:
+    """Every table asset's column schema is the published table's names, types and
+    comments; every column of a SQL model's lineage exists in the asset it names."""
+    graph = build_definitions(loaded.landing, loaded.warehouse).resolve_asset_graph()
+    held = loaded.query("SELECT schema_name || '/' || table_name AS asset, column_name, "
+                        "data_type, comment FROM duckdb_columns() WHERE NOT internal "
+                        "ORDER BY schema_name, table_name, column_index")
+    schemas = {key.to_user_string(): graph.get(key).metadata["dagster/column_schema"]
+               for key in graph.get_all_asset_keys()
+               if "dagster/column_schema" in graph.get(key).metadata}
+    assert set(schemas) >= {"core/centre_register", "core/telemetry_hourly",
+                            "staging/centre_state", "marts/region_monthly"}
+    for asset, schema in schemas.items():
+        expected = held.filter(asset=asset).select("column_name", "data_type", "comment").rows()
+        assert [(c.name, c.type, c.description) for c in schema.columns] == expected, asset
+    traced = 0
+    for key in graph.get_all_asset_keys():
+        lineage = graph.get(key).metadata.get("dagster/column_lineage")
+        for column, deps in (lineage.deps_by_column.items() if lineage else []):
+            assert column in {c.name for c in schemas[key.to_user_string()].columns}
+            for dep in deps:
+                assert dep.column_name in {
+                    c.name for c in schemas[dep.asset_key.to_user_string()].columns}, dep
+                traced += 1
+    assert traced > 100

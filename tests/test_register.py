@@ -7,6 +7,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from pipelines.assets.register import REGISTER_KEY
+from pipelines.assets.telemetry import HOURLY_KEY
 from tests.conftest import Census, truth, typed_like
 
 
@@ -71,6 +72,9 @@ def test_no_footer_or_notes_row_becomes_a_centre(loaded: Census) -> None:
 def test_register_asset_checks_report_rejections_by_rule(loaded: Census,
                                                          generated: Path) -> None:
     result = loaded.ingest()  # nothing new: the checks read the audit tables back
+    # ...and neither ingest asset records an empty materialisation over its last real load.
+    assert not {e.asset_key for e in result.get_asset_materialization_events()} & {
+        REGISTER_KEY, HOURLY_KEY}
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()
               if e.asset_key == REGISTER_KEY}
     faults = truth(generated, "register_faults")

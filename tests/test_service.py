@@ -1,8 +1,11 @@
-"""census as a service (`census ui`: the real webserver and daemon on loopback): files
-landing start runs, the marts follow for the months touched, the same bytes start
-nothing, two runs at once queue, a manual `census run` beside the sensor's runs neither
-fails nor loads a file twice, a failed run is recorded and mailed. Everything is
-observed through the GraphQL API, as the UI sees it."""
+"""census as a service (`census ui`: the real webserver and daemon on loopback), started
+on a warehouse `census run` filled: the files it loaded start nothing, files landing
+together start one run, the marts follow for the months touched, the same bytes start
+nothing, runs queue one after the other, a manual `census run` beside the sensor's runs
+neither fails nor loads a file twice, a failed run is recorded and mailed, and stopping
+the service lets the run in progress finish. Everything is observed through the GraphQL
+API, as the UI sees it, but the last run's end (read from the instance once the UI is
+gone)."""
 
 from __future__ import annotations
 
@@ -20,12 +23,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from aiosmtpd.controller import Controller
+from dagster import DagsterInstance, DagsterRunStatus
 
 from pipelines.resources import Warehouse
+from pipelines.runs import PROCESS_TAG
 from tests.conftest import good_workbooks
 from tests.test_cli import env_for
 from tests.test_delivery import Inbox
-from tests.test_ui import free_port, graphql, group_alive
+from tests.test_ui import free_port, graphql, wait_until_gone
 
 LOCATION = {"repositoryName": "__repository__", "repositoryLocationName": "pipelines.definitions"}
 RUNS = """{ runsOrError(limit: 200) { ... on Runs { results {
@@ -39,6 +44,13 @@ class Service:
     warehouse: Path
     inbox: Inbox
     env: dict[str, str]
+    ui: subprocess.Popen
+
+    def stop(self) -> None:
+        """SIGTERM to `census ui`'s process group, as Ctrl-C or a service manager sends
+        it; returns once `census ui` has ended."""
+        os.killpg(self.ui.pid, signal.SIGTERM)
+        self.ui.wait(timeout=300)
 
     def runs(self) -> list[dict]:
         results = graphql(self.port, RUNS)["data"]["runsOrError"]["results"]
@@ -65,14 +77,23 @@ class Service:
 
     def drop(self, source: Path, folder: str, name: str | None = None) -> None:
         """Land a file as a provider would: written beside, then renamed into place."""
-        target = self.landing / folder / (name or source.name)
-        partial = target.with_name(f".{target.name}.part")
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
+        drop(source, self.landing / folder / (name or source.name))
+
+
+def drop(source: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.part")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+def prior_workbook(generated: Path) -> Path:
+    """The workbook `census run` loaded before the service started."""
+    return good_workbooks(generated, "*2025*Q1.xlsx")[-1]
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
+def service(tmp_path: Path, generated: Path) -> Iterator[Service]:
+    """`census ui` on a warehouse that `census run` filled with one province's workbook."""
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
@@ -83,6 +104,10 @@ def service(tmp_path: Path) -> Iterator[Service]:
     landing = Path(env["CENSUS_LANDING_DIR"])
     for folder in ("licensing", "telemetry"):
         (landing / folder).mkdir(parents=True)
+    drop(prior_workbook(generated), landing / "licensing" / prior_workbook(generated).name)
+    run = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
     ui = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ui", "--port", str(port)],
                           env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
@@ -95,26 +120,32 @@ def service(tmp_path: Path) -> Iterator[Service]:
             except OSError:
                 assert time.monotonic() < deadline and ui.poll() is None, "webserver not up"
                 time.sleep(0.5)
-        yield Service(port, landing, Path(env["CENSUS_WAREHOUSE"]), inbox, env)
+        yield Service(port, landing, Path(env["CENSUS_WAREHOUSE"]), inbox, env, ui)
     finally:
-        os.killpg(ui.pid, signal.SIGTERM)
-        ui.wait(timeout=60)
+        if ui.poll() is None:
+            os.killpg(ui.pid, signal.SIGTERM)
+            ui.wait(timeout=300)
         smtp.stop()
-    deadline = time.monotonic() + 30
-    while group_alive(ui.pid):
-        assert time.monotonic() < deadline, "a process of the service outlived SIGTERM"
-        time.sleep(0.5)
+    wait_until_gone(Path(env["DAGSTER_HOME"]), timeout=30)
 
 
 @pytest.mark.slow
 def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated: Path) -> None:
-    # One province's first-quarter register and its March telemetry.
+    # The file `census run` loaded starts no run, however many times the sensor looks.
+    started = time.time()
+    service.wait_for("two sensor ticks", lambda: sum(
+        tick["timestamp"] > started for tick in _ticks(service, "landing_arrivals")) >= 2)
+    assert not [r for r in service.runs() if "dagster/sensor_name" in r["tags"]]
+
+    # One province's first-quarter register and its March telemetry, with a second
+    # province's workbook, landing together: one ingest run loads the three.
+    candidates = [w for w in good_workbooks(generated, "*2025*Q1.xlsx")
+                  if w != prior_workbook(generated)]
     first, export = next(
         (w, generated / "telemetry" / f"{w.name.rsplit('_', 1)[0]}_2025-03.csv")
-        for w in good_workbooks(generated, "*2025*Q1.xlsx")
+        for w in candidates
         if (generated / "telemetry" / f"{w.name.rsplit('_', 1)[0]}_2025-03.csv").exists())
-    # With a second province's workbook, all at once: three runs, one after the other.
-    other = next(w for w in good_workbooks(generated, "*2025*Q1.xlsx") if w != first)
+    other = next(w for w in candidates if w != first)
     files = {f"licensing/{first.name}", f"licensing/{other.name}", f"telemetry/{export.name}"}
     service.drop(first, "licensing")
     service.drop(other, "licensing")
@@ -124,16 +155,15 @@ def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated
         return [r for r in service.runs() if r["jobName"] == "ingest"
                 and r["tags"].get("dagster/sensor_name") == "landing_arrivals"]
 
-    def ingested() -> bool:
-        done = {r["tags"].get("census/file") for r in sensor_ingests()
-                if r["status"] == "SUCCESS"}
-        return files <= done
-
-    service.wait_for("the sensor-started ingest runs", ingested)
-    ingests = sorted(sensor_ingests(), key=lambda r: r["startTime"])
-    assert len(ingests) == 3
-    assert all(a["endTime"] <= b["startTime"] for a, b in itertools.pairwise(ingests)), \
-        "runs writing the warehouse overlapped"
+    service.wait_for("the sensor-started ingest run", lambda: any(
+        r["status"] == "SUCCESS" for r in sensor_ingests()))
+    [ingest] = sensor_ingests()
+    assert ingest["tags"]["census/files"] == "3"
+    with Warehouse(path=str(service.warehouse)).build_reader() as con:
+        batch = {name for (name,) in con.execute(
+            "SELECT file_name FROM audit.ingestion_log WHERE run_id = ? AND status = 'loaded'",
+            [ingest["runId"]]).fetchall()}
+    assert batch == files
     service.wait_for("the marts of March", lambda: all(
         service.materialised_partitions(key) == {"2025-03-01"}
         for key in ("marts/centre_monthly", "marts/region_monthly", "marts/surplus_compute")))
@@ -153,8 +183,11 @@ def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated
 
     service.wait_for("the publish after the marts", published)
     runs = service.runs()
-    by_job = {job: [r for r in runs if r["jobName"] == job] for job in
-              ("ingest", "rebuild_months", "__ASSET_JOB")}
+    finished = sorted((r for r in runs if r["endTime"]), key=lambda r: r["startTime"])
+    assert all(a["endTime"] <= b["startTime"] for a, b in itertools.pairwise(finished)), \
+        "runs writing the warehouse overlapped"
+    by_job = {job: [r for r in runs if r["jobName"] == job and PROCESS_TAG not in r["tags"]]
+              for job in ("ingest", "rebuild_months", "__ASSET_JOB")}  # not `census run`'s
     assert all(r["tags"].get("dagster/sensor_name") == "landing_arrivals"
                for r in by_job["ingest"])
     assert {r["tags"].get("dagster/sensor_name") for r in by_job["__ASSET_JOB"]} == \
@@ -162,7 +195,7 @@ def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated
     assert all(r["tags"]["dagster/asset_partition_range_start"] == "2025-03-01"
                for r in by_job["rebuild_months"])
 
-    # The same bytes again, under another name: the run key (SHA-256) is taken.
+    # The same bytes again, under another name: the warehouse has attempted them.
     dropped_at = time.time()
     service.drop(export, "telemetry", f"again_{export.name}")
     count = len(sensor_ingests())  # follow-up runs of the earlier ones may still come
@@ -176,7 +209,8 @@ def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated
         duplicates = con.execute("SELECT count(*) FROM (SELECT centre_id, valid_from FROM "
                                  "core.centre_register GROUP BY ALL HAVING count(*) > 1)"
                                  ).fetchone()[0]
-    assert sorted(name for name, n in loaded if n == 1) == sorted(files)
+    assert sorted(name for name, n in loaded if n == 1) == sorted(
+        {*files, f"licensing/{prior_workbook(generated).name}"})
     assert duplicates == 0
 
     # A run that fails: the export of a month without data.
@@ -203,9 +237,8 @@ def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated
     # for the warehouse and succeeds, no lock error reaches them, the file loads once.
     april = export.with_name(export.name.replace("2025-03", "2025-04"))
     service.drop(april, "telemetry")
-    service.wait_for("the sensor's run of April", lambda: any(
-        r["tags"].get("census/file") == f"telemetry/{april.name}" for r in sensor_ingests()),
-        failing=run_id)
+    service.wait_for("the sensor's run of April", lambda: len(sensor_ingests()) > count,
+                     failing=run_id)
     manual = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], env=service.env,
                             capture_output=True, text=True, timeout=300)
     assert manual.returncode == 0, manual.stderr
@@ -218,6 +251,25 @@ def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated
                                "WHERE file_name = ? GROUP BY ALL",
                                [f"telemetry/{april.name}"]).fetchall()
     assert attempts == [("loaded", 1)]
+
+    # The service stopped while a run is in progress: the run finishes, it is not failed;
+    # then nothing of the service is left.
+    before = {r["runId"] for r in sensor_ingests()}
+    for month in ("2025-05", "2025-06"):  # one province's month loads too fast to stop in
+        for source in sorted((generated / "telemetry").glob(f"*_{month}.csv")):
+            service.drop(source, "telemetry")
+    deadline = time.monotonic() + 120
+    while not (running := [r for r in sensor_ingests()
+                           if r["runId"] not in before and r["status"] == "STARTED"]):
+        assert time.monotonic() < deadline, f"no run in progress: {service.runs()}"
+        time.sleep(0.2)
+    stopped_at = time.time()
+    service.stop()
+    wait_until_gone(Path(service.env["DAGSTER_HOME"]), timeout=30)
+    with DagsterInstance.from_config(service.env["DAGSTER_HOME"]) as instance:
+        record = instance.get_run_record_by_id(running[0]["runId"])
+    assert record.dagster_run.status == DagsterRunStatus.SUCCESS
+    assert record.end_time > stopped_at
 
 
 def _ticks(service: Service, sensor: str) -> list[dict]:

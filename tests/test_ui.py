@@ -1,5 +1,5 @@
-"""`census ui`: the real webserver and daemon on loopback serve the census definitions
-and stop on SIGTERM."""
+"""`census ui`: the real webserver and daemon on loopback serve the census definitions,
+with every table's columns and the SQL models' column lineage, and stop on SIGTERM."""
 
 import json
 import os
@@ -37,7 +37,7 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
                            env=env_for(tmp_path), capture_output=True, text=True,
                            start_new_session=True, timeout=30)
     ui = int(shell.stdout.strip())
-    group = os.getpgid(ui)
+    home = Path(env_for(tmp_path)["DAGSTER_HOME"])
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -45,7 +45,8 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
                     break
             except OSError:
-                assert time.monotonic() < deadline and group_alive(group), "webserver not up"
+                assert time.monotonic() < deadline and service_processes(home), \
+                    "webserver not up"
                 time.sleep(0.5)
         nodes = graphql(port, "{ assetNodes { assetKey { path } groupName } }")
         keys = {"/".join(n["assetKey"]["path"]): n["groupName"]
@@ -53,25 +54,82 @@ def test_ui_serves_the_asset_graph_and_stops(tmp_path: Path) -> None:
         assert keys["core/centre_register"] == "ingest"
         assert keys["published_warehouse"] == "warehouse"
         assert keys["summary_export"] == "exports"
+        schemas, lineage = _columns(port)
+        assert ("glut_score", "DOUBLE", "Mean of four parts clamped to [0, 1]; a null part "
+                "counts as 0") in schemas["marts/region_monthly"]
+        assert ("centre_id", "VARCHAR", "Centre ID: DC + 6-digit GB/T 2260 code + '-' + 4 "
+                "digits") in schemas["core/centre_register"]
+        assert all(description for table in schemas.values() for _, _, description in table)
+        # An engineer traces glut_score back, hop by hop, to the telemetry's racks in use.
+        assert ("marts/centre_monthly", "racks_in_use_avg") in \
+            lineage[("marts/region_monthly", "glut_score")]
+        assert ("core/telemetry_hourly", "racks_in_use") in _upstream(
+            lineage, ("marts/region_monthly", "glut_score"))
     finally:
         os.kill(ui, signal.SIGTERM)  # the one process, as `kill PID` would
-    deadline = time.monotonic() + 30  # dagster dev stops its children in a few seconds
-    while group_alive(group):
-        if time.monotonic() > deadline:
-            os.killpg(group, signal.SIGKILL)
-            raise AssertionError("a process of the UI outlived SIGTERM")
-        time.sleep(0.5)
+    wait_until_gone(home, timeout=30)  # `dg dev` stops its children in a few seconds
 
 
-def group_alive(group: int) -> bool:
-    """A process of the group still runs (zombies, exited but not yet reaped by an init
-    that may not reap here, do not count)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+COLUMNS = """{ assetNodes { assetKey { path } metadataEntries { label
+    ... on TableSchemaMetadataEntry { schema { columns { name type description } } }
+    ... on TableColumnLineageMetadataEntry { lineage {
+        columnName columnDeps { assetKey { path } columnName } } } } } }"""
+
+Column = tuple[str, str]  # (asset, column)
+
+
+def _columns(port: int) -> tuple[dict[str, list[tuple[str, str, str]]],
+                                 dict[Column, set[Column]]]:
+    """Over GraphQL: each asset's column schema (name, type, description), and each
+    column's upstream columns."""
+    schemas: dict[str, list[tuple[str, str, str]]] = {}
+    lineage: dict[Column, set[Column]] = {}
+    for node in graphql(port, COLUMNS)["data"]["assetNodes"]:
+        asset = "/".join(node["assetKey"]["path"])
+        for entry in node["metadataEntries"]:
+            if entry["label"] == "dagster/column_schema":
+                schemas[asset] = [(c["name"], c["type"], c["description"])
+                                  for c in entry["schema"]["columns"]]
+            elif entry["label"] == "dagster/column_lineage":
+                for column in entry["lineage"]:
+                    lineage[(asset, column["columnName"])] = {
+                        ("/".join(d["assetKey"]["path"]), d["columnName"])
+                        for d in column["columnDeps"]}
+    return schemas, lineage
+
+
+def _upstream(lineage: dict[Column, set[Column]], column: Column) -> set[Column]:
+    found: set[Column] = set()
+    todo = [column]
+    while todo:
+        for dep in lineage.get(todo.pop(), set()) - found:
+            found.add(dep)
+            todo.append(dep)
+    return found
+
+
+def service_processes(home: Path) -> list[int]:
+    """The live processes of the `census ui` whose DAGSTER_HOME is `home`, in whatever
+    session or group (`dg dev` has a session of its own; zombies, exited but not yet
+    reaped by an init that may not reap here, do not count)."""
+    needle = f"DAGSTER_HOME={home}\0".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z" and needle in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
         except OSError:
             continue  # exited while we looked
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == group and state != "Z":
-            return True
-    return False
+    return found
+
+
+def wait_until_gone(home: Path, timeout: float) -> None:
+    """Fail if a process of the service is still alive after `timeout` (killed then)."""
+    deadline = time.monotonic() + timeout
+    while left := service_processes(home):
+        if time.monotonic() > deadline:
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"processes of the UI outlived their stop: {left}")
+        time.sleep(0.5)

@@ -17,15 +17,15 @@ def ingestion_check_specs(key: AssetKey) -> list[AssetCheckSpec]:
             for name, text in INGESTION_CHECKS.items()]
 
 
-def ingestion_check_results(con: duckdb.DuckDBPyConnection, kind: str
+def ingestion_check_results(con: duckdb.DuckDBPyConnection, kind: str, key: AssetKey
                             ) -> list[AssetCheckResult]:
     """Rejected files, and unresolved rejected and warned rows by rule, of one kind of
-    landing file (`licensing` or `telemetry`)."""
+    landing file (`licensing` or `telemetry`), as the checks of asset `key`."""
     rejected_files = con.execute(
         "SELECT file_name, message FROM audit.ingestion_log "
         "WHERE kind = ? AND status = 'rejected' ORDER BY file_name", [kind]).pl()
     results = [AssetCheckResult(
-        check_name="no_rejected_files", passed=rejected_files.height == 0,
+        asset_key=key, check_name="no_rejected_files", passed=rejected_files.height == 0,
         severity=AssetCheckSeverity.WARN,
         metadata={"files_rejected": rejected_files.height,
                   "preview": markdown_preview(rejected_files)},
@@ -42,7 +42,7 @@ def ingestion_check_results(con: duckdb.DuckDBPyConnection, kind: str
             [f"{kind}/", severity]).pl()
         total = sum(n for _, n in by_rule)
         results.append(AssetCheckResult(
-            check_name=check, passed=total == 0, severity=AssetCheckSeverity.WARN,
+            asset_key=key, check_name=check, passed=total == 0, severity=AssetCheckSeverity.WARN,
             metadata={"findings": total, **{f"rule/{rule}": n for rule, n in by_rule},
                       "preview": markdown_preview(preview)},
         ))

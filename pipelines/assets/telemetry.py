@@ -1,14 +1,18 @@
-"""Telemetry: the file-driven ingest asset, and the month-partitioned coverage."""
+"""Telemetry: the file-driven ingest asset (its spec, and what one ingest step records of
+it), and the month-partitioned coverage."""
 
 import warnings
 from collections import Counter
+from pathlib import Path
 
+import duckdb
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetSpec,
     BackfillPolicy,
     BetaWarning,
     MaterializeResult,
@@ -16,7 +20,7 @@ from dagster import (
     asset,
 )
 
-from pipelines.assets.checks import ingestion_check_results, ingestion_check_specs
+from pipelines.assets.checks import ingestion_check_results
 from pipelines.assets.metadata import markdown_preview
 from pipelines.assets.register import REGISTER_KEY
 from pipelines.automation import ENGINEERS
@@ -32,44 +36,47 @@ MONTHS = MonthlyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Sha
                                      end_offset=1)
 
 
-@asset(
-    key=HOURLY_KEY,
+HOURLY_SPEC = AssetSpec(
+    HOURLY_KEY,
     group_name="ingest",
     owners=[ENGINEERS],
     kinds={"csv", "parquet", "pandera", "duckdb"},
     deps=[REGISTER_KEY],
-    pool="warehouse",
+    # A run with no new export and no pending sample loaded records nothing over the last
+    # real load.
+    skippable=True,
     description="Telemetry per centre and hour (contract §1.2): new exports in "
                 "landing/telemetry/ read in bounded batches, validated, averaged per hour; a "
                 "later file's samples restate an earlier file's hours; samples of unregistered "
                 "centres wait in core.telemetry_pending until their centre is registered.",
-    check_specs=ingestion_check_specs(HOURLY_KEY),
 )
-def telemetry_hourly(context: AssetExecutionContext, warehouse: Warehouse,
-                     landing: Landing) -> MaterializeResult:
-    with warehouse.writer() as con:
-        report = ingest_telemetry(con, landing.files(KIND), context.run.run_id,
-                                  warehouse.build_path.parent / "scratch")
-        checks = ingestion_check_results(con, KIND)
-        rows, restated = con.execute(
-            "SELECT (SELECT count(*) FROM core.telemetry_hourly), "
-            "coalesce(sum(replaced), 0) FROM audit.telemetry_loads WHERE run_id = ?",
-            [context.run.run_id]).fetchone()
+
+
+def load_telemetry(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection,
+                   landing: Landing, scratch: Path
+                   ) -> tuple[MaterializeResult | None, list[AssetCheckResult]]:
+    """Ingest new exports; a materialisation only when an export was attempted or pending
+    samples were loaded, and the checks of the telemetry as it now stands."""
+    report = ingest_telemetry(con, landing.files(KIND), context.run.run_id, scratch)
+    checks = ingestion_check_results(con, KIND, HOURLY_KEY)
+    if not report.outcomes and not report.resolved:
+        return None, checks
+    rows, restated = con.execute(
+        "SELECT (SELECT count(*) FROM core.telemetry_hourly), "
+        "coalesce(sum(replaced), 0) FROM audit.telemetry_loads WHERE run_id = ?",
+        [context.run.run_id]).fetchone()
     statuses = Counter(o.status for o in report.outcomes)
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "files_loaded": statuses["loaded"],
-            "files_skipped_duplicate": statuses["skipped_duplicate"],
-            "files_rejected": statuses["rejected"],
-            "rows_loaded": sum(o.rows_loaded for o in report.outcomes),
-            "rows_rejected": sum(o.rows_rejected for o in report.outcomes),
-            "pending_samples_loaded": report.resolved,
-            "centre_hours_restated": restated,
-            "months_touched": ", ".join(m.strftime("%Y-%m") for m in report.months) or "none",
-        },
-        check_results=checks,
-    )
+    return MaterializeResult(asset_key=HOURLY_KEY, metadata={
+        "dagster/row_count": rows,
+        "files_loaded": statuses["loaded"],
+        "files_skipped_duplicate": statuses["skipped_duplicate"],
+        "files_rejected": statuses["rejected"],
+        "rows_loaded": sum(o.rows_loaded for o in report.outcomes),
+        "rows_rejected": sum(o.rows_rejected for o in report.outcomes),
+        "pending_samples_loaded": report.resolved,
+        "centre_hours_restated": restated,
+        "months_touched": ", ".join(m.strftime("%Y-%m") for m in report.months) or "none",
+    }), checks
 
 
 with warnings.catch_warnings():

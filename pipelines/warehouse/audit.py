@@ -54,3 +54,9 @@ def quarantine(con: duckdb.DuckDBPyConnection, issues: pl.DataFrame, file_name: 
         return
     insert_frame(con, "audit.quarantine",
                  issues.with_columns(file_name=pl.lit(file_name), sha256=pl.lit(sha256)))
+
+
+def attempted_sha256s(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The SHA-256 of every file any run attempted, of either kind."""
+    return {sha for (sha,) in con.execute(
+        "SELECT DISTINCT sha256 FROM audit.ingestion_log").fetchall()}

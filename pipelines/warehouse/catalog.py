@@ -1,0 +1,47 @@
+"""The columns of every warehouse table and SQL model as DuckDB holds them: name, type
+and comment. The tables come from their DDL (tables.py); the models are built, in
+dependency order and by the code that builds them in the warehouse, into an empty
+in-memory database, so their types and comments are the warehouse's own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+
+import duckdb
+
+from pipelines.sql_graph import SqlModel
+from pipelines.warehouse.models import materialise
+from pipelines.warehouse.tables import ensure_tables
+
+# Any month builds the shape of a monthly model; no row is read from the empty tables.
+_SHAPE_MONTH = "2020-01-01"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    comment: str
+
+
+def warehouse_columns(models: list[SqlModel]) -> dict[str, list[Column]]:
+    """schema.table → its columns in order, for every table and model."""
+    con = duckdb.connect(":memory:")
+    try:
+        ensure_tables(con)
+        by_table = {m.table: m for m in models}
+        order = TopologicalSorter({m.table: {".".join(d.path) for d in m.deps} & set(by_table)
+                                   for m in models}).static_order()
+        for table in order:
+            materialise(con, by_table[table], [_SHAPE_MONTH], run_id="")
+        rows = con.execute(
+            "SELECT schema_name || '.' || table_name, column_name, data_type, "
+            "coalesce(comment, '') FROM duckdb_columns() WHERE NOT internal "
+            "ORDER BY schema_name, table_name, column_index").fetchall()
+    finally:
+        con.close()
+    columns: dict[str, list[Column]] = {}
+    for table, name, type_, comment in rows:
+        columns.setdefault(table, []).append(Column(name, type_, comment))
+    return columns
