@@ -12,7 +12,7 @@ WITH centres AS (
     FROM core.centre_register
     GROUP BY centre_id
 ),
-joined AS (
+joined AS NOT MATERIALIZED (
     SELECT s.*, c.centre_id IS NOT NULL AS known, c.fewest_racks, c.earliest_racks
     FROM telemetry_samples AS s
     LEFT JOIN centres AS c ON s.centre_id = c.centre_id

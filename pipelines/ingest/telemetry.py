@@ -61,12 +61,11 @@ def check_export(con: duckdb.DuckDBPyConnection, typed: dict[str, str],
 def run_checks(con: duckdb.DuckDBPyConnection, samples_sql: str,
                params: dict[str, object]) -> None:
     """The row rules on `samples_sql` (typed samples with the measures as written and the
-    findings so far, telemetry_samples.sql's shape) → the temporary table `file_checked`."""
+    findings so far, telemetry_samples.sql's shape) → the temporary table `file_checked`,
+    in one query: the samples are never stored on their own."""
     create_forms(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE telemetry_samples AS {samples_sql}",
-                _used(samples_sql, params))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE file_checked AS {RULES_SQL}",
-                _used(RULES_SQL, params))
+    checked = f"WITH telemetry_samples AS ({samples_sql}\n) SELECT * FROM ({RULES_SQL}\n)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE file_checked AS {checked}", _used(checked, params))
 
 
 def check_pending(con: duckdb.DuckDBPyConnection, file_name: str, row_word: str) -> None:
