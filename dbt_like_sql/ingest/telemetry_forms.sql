@@ -2,19 +2,21 @@
 -- defined once, as macros the telemetry transforms call (created on the connection
 -- before they run).
 
--- The white space people pad cells with (Unicode white space: tab, space, no-break
--- and ideographic spaces among them).
-CREATE OR REPLACE TEMP MACRO telemetry_white() AS chr(9) || chr(10) || chr(11) || chr(12)
-    || chr(13) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(8192) || chr(8193)
-    || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200)
-    || chr(8201) || chr(8202) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(12288);
+-- The white space people pad cells with: the code points of Unicode white space (tab,
+-- space, no-break and ideographic spaces among them).
+CREATE OR REPLACE TEMP MACRO telemetry_white() AS [9, 10, 11, 12, 13, 32, 133, 160, 5760,
+    8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287,
+    12288];
 
 -- A cell without that padding; the (slow) trim runs only where an end is white.
 CREATE OR REPLACE TEMP MACRO telemetry_trim(cell) AS CASE
-    WHEN contains(telemetry_white(), cell[1]) OR contains(telemetry_white(), cell[-1])
-    THEN trim(cell, telemetry_white()) ELSE cell END;
+    WHEN list_contains(telemetry_white(), ord(cell))
+         OR list_contains(telemetry_white(), ord(right(cell, 1)))
+    THEN trim(cell, list_aggregate([chr(c) FOR c IN telemetry_white()], 'string_agg', ''))
+    ELSE cell END;
 
--- The macros below read a cell after telemetry_trim (once per cell: it is the slow part).
+-- The macros below read a trimmed cell; a cell they read as it is reads the same trimmed,
+-- so the transforms trim (the slow part) only the cells that fail as they are.
 
 -- A centre ID: upper-cased; NULL where empty or where bytes were not valid UTF-8 (the
 -- reader puts U+FFFD for them).
@@ -23,15 +25,15 @@ CREATE OR REPLACE TEMP MACRO telemetry_centre(text) AS CASE
 
 -- A number as exporters write it: plain, with thousands separators, or (in `;`-separated
 -- exports) with a decimal comma; finite. NULL where it is none of these.
-CREATE OR REPLACE TEMP MACRO telemetry_number(text, decimal_comma) AS CASE
-    WHEN contains(text, '_') THEN NULL  -- a digit separator DuckDB would accept
-    WHEN NOT contains(text, ',') THEN
-        CASE WHEN isfinite(try_cast(text AS DOUBLE)) THEN try_cast(text AS DOUBLE) END
-    WHEN decimal_comma THEN
-        CASE WHEN isfinite(try_cast(regexp_replace(text, ',', '.') AS DOUBLE))
-             THEN try_cast(regexp_replace(text, ',', '.') AS DOUBLE) END
-    ELSE CASE WHEN isfinite(try_cast(replace(text, ',', '') AS DOUBLE))
-              THEN try_cast(replace(text, ',', '') AS DOUBLE) END END;
+CREATE OR REPLACE TEMP MACRO telemetry_number(text, decimal_comma) AS
+    -- NaN and ±infinity out (DuckDB compares NaN equal to NaN); one cast, no outer CASE:
+    -- both cost several times the cast itself.
+    nullif(nullif(nullif(try_cast(CASE
+        WHEN contains(text, '_') THEN NULL  -- a digit separator DuckDB would accept
+        WHEN NOT contains(text, ',') THEN text
+        WHEN decimal_comma THEN regexp_replace(text, ',', '.')
+        ELSE replace(text, ',', '') END AS DOUBLE), CAST('inf' AS DOUBLE)),
+        CAST('-inf' AS DOUBLE)), CAST('nan' AS DOUBLE));
 
 -- A sample time, UTC: ISO 8601 with an offset (or Z); without one it is China time
 -- (UTC+8); integer epoch seconds, or milliseconds (from 10^11: past the year 5138 in

@@ -7,35 +7,32 @@
 -- sample's China date (the earliest version where the sample precedes them all).
 -- Parameters: $file, $row_word, $label_<measure> (the export's header of the column).
 WITH centres AS (
+    -- Each registered centre with its fewest racks and, where it has several versions,
+    -- those (oldest first; a centre of one version carries none, keeping the join light).
     SELECT centre_id, min(design_racks) AS fewest_racks,
-           arg_min(design_racks, valid_from) AS earliest_racks
+           CASE WHEN count(*) > 1 THEN list({'valid_from': valid_from,
+                                             'design_racks': design_racks} ORDER BY valid_from)
+           END AS versions
     FROM core.centre_register
     GROUP BY centre_id
 ),
-joined AS NOT MATERIALIZED (
-    SELECT s.*, c.centre_id IS NOT NULL AS known, c.fewest_racks, c.earliest_racks
+joined AS (
+    SELECT s.*, c.centre_id IS NOT NULL AS known, c.fewest_racks, c.versions
     FROM telemetry_samples AS s
     LEFT JOIN centres AS c ON s.centre_id = c.centre_id
-),
--- Only a sample with more racks in use than the centre's smallest version allows needs
--- the version of its date (a costly time-zone conversion): those are looked up alone.
-over_fewest AS (
-    SELECT source_row, centre_id, CAST(timezone('Asia/Shanghai', ts) AS DATE) AS china_day
-    FROM joined
-    WHERE racks_in_use > 1.1 * fewest_racks AND len(findings) = 0
-),
-dated_racks AS (
-    SELECT o.source_row, coalesce(v.design_racks, c.earliest_racks) AS design_racks
-    FROM over_fewest AS o
-    ASOF LEFT JOIN core.centre_register AS v
-        ON o.centre_id = v.centre_id AND o.china_day >= v.valid_from
-    JOIN centres AS c ON o.centre_id = c.centre_id
 ),
 checked AS (
     SELECT
         j.*,
         -- Each rule broken; NULL passes (a missing required value is its own finding).
-        coalesce(racks_in_use < 0 OR racks_in_use > 1.1 * d.design_racks, FALSE) AS racks_broken,
+        -- Only a sample with more racks in use than the centre's smallest version allows
+        -- needs the version of its date (a time-zone conversion and a list search).
+        coalesce(racks_in_use < 0, FALSE) OR CASE
+            WHEN racks_in_use > 1.1 * fewest_racks THEN versions IS NULL OR racks_in_use > 1.1
+                * coalesce(list_filter(versions, lambda v: v.valid_from
+                                       <= CAST(timezone('Asia/Shanghai', ts) AS DATE))[-1],
+                           versions[1]).design_racks
+            ELSE FALSE END AS racks_broken,
         coalesce(it_load_kw < 0, FALSE) AS it_broken,
         coalesce(facility_load_kw < it_load_kw, FALSE) AS facility_broken,
         coalesce(NOT cpu_util_pct BETWEEN 0 AND 100, FALSE) AS cpu_broken,
@@ -44,7 +41,6 @@ checked AS (
         coalesce(compute_used_pflops < 0, FALSE) AS used_broken,
         coalesce(compute_used_pflops > compute_capacity_pflops, FALSE) AS used_over_capacity
     FROM joined AS j
-    LEFT JOIN dated_racks AS d ON j.source_row = d.source_row
 ),
 judged AS (
     SELECT

@@ -5,33 +5,48 @@
 -- Parameters: $file, $row_word (line or record), $decimal_comma, $required (the
 -- canonical columns a row must carry), $label_<column> (the export's header of the
 -- column, for messages), $factor_<measure> (the unit factor of the column's alias).
-WITH trimmed AS (
+WITH as_written AS (
     SELECT
         *,
-        telemetry_trim(centre_id) AS centre_text,
-        telemetry_trim(ts) AS ts_text,
-        telemetry_trim(racks_in_use) AS racks_text,
-        telemetry_trim(it_load_kw) AS it_text,
-        telemetry_trim(facility_load_kw) AS facility_text,
-        telemetry_trim(cpu_util_pct) AS cpu_text,
-        telemetry_trim(gpu_util_pct) AS gpu_text,
-        telemetry_trim(compute_capacity_pflops) AS capacity_text,
-        telemetry_trim(compute_used_pflops) AS used_text
+        telemetry_centre(telemetry_trim(centre_id)) AS centre_key,
+        telemetry_ts(ts) AS ts_as_written,
+        telemetry_number(racks_in_use, $decimal_comma) AS racks_as_written,
+        telemetry_number(it_load_kw, $decimal_comma) AS it_as_written,
+        telemetry_number(facility_load_kw, $decimal_comma) AS facility_as_written,
+        telemetry_number(cpu_util_pct, $decimal_comma) AS cpu_as_written,
+        telemetry_number(gpu_util_pct, $decimal_comma) AS gpu_as_written,
+        telemetry_number(compute_capacity_pflops, $decimal_comma) AS capacity_as_written,
+        telemetry_number(compute_used_pflops, $decimal_comma) AS used_as_written
     FROM export_text
 ),
 typed AS (
+    -- Cells that fail as written are read again trimmed.
     SELECT
         *,
-        telemetry_centre(centre_text) AS centre_key,
-        telemetry_ts(ts_text) AS instant,
-        telemetry_number(racks_text, $decimal_comma) AS racks_number,
-        telemetry_number(it_text, $decimal_comma) AS it_number,
-        telemetry_number(facility_text, $decimal_comma) AS facility_number,
-        telemetry_number(cpu_text, $decimal_comma) AS cpu_number,
-        telemetry_number(gpu_text, $decimal_comma) AS gpu_number,
-        telemetry_number(capacity_text, $decimal_comma) AS capacity_number,
-        telemetry_number(used_text, $decimal_comma) AS used_number
-    FROM trimmed
+        CASE WHEN ts_as_written IS NULL AND ts IS NOT NULL THEN telemetry_ts(telemetry_trim(ts))
+             ELSE ts_as_written END AS instant,
+        CASE WHEN racks_as_written IS NULL AND racks_in_use IS NOT NULL
+             THEN telemetry_number(telemetry_trim(racks_in_use), $decimal_comma)
+             ELSE racks_as_written END AS racks_number,
+        CASE WHEN it_as_written IS NULL AND it_load_kw IS NOT NULL
+             THEN telemetry_number(telemetry_trim(it_load_kw), $decimal_comma)
+             ELSE it_as_written END AS it_number,
+        CASE WHEN facility_as_written IS NULL AND facility_load_kw IS NOT NULL
+             THEN telemetry_number(telemetry_trim(facility_load_kw), $decimal_comma)
+             ELSE facility_as_written END AS facility_number,
+        CASE WHEN cpu_as_written IS NULL AND cpu_util_pct IS NOT NULL
+             THEN telemetry_number(telemetry_trim(cpu_util_pct), $decimal_comma)
+             ELSE cpu_as_written END AS cpu_number,
+        CASE WHEN gpu_as_written IS NULL AND gpu_util_pct IS NOT NULL
+             THEN telemetry_number(telemetry_trim(gpu_util_pct), $decimal_comma)
+             ELSE gpu_as_written END AS gpu_number,
+        CASE WHEN capacity_as_written IS NULL AND compute_capacity_pflops IS NOT NULL
+             THEN telemetry_number(telemetry_trim(compute_capacity_pflops), $decimal_comma)
+             ELSE capacity_as_written END AS capacity_number,
+        CASE WHEN used_as_written IS NULL AND compute_used_pflops IS NOT NULL
+             THEN telemetry_number(telemetry_trim(compute_used_pflops), $decimal_comma)
+             ELSE used_as_written END AS used_number
+    FROM as_written
 ),
 cells AS (
     SELECT
@@ -55,34 +70,43 @@ cells AS (
                       OR list_contains($required, 'compute_used_pflops')))
         THEN [
             {'name': 'centre_id', 'label': $label_centre_id, 'written': centre_id,
-             'blank': coalesce(centre_text, '') = '', 'read': centre_key IS NOT NULL,
+             'blank': coalesce(telemetry_trim(centre_id), '') = '',
+             'read': centre_key IS NOT NULL,
              'unreadable': 'not valid UTF-8 text'},
             {'name': 'ts', 'label': $label_ts, 'written': ts,
-             'blank': coalesce(ts_text, '') = '', 'read': instant IS NOT NULL,
+             'blank': coalesce(telemetry_trim(ts), '') = '',
+             'read': instant IS NOT NULL,
              'unreadable': 'not a timestamp of an accepted form'},
             {'name': 'racks_in_use', 'label': $label_racks_in_use, 'written': racks_in_use,
-             'blank': coalesce(racks_text, '') = '', 'read': racks_number IS NOT NULL,
+             'blank': coalesce(telemetry_trim(racks_in_use), '') = '',
+             'read': racks_number IS NOT NULL,
              'unreadable': 'not a number of an accepted form'},
             {'name': 'it_load_kw', 'label': $label_it_load_kw, 'written': it_load_kw,
-             'blank': coalesce(it_text, '') = '', 'read': it_number IS NOT NULL,
+             'blank': coalesce(telemetry_trim(it_load_kw), '') = '',
+             'read': it_number IS NOT NULL,
              'unreadable': 'not a number of an accepted form'},
             {'name': 'facility_load_kw', 'label': $label_facility_load_kw,
              'written': facility_load_kw,
-             'blank': coalesce(facility_text, '') = '', 'read': facility_number IS NOT NULL,
+             'blank': coalesce(telemetry_trim(facility_load_kw), '') = '',
+             'read': facility_number IS NOT NULL,
              'unreadable': 'not a number of an accepted form'},
             {'name': 'cpu_util_pct', 'label': $label_cpu_util_pct, 'written': cpu_util_pct,
-             'blank': coalesce(cpu_text, '') = '', 'read': cpu_number IS NOT NULL,
+             'blank': coalesce(telemetry_trim(cpu_util_pct), '') = '',
+             'read': cpu_number IS NOT NULL,
              'unreadable': 'not a number of an accepted form'},
             {'name': 'gpu_util_pct', 'label': $label_gpu_util_pct, 'written': gpu_util_pct,
-             'blank': coalesce(gpu_text, '') = '', 'read': gpu_number IS NOT NULL,
+             'blank': coalesce(telemetry_trim(gpu_util_pct), '') = '',
+             'read': gpu_number IS NOT NULL,
              'unreadable': 'not a number of an accepted form'},
             {'name': 'compute_capacity_pflops', 'label': $label_compute_capacity_pflops,
              'written': compute_capacity_pflops,
-             'blank': coalesce(capacity_text, '') = '', 'read': capacity_number IS NOT NULL,
+             'blank': coalesce(telemetry_trim(compute_capacity_pflops), '') = '',
+             'read': capacity_number IS NOT NULL,
              'unreadable': 'not a number of an accepted form'},
             {'name': 'compute_used_pflops', 'label': $label_compute_used_pflops,
              'written': compute_used_pflops,
-             'blank': coalesce(used_text, '') = '', 'read': used_number IS NOT NULL,
+             'blank': coalesce(telemetry_trim(compute_used_pflops), '') = '',
+             'read': used_number IS NOT NULL,
              'unreadable': 'not a number of an accepted form'},
         ] END AS examined
     FROM typed

@@ -101,11 +101,19 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
     """Conflicting duplicates out, identical ones once; unknown centres to pending;
     the rest to hours; findings to the quarantine."""
     conflict = str(Rule.CONFLICTING_DUPLICATE)
-    # Only keys sent more than once need the (costly) distinct-content test and the
-    # first-row pick; most files have none.
+    params = {"file": file.file_name, "sha": file.sha256,
+              "unknown": unknown_centre_message(file.file_name, row_word),
+              "conflict": f"{file.file_name}, {row_word} {{}}, column 'ts': centre {{}} has "
+                          f"other, different samples at {{}} in this file; all are rejected "
+                          f"({conflict})"}
     run_statements(con, [
         """CREATE OR REPLACE TEMP TABLE file_duplicates AS
-           SELECT centre_id, ts FROM file_samples GROUP BY centre_id, ts HAVING count(*) > 1""",
+           SELECT centre_id, ts FROM file_samples GROUP BY centre_id, ts HAVING count(*) > 1"""],
+        params)
+    duplicates = con.execute("SELECT count(*) FROM file_duplicates").fetchone()[0]
+    # Only keys sent more than once need the (costly) distinct-content test and the
+    # first-row pick; most files have none, and then every sample is clean.
+    run_statements(con, [
         f"""CREATE OR REPLACE TEMP TABLE file_conflicts AS
             SELECT s.* FROM file_samples s SEMI JOIN (
                 SELECT centre_id, ts FROM file_samples SEMI JOIN file_duplicates
@@ -124,6 +132,9 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
                SELECT * FROM file_samples SEMI JOIN file_duplicates USING (centre_id, ts)
                ANTI JOIN file_conflicts USING (centre_id, ts)
                QUALIFY row_number() OVER (PARTITION BY centre_id, ts ORDER BY source_row) = 1)""",
+    ] if duplicates else ["CREATE OR REPLACE TEMP VIEW file_clean AS SELECT * FROM file_samples"],
+        params)
+    run_statements(con, [
         f"""INSERT INTO core.telemetry_pending
             SELECT $file, $sha, source_row, centre_id, ts, {_MEASURE_COLUMNS}
             FROM file_clean WHERE NOT known""",
@@ -133,14 +144,9 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
             FROM file_clean WHERE NOT known""",
         """INSERT INTO audit.quarantine BY NAME
            SELECT $file AS file_name, $sha AS sha256, * FROM file_findings""",
-    ], {"file": file.file_name, "sha": file.sha256,
-        "unknown": unknown_centre_message(file.file_name, row_word),
-        "conflict": f"{file.file_name}, {row_word} {{}}, column 'ts': centre {{}} has other, "
-                    f"different samples at {{}} in this file; all are rejected ({conflict})"})
-    duplicates, on_the_hour = con.execute(
-        "SELECT (SELECT count(*) FROM file_duplicates), "
-        "(SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) FROM file_samples)"
-    ).fetchone()
+    ], params)
+    on_the_hour = con.execute("SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) "
+                              "FROM file_samples").fetchone()[0]
     load_hours(con, "SELECT * FROM file_clean WHERE known", file.file_name, run_id, outcome,
                one_sample_per_hour=duplicates == 0 and on_the_hour)
     outcome.rows_rejected = con.execute(
