@@ -41,9 +41,11 @@ def check_export(con: duckdb.DuckDBPyConnection, typed: dict[str, str],
                  mapping: dict[str, tuple[str, float]], first_row: int, decimal_comma: bool,
                  file_name: str, row_word: str) -> None:
     """`export_cells` (the file as read, its columns `typed`) → `file_checked`: every row
-    with its typed sample, whether its centre is registered, and its findings."""
+    with its typed sample, whether its centre is registered, and its findings. The file's
+    columns are referred to by position, so its header text never enters the SQL."""
+    position = {name: n for n, name in enumerate(typed, start=1)}
     cells = ", ".join(
-        f"{_as_text(_identifier(mapping[c.name][0]), typed[mapping[c.name][0]])} AS {c.name}"
+        f"{_as_text(position[mapping[c.name][0]], typed[mapping[c.name][0]])} AS {c.name}"
         if c.name in mapping else f"CAST(NULL AS VARCHAR) AS {c.name}"
         for c in TELEMETRY_COLUMNS)
     # Row ids follow the file's order (DuckDB keeps insertion order); inside a transaction
@@ -91,13 +93,11 @@ def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if f"${k}" in sql}
 
 
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _as_text(column: str, data_type: str) -> str:
-    """A typed (Parquet) column as the text the transforms read: instants with their
-    offset, naive timestamps without (China time, contract §1.2)."""
+def _as_text(position: int, data_type: str) -> str:
+    """The column at `position` as the text the transforms read (Parquet columns are
+    typed): instants with their offset, naive timestamps without (China time, contract
+    §1.2)."""
+    column = f"#{int(position)}"
     if data_type == "TIMESTAMP WITH TIME ZONE":
         return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00'"
     if data_type.startswith("TIMESTAMP"):

@@ -30,7 +30,8 @@ class Export:
     described: str  # the format as read, for the ingestion log
     row_word: str  # how a person finds a row: "line" or "record"
     decimal_comma: bool  # `;`-separated CSV: a comma is the decimal mark
-    scan: str  # the DuckDB table function reading it; `?` is the path
+    scan: str  # the DuckDB table function reading it: parameters the path, then `options`
+    options: tuple[object, ...]
     path: Path  # the file (or its decompressed or transcoded copy) the scan reads
     first_row: int  # source_row of the first row
 
@@ -40,22 +41,21 @@ def open_export(path: Path, scratch: Path) -> Export:
     it is read."""
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return Export("parquet", "record", False, "read_parquet(?)", path, 1)
+        return Export("parquet", "record", False, "read_parquet(?)", (), path, 1)
     plain = _decompressed(path, scratch) if name.endswith(".gz") else path
     try:
         check_line_lengths(plain)
     except LimitExceeded as exc:
         raise ExportUnreadable(str(exc)) from exc
     if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
-        columns = ", ".join(f"{_quoted(key)}: 'VARCHAR'" for key in _json_keys(plain))
         return Export("json lines", "line", False,
-                      f"read_json(?, format = 'newline_delimited', columns = {{{columns}}})",
-                      plain, 1)
+                      "read_json(?, format = 'newline_delimited', columns = ?)",
+                      (dict.fromkeys(_json_keys(plain), "VARCHAR"),), plain, 1)
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
-                  f"read_csv(?, all_varchar = true, header = true, delim = {_quoted(separator)}, "
-                  "quote = '\"', escape = '\"', null_padding = true)", text, 2)
+                  "read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', "
+                  "escape = '\"', null_padding = true)", (separator,), text, 2)
 
 
 def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
@@ -64,7 +64,7 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
     returns the file's columns and their types."""
     scan = f"CREATE OR REPLACE TEMP TABLE export_cells AS SELECT * FROM {export.scan}"
     try:
-        con.execute(scan, [str(export.path)])
+        con.execute(scan, [str(export.path), *export.options])
     except duckdb.Error as exc:
         if "Invalid unicode" not in str(exc):
             raise ExportUnreadable(f"not readable as {export.described} ({_first_line(exc)})"
@@ -74,7 +74,7 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
         restart(con)
         target = scratch / f"{export.path.name}.utf8"
         _transcode(export.path, target, "utf-8")
-        con.execute(scan, [str(target)])
+        con.execute(scan, [str(target), *export.options])
     return {row[0]: row[1] for row in con.execute("DESCRIBE export_cells").fetchall()}
 
 
@@ -87,10 +87,6 @@ def restart(con: duckdb.DuckDBPyConnection) -> None:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0][:300]
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _transcode(source: Path, target: Path, encoding: str) -> None:
