@@ -37,6 +37,7 @@ REVIEWED = {
     "written": "casts of the measures of schemas/telemetry.py",
     "cells": "an export's columns by position (#n) with casts written in the code",
     "int(offset)": "an integer",
+    "instant": "an export's column by position (#n), or a NULL",
     "_REGION_SELECT": "export column list in code",
     "', '.join((f'coalesce(q.{rule}, 0) AS {rule}' for rule in RULES))": "Rule enum",
     '\', \'.join((f"count(*) FILTER (WHERE f.rule = \'{rule}\') AS {rule}" for rule in '
@@ -51,7 +52,8 @@ REVIEWED = {
     "samples_sql": "constant SELECT",
     "RULES_SQL": "a transform of dbt_like_sql/ingest/",
     "checked": "the transforms of dbt_like_sql/ingest/ composed",
-    "export.scan": "read_csv, read_json or read_parquet, options bound as parameters", "stored": "subquery built from the above",
+    "export.scan": "read_csv, read_json or read_parquet, options bound as parameters",
+    "stored": "subquery built from the above",
     "expected": "subquery built from the above", "joined": "key columns in code",
     "differs or 'FALSE'": "column comparisons built from the catalog",
     "low": "numeric bound in code", "high": "numeric bound in code",

@@ -1,7 +1,9 @@
 -- Typed telemetry samples of one export (contract §1.2), from its cells as text, with
 -- the findings of cells that are missing or unreadable. Reads `export_text`:
 -- source_row and one text column per canonical column as written (NULL where the
--- export has no such column). The forms are the macros of telemetry_forms.sql.
+-- export has no such column), and ts_instant: the sample time where the export types
+-- it with its time zone (Parquet), there being nothing to read then (ts is NULL).
+-- The forms are the macros of telemetry_forms.sql.
 -- Parameters: $file, $row_word (line or record), $decimal_comma, $required (the
 -- canonical columns a row must carry), $label_<column> (the export's header of the
 -- column, for messages), $factor_<measure> (the unit factor of the column's alias).
@@ -9,7 +11,7 @@ WITH as_written AS (
     SELECT
         *,
         telemetry_centre(telemetry_trim(centre_id)) AS centre_key,
-        telemetry_ts(ts) AS ts_as_written,
+        coalesce(ts_instant, telemetry_ts(ts)) AS ts_as_written,
         telemetry_number(racks_in_use, $decimal_comma) AS racks_as_written,
         telemetry_number(it_load_kw, $decimal_comma) AS it_as_written,
         telemetry_number(facility_load_kw, $decimal_comma) AS facility_as_written,

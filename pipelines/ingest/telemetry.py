@@ -44,15 +44,20 @@ def check_export(con: duckdb.DuckDBPyConnection, typed: dict[str, str],
     with its typed sample, whether its centre is registered, and its findings. The file's
     columns are referred to by position, so its header text never enters the SQL."""
     position = {name: n for n, name in enumerate(typed, start=1)}
+    # A time typed with its time zone (Parquet) is taken as it is, not through text.
+    ts_column = mapping["ts"][0]
+    typed_instant = typed[ts_column] == "TIMESTAMP WITH TIME ZONE"
+    instant = f"#{int(position[ts_column])}" if typed_instant else "CAST(NULL AS TIMESTAMPTZ)"
     cells = ", ".join(
         f"{_as_text(position[mapping[c.name][0]], typed[mapping[c.name][0]])} AS {c.name}"
-        if c.name in mapping else f"CAST(NULL AS VARCHAR) AS {c.name}"
-        for c in TELEMETRY_COLUMNS)
+        if c.name in mapping and not (c.name == "ts" and typed_instant)
+        else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in TELEMETRY_COLUMNS)
     # Row ids follow the file's order (DuckDB keeps insertion order); inside a transaction
     # they start at an offset, not at 0.
     offset = first_row - con.execute("SELECT min(rowid) FROM export_cells").fetchone()[0]
     con.execute(f"""CREATE OR REPLACE TEMP VIEW export_text AS
-                    SELECT rowid + {int(offset)} AS source_row, {cells} FROM export_cells""")
+                    SELECT rowid + {int(offset)} AS source_row, {cells},
+                           {instant} AS ts_instant FROM export_cells""")
     labels = {name: source for name, (source, _) in mapping.items()}
     params = {"file": file_name, "row_word": row_word, "decimal_comma": decimal_comma,
               "required": REQUIRED, **_labels(labels),
@@ -95,11 +100,8 @@ def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
 
 def _as_text(position: int, data_type: str) -> str:
     """The column at `position` as the text the transforms read (Parquet columns are
-    typed): instants with their offset, naive timestamps without (China time, contract
-    §1.2)."""
+    typed): naive timestamps without an offset (China time, contract §1.2)."""
     column = f"#{int(position)}"
-    if data_type == "TIMESTAMP WITH TIME ZONE":
-        return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00'"
     if data_type.startswith("TIMESTAMP"):
         return f"strftime(CAST({column} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')"
     return column if data_type == "VARCHAR" else f"CAST({column} AS VARCHAR)"
