@@ -17,6 +17,7 @@ from dagster import AssetKey
 from sqlglot import exp
 from sqlglot.lineage import lineage
 
+INGEST = "ingest"  # the ingestion's transforms (pipelines/ingest/ingest_sql.py), not models
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _DOC = re.compile(r"^--\s?(?:(?P<column>[A-Za-z_][A-Za-z0-9_]*):\s+)?(?P<text>.*)$")
 
@@ -43,7 +44,7 @@ class SqlModel:
 def load_models(folder: Path, sources: dict[str, AssetKey]) -> list[SqlModel]:
     """Every model under `folder`. `sources` maps the tables other assets produce
     (`core.centre_register`) to their keys; any other table reference is an error."""
-    paths = sorted(folder.glob("*/*.sql"))
+    paths = sorted(p for p in folder.glob("*/*.sql") if p.parent.name != INGEST)
     produced = {f"{p.parent.name}.{p.stem}": AssetKey([p.parent.name, p.stem]) for p in paths}
     known = {**sources, **produced}
     return [_model(path, known) for path in paths]

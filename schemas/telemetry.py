@@ -1,14 +1,9 @@
-"""Telemetry exports (contract §1.2): canonical columns with their aliases and units,
-and the pandera row rules applied after parsing."""
+"""Telemetry exports (contract §1.2): canonical columns with their aliases and units.
+The value forms and row rules are SQL the engine runs (dbt_like_sql/ingest/)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandera.polars as pa
-import polars as pl
-
-from schemas.rules import Rule
 
 
 @dataclass(frozen=True)
@@ -37,38 +32,3 @@ TELEMETRY_COLUMNS: tuple[TelemetryColumn, ...] = (
     TelemetryColumn("compute_used_pflops", False, {"compute_used_pflops": 1, "pflops_used": 1}),
 )
 MEASURES = [c.name for c in TELEMETRY_COLUMNS if c.name not in ("centre_id", "ts")]
-RACKS_HEADROOM = 1.1  # racks_in_use may exceed design_racks by 10 %
-
-
-def _rule(rule: Rule, expr: pl.Expr) -> pa.Check:
-    """A row rule; nulls pass (a missing required value is its own finding)."""
-    return pa.Check(lambda data: data.lazyframe.select(expr.fill_null(True)), name=str(rule))
-
-
-_col = pl.col
-
-TELEMETRY_ROW_RULES = pa.DataFrameSchema(
-    {
-        "racks_in_use": pa.Column(pl.Float64, nullable=True, checks=[
-            _rule(Rule.OUT_OF_RANGE, _col("racks_in_use") >= 0),
-            _rule(Rule.OUT_OF_RANGE,
-                  _col("racks_in_use") <= RACKS_HEADROOM * _col("design_racks")),
-        ]),
-        "it_load_kw": pa.Column(pl.Float64, nullable=True, checks=_rule(
-            Rule.OUT_OF_RANGE, _col("it_load_kw") >= 0)),
-        "facility_load_kw": pa.Column(pl.Float64, nullable=True, checks=_rule(
-            Rule.INCONSISTENT, _col("facility_load_kw") >= _col("it_load_kw"))),
-        "cpu_util_pct": pa.Column(pl.Float64, nullable=True, checks=_rule(
-            Rule.OUT_OF_RANGE, _col("cpu_util_pct").is_between(0, 100))),
-        "gpu_util_pct": pa.Column(pl.Float64, nullable=True, checks=_rule(
-            Rule.OUT_OF_RANGE, _col("gpu_util_pct").is_between(0, 100))),
-        "compute_capacity_pflops": pa.Column(pl.Float64, nullable=True, checks=_rule(
-            Rule.OUT_OF_RANGE, _col("compute_capacity_pflops") >= 0)),
-        "compute_used_pflops": pa.Column(pl.Float64, nullable=True, checks=[
-            _rule(Rule.OUT_OF_RANGE, _col("compute_used_pflops") >= 0),
-            _rule(Rule.INCONSISTENT,
-                  _col("compute_used_pflops") <= _col("compute_capacity_pflops")),
-        ]),
-    },
-    name="telemetry_row_rules",
-)

@@ -25,10 +25,8 @@ def problems(warehouse: Path) -> list[str]:
 
 def differences(warehouse: Path, expected: Path) -> list[str]:
     """Tables whose content differs, without run ids and times (`*_at` compared as set or
-    not). Keyed tables match doubles within 1e-9: the hourly means are averaged in
-    parallel at ingestion, so two warehouses loaded apart may differ in their last bits
-    (what is computed from the same hours is exact: `census check`); the other tables,
-    parsed rather than summed, must match exactly."""
+    not). Every table must match exactly, doubles to the last bit: the hourly means are
+    added in value order and every sum behind the models is exact."""
     con = duckdb.connect()
     try:
         for alias, path in (("s", warehouse), ("e", expected)):
@@ -52,7 +50,7 @@ def differences(warehouse: Path, expected: Path) -> list[str]:
                                c != "observed_at" else c for c, _ in columns)
             stored, wanted = (f"(SELECT {listed} FROM {db}.{name})" for db in ("s", "e"))
             if name in KEYS:
-                counts = mismatches(con, stored, wanted, KEYS[name], columns, relative=1e-9)
+                counts = mismatches(con, stored, wanted, KEYS[name], columns)
             else:
                 counts = con.execute(f"SELECT (SELECT count(*) FROM ({stored} EXCEPT ALL "
                                      f"{wanted})), (SELECT count(*) FROM ({wanted} EXCEPT ALL "

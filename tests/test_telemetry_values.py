@@ -4,14 +4,22 @@ import datetime as dt
 import gzip
 from pathlib import Path
 
-import polars as pl
+import duckdb
 import pytest
 
-from pipelines.ingest.telemetry import ExportRejected, column_map, parse_numbers, parse_timestamps
-from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
+from pipelines.ingest.ingest_sql import create_forms
+from pipelines.ingest.telemetry import ExportRejected, column_map
+from pipelines.ingest.telemetry_readers import ExportUnreadable, load_cells, open_export
 
 UTC = dt.UTC
 MIDNIGHT_UTC = dt.datetime(2025, 6, 30, 16, 0, tzinfo=UTC)  # 2025-07-01 00:00 China
+
+
+def forms() -> duckdb.DuckDBPyConnection:
+    """A connection with the SQL macros that read telemetry values."""
+    con = duckdb.connect()
+    create_forms(con)
+    return con
 
 
 @pytest.mark.parametrize("text", [
@@ -20,13 +28,12 @@ MIDNIGHT_UTC = dt.datetime(2025, 6, 30, 16, 0, tzinfo=UTC)  # 2025-07-01 00:00 C
     "2025-07-01T00:00", "2025-07-01T00:00:00.000+0800", "1751299200", "1751299200000",
 ])
 def test_every_timestamp_form(text: str) -> None:
-    got = pl.select(parse_timestamps(pl.lit(text))).item()
-    assert got == MIDNIGHT_UTC
+    assert forms().execute("SELECT telemetry_ts(?)", [text]).fetchone()[0] == MIDNIGHT_UTC
 
 
 @pytest.mark.parametrize("text", ["2025-13-45T25:00:00", "yesterday", "12345", ""])
 def test_unreadable_timestamps_are_null(text: str) -> None:
-    assert pl.select(parse_timestamps(pl.lit(text))).item() is None
+    assert forms().execute("SELECT telemetry_ts(?)", [text]).fetchone()[0] is None
 
 
 @pytest.mark.parametrize("text, decimal_comma, expected", [
@@ -35,7 +42,8 @@ def test_unreadable_timestamps_are_null(text: str) -> None:
     ("inf", False, None),
 ])
 def test_numbers(text: str, decimal_comma: bool, expected: float | None) -> None:
-    assert pl.select(parse_numbers(pl.lit(text), decimal_comma)).item() == expected
+    got = forms().execute("SELECT telemetry_number(?, ?)", [text, decimal_comma]).fetchone()
+    assert got[0] == expected
 
 
 def test_aliases_and_units() -> None:
@@ -63,18 +71,22 @@ def test_csv_encodings_and_separators(tmp_path: Path, encoding: str, separator: 
     path = tmp_path / "x.csv"
     path.write_bytes(text.encode(encoding))
     export = open_export(path, tmp_path)
-    batch = next(export.batches)
-    assert batch.columns == ["source_row", "数据中心编号", "时间", "在用机架数"]
-    assert batch.row(0) == (2, "DC110100-0001", "2025-07-01 00:00:00", "12")
-    assert export.decimal_comma is (separator == ";")
+    con = duckdb.connect()
+    assert list(load_cells(con, export, tmp_path)) == ["数据中心编号", "时间", "在用机架数"]
+    assert con.execute("SELECT * FROM export_cells").fetchall() == [
+        ("DC110100-0001", "2025-07-01 00:00:00", "12")]
+    assert export.first_row == 2 and export.decimal_comma is (separator == ";")
 
 
 def test_gzip_and_broken_gzip(tmp_path: Path) -> None:
     good = tmp_path / "x.jsonl.gz"
     good.write_bytes(gzip.compress(b'{"dc_id": "DC110100-0001", "ts": 1751299200}\n'))
-    batch = next(open_export(good, tmp_path).batches)
-    assert batch.row(0, named=True) == {"source_row": 1, "dc_id": "DC110100-0001",
-                                        "ts": "1751299200"}
+    export = open_export(good, tmp_path)
+    con = duckdb.connect()
+    assert list(load_cells(con, export, tmp_path)) == ["dc_id", "ts"]
+    assert con.execute("SELECT * FROM export_cells").fetchall() == [
+        ("DC110100-0001", "1751299200")]
+    assert export.first_row == 1
     broken = tmp_path / "y.csv.gz"
     broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(ExportUnreadable, match="gzip"):

@@ -40,13 +40,14 @@ HOURLY_SPEC = AssetSpec(
     HOURLY_KEY,
     group_name="ingest",
     owners=[ENGINEERS],
-    kinds={"csv", "parquet", "pandera", "duckdb"},
+    kinds={"csv", "parquet", "duckdb"},
     deps=[REGISTER_KEY],
     # A run with no new export and no pending sample loaded records nothing over the last
     # real load.
     skippable=True,
     description="Telemetry per centre and hour (contract §1.2): new exports in "
-                "landing/telemetry/ read in bounded batches, validated, averaged per hour; a "
+                "landing/telemetry/ read and validated by DuckDB (the SQL of "
+                "dbt_like_sql/ingest/), averaged per hour; a "
                 "later file's samples restate an earlier file's hours; samples of unregistered "
                 "centres wait in core.telemetry_pending until their centre is registered.",
 )

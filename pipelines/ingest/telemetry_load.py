@@ -13,34 +13,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from pipelines.ingest.attempts import attempt_new_files, now, unreadable
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry import (
-    SAMPLE_COLUMNS,
     ExportRejected,
-    canonical_samples,
-    check_rules,
+    check_export,
+    check_pending,
     column_map,
     unknown_centre_message,
 )
-from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
-from pipelines.warehouse.audit import FileOutcome, quarantine
-from pipelines.warehouse.tables import insert_frame, run_statements
+from pipelines.ingest.telemetry_readers import (
+    ExportUnreadable,
+    load_cells,
+    open_export,
+    restart,
+)
+from pipelines.warehouse.audit import FileOutcome
+from pipelines.warehouse.tables import run_statements
 from schemas.rules import Rule
 from schemas.telemetry import MEASURES
 
 KIND = "telemetry"
 _MEASURE_COLUMNS = ", ".join(MEASURES)
-_STAGING = [
-    f"""CREATE OR REPLACE TEMP TABLE file_samples (
-        source_row BIGINT, centre_id VARCHAR, ts TIMESTAMPTZ,
-        {", ".join(f"{m} DOUBLE" for m in MEASURES)}, known BOOLEAN)""",
-    """CREATE OR REPLACE TEMP TABLE file_findings (
-        source_row BIGINT, centre_id VARCHAR, column_name VARCHAR, value VARCHAR,
-        rule VARCHAR, severity VARCHAR, message VARCHAR, observed_at TIMESTAMPTZ)""",
-]
+# The findings of the file's rows, one row each (file_checked holds them as lists).
+_FINDINGS = """CREATE OR REPLACE TEMP TABLE file_findings AS
+    SELECT source_row, centre_id, f.column_name, f.value, f.rule, 'error' AS severity,
+           f.message, ts AS observed_at
+    FROM (SELECT source_row, centre_id, ts, unnest(findings) AS f FROM file_checked
+          WHERE len(findings) > 0)"""
+_SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
+    SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_checked
+    WHERE len(findings) = 0"""
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,12 @@ class TelemetryReport:
 
 def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      run_id: str, scratch: Path) -> TelemetryReport:
-    register = con.sql(
-        "SELECT centre_id, valid_from, design_racks FROM core.centre_register").pl()
     con.execute("BEGIN TRANSACTION")
-    resolved = _reexamine_pending(con, register, run_id)
+    resolved = _reexamine_pending(con, run_id)
     con.execute("COMMIT")
     outcomes = attempt_new_files(
         con, files, KIND, run_id,
-        lambda file, outcome: _ingest_export(con, file, outcome, register, run_id, scratch),
+        lambda file, outcome: _ingest_export(con, file, outcome, run_id, scratch),
         commit_each=True)
     months = [row[0] for row in con.execute(
         "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
@@ -68,39 +70,30 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
 
 
 def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
-                   register: pl.DataFrame, run_id: str, scratch: Path) -> None:
+                   run_id: str, scratch: Path) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
-    run_statements(con, _STAGING, {})
     try:
         with tempfile.TemporaryDirectory(dir=scratch) as work:
             export = open_export(file.path, Path(work))
-            mapping = labels = None
-            for batch in export.batches:
-                if mapping is None:
-                    mapping = column_map(batch.columns)
-                    labels = {name: source for name, (source, _) in mapping.items()}
-                samples, parse_findings = canonical_samples(
-                    batch, mapping, export.decimal_comma, file.file_name, export.row_word)
-                passed, rule_findings = check_rules(
-                    samples, register, file.file_name, export.row_word, labels)
-                _stage(con, passed, pl.concat([parse_findings, rule_findings]))
-                outcome.rows_read += batch.height
-            if mapping is None:
-                raise ExportRejected("the export has no rows")
+            columns = load_cells(con, export, Path(work))
+        outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
+        if outcome.rows_read == 0:
+            raise ExportRejected("the export has no rows")
+        mapping = column_map(list(columns))
+        check_export(con, columns, mapping, export.first_row, export.decimal_comma,
+                     file.file_name, export.row_word)
     except (ExportUnreadable, ExportRejected) as exc:
+        restart(con)
         outcome.status, outcome.message = "rejected", str(exc)
         return
     except Exception as exc:  # a hostile or broken file must not stop the other files
+        restart(con)
         outcome.status, outcome.message = "rejected", unreadable(exc)
         return
+    con.execute("DROP TABLE export_cells")  # its rows are in file_checked now
+    run_statements(con, [_FINDINGS, _SAMPLES], {})
     _merge_file(con, file, outcome, export.row_word, run_id)
     outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
-
-
-def _stage(con: duckdb.DuckDBPyConnection, passed: pl.DataFrame, findings: pl.DataFrame) -> None:
-    for table, frame in (("file_samples", passed), ("file_findings", findings)):
-        if frame.height:
-            insert_frame(con, table, frame)
 
 
 def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
@@ -108,11 +101,19 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
     """Conflicting duplicates out, identical ones once; unknown centres to pending;
     the rest to hours; findings to the quarantine."""
     conflict = str(Rule.CONFLICTING_DUPLICATE)
-    # Only keys sent more than once need the (costly) distinct-content test and the
-    # first-row pick; most files have none.
+    params = {"file": file.file_name, "sha": file.sha256,
+              "unknown": unknown_centre_message(file.file_name, row_word),
+              "conflict": f"{file.file_name}, {row_word} {{}}, column 'ts': centre {{}} has "
+                          f"other, different samples at {{}} in this file; all are rejected "
+                          f"({conflict})"}
     run_statements(con, [
         """CREATE OR REPLACE TEMP TABLE file_duplicates AS
-           SELECT centre_id, ts FROM file_samples GROUP BY centre_id, ts HAVING count(*) > 1""",
+           SELECT centre_id, ts FROM file_samples GROUP BY centre_id, ts HAVING count(*) > 1"""],
+        params)
+    duplicates = con.execute("SELECT count(*) FROM file_duplicates").fetchone()[0]
+    # Only keys sent more than once need the (costly) distinct-content test and the
+    # first-row pick; most files have none, and then every sample is clean.
+    run_statements(con, [
         f"""CREATE OR REPLACE TEMP TABLE file_conflicts AS
             SELECT s.* FROM file_samples s SEMI JOIN (
                 SELECT centre_id, ts FROM file_samples SEMI JOIN file_duplicates
@@ -131,6 +132,9 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
                SELECT * FROM file_samples SEMI JOIN file_duplicates USING (centre_id, ts)
                ANTI JOIN file_conflicts USING (centre_id, ts)
                QUALIFY row_number() OVER (PARTITION BY centre_id, ts ORDER BY source_row) = 1)""",
+    ] if duplicates else ["CREATE OR REPLACE TEMP VIEW file_clean AS SELECT * FROM file_samples"],
+        params)
+    run_statements(con, [
         f"""INSERT INTO core.telemetry_pending
             SELECT $file, $sha, source_row, centre_id, ts, {_MEASURE_COLUMNS}
             FROM file_clean WHERE NOT known""",
@@ -140,14 +144,9 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
             FROM file_clean WHERE NOT known""",
         """INSERT INTO audit.quarantine BY NAME
            SELECT $file AS file_name, $sha AS sha256, * FROM file_findings""",
-    ], {"file": file.file_name, "sha": file.sha256,
-        "unknown": unknown_centre_message(file.file_name, row_word),
-        "conflict": f"{file.file_name}, {row_word} {{}}, column 'ts': centre {{}} has other, "
-                    f"different samples at {{}} in this file; all are rejected ({conflict})"})
-    duplicates, on_the_hour = con.execute(
-        "SELECT (SELECT count(*) FROM file_duplicates), "
-        "(SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) FROM file_samples)"
-    ).fetchone()
+    ], params)
+    on_the_hour = con.execute("SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) "
+                              "FROM file_samples").fetchone()[0]
     load_hours(con, "SELECT * FROM file_clean WHERE known", file.file_name, run_id, outcome,
                one_sample_per_hour=duplicates == 0 and on_the_hour)
     outcome.rows_rejected = con.execute(
@@ -160,11 +159,14 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
     """Hourly means of the samples replace whatever earlier files loaded for the same
     centre-hours (a restatement); audit.telemetry_loads records how many. With
     `one_sample_per_hour` (hourly exports: every ts on the hour, no key twice) each
-    sample is its hour's mean and the aggregation is skipped."""
+    sample is its hour's mean and the aggregation is skipped. Each mean adds its samples
+    in the order of their values, so that it is the same to the last bit on every run
+    (DuckDB's parallel aggregation adds in whatever order the threads deliver)."""
     hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples,
                  $file AS source_file FROM ({samples_sql})""" if one_sample_per_hour else
              f"""SELECT centre_id, date_trunc('hour', ts) AS hour_start,
-                 {", ".join(f"avg({m}) AS {m}" for m in MEASURES)}, count(*) AS samples,
+                 {", ".join(f"avg({m} ORDER BY {m}) AS {m}" for m in MEASURES)},
+                 count(*) AS samples,
                  $file AS source_file FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
     run_statements(con, [f"CREATE OR REPLACE TEMP TABLE new_hours AS {hours}"],
                    {"file": file_name})
@@ -196,26 +198,21 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
         outcome.message = f"restated {replaced} centre-hours loaded by earlier files"
 
 
-def _reexamine_pending(con: duckdb.DuckDBPyConnection, register: pl.DataFrame,
-                       run_id: str) -> int:
+def _reexamine_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Samples of centres registered since they arrived: checked against the register
     now and loaded; their unknown_centre findings are marked resolved."""
-    pending = con.sql("""
-        SELECT * FROM core.telemetry_pending
+    files = con.execute("""
+        SELECT file_name, any_value(sha256), count(*) FROM core.telemetry_pending
         WHERE centre_id IN (SELECT centre_id FROM core.centre_register)
-        ORDER BY file_name, source_row""").pl()
-    if pending.height == 0:
-        return 0
-    for (file_name, sha), rows in pending.group_by("file_name", "sha256", maintain_order=True):
+        GROUP BY file_name ORDER BY file_name""").fetchall()
+    for file_name, sha, _ in files:
         row_word = "record" if file_name.lower().endswith(".parquet") else "line"
-        samples = rows.select(SAMPLE_COLUMNS).with_columns(
-            **{f"_raw_{m}": pl.col(m).cast(pl.String) for m in MEASURES})
-        passed, findings = check_rules(samples, register, file_name, row_word,
-                                       {m: m for m in MEASURES})
-        con.register("_resolved", passed)
-        load_hours(con, "SELECT * FROM _resolved", file_name, run_id)
-        con.unregister("_resolved")
-        quarantine(con, findings, file_name, sha)
+        check_pending(con, file_name, row_word)
+        run_statements(con, [_FINDINGS, _SAMPLES], {})
+        load_hours(con, "SELECT * FROM file_samples", file_name, run_id)
+        run_statements(con, ["""INSERT INTO audit.quarantine BY NAME
+                                SELECT $file AS file_name, $sha AS sha256, * FROM file_findings"""],
+                       {"file": file_name, "sha": sha})
     run_statements(con, [
         """UPDATE audit.quarantine SET resolved_at = $now
            WHERE rule = $rule AND resolved_at IS NULL
@@ -223,4 +220,4 @@ def _reexamine_pending(con: duckdb.DuckDBPyConnection, register: pl.DataFrame,
         """DELETE FROM core.telemetry_pending
            WHERE centre_id IN (SELECT centre_id FROM core.centre_register)""",
     ], {"now": now(), "rule": str(Rule.UNKNOWN_CENTRE)})
-    return pending.height
+    return sum(count for _, _, count in files)

@@ -1,6 +1,8 @@
-"""Telemetry exports, one reader per format, each yielding bounded batches of text
-columns as the file names them, plus `source_row` (CSV: line, header = 1; JSON lines:
-line; Parquet: record number). Never the whole file in memory."""
+"""Telemetry exports, read by DuckDB into the temporary table `export_cells`: the
+file's columns as it names them, as text (Parquet: as typed), plus `source_row` (CSV:
+line, header = 1; JSON lines: line; Parquet: record number). The rows never come into
+Python. Here the file is checked and prepared first: gzip (with its limit), line
+lengths, encoding (GB18030 and stray invalid bytes transcoded to UTF-8), separator."""
 
 from __future__ import annotations
 
@@ -8,17 +10,15 @@ import codecs
 import gzip
 import json
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
+import duckdb
 
 from pipelines.ingest.limits import MAX_DECOMPRESSED_BYTES, LimitExceeded, check_line_lengths
-from pipelines.ingest.telemetry import INVALID_TEXT
 
-BATCH_ROWS = 500_000
 SNIFF_BYTES = 1 << 16
+INVALID_TEXT = "\ufffd"  # what stands for bytes that are not UTF-8
 
 
 class ExportUnreadable(Exception):
@@ -30,26 +30,69 @@ class Export:
     described: str  # the format as read, for the ingestion log
     row_word: str  # how a person finds a row: "line" or "record"
     decimal_comma: bool  # `;`-separated CSV: a comma is the decimal mark
-    batches: Iterator[pl.DataFrame]
+    scan: str  # the DuckDB table function reading it: parameters the path, then `options`
+    options: tuple[object, ...]
+    path: Path  # the file (or its decompressed or transcoded copy) the scan reads
+    first_row: int  # source_row of the first row
 
 
 def open_export(path: Path, scratch: Path) -> Export:
-    """The export's batches. `scratch` holds decompressed or transcoded copies while
-    the batches are read."""
+    """How to read the export. `scratch` holds decompressed or transcoded copies while
+    it is read."""
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return Export("parquet", "record", False, _parquet(path))
+        return Export("parquet", "record", False, "read_parquet(?)", (), path, 1)
     plain = _decompressed(path, scratch) if name.endswith(".gz") else path
     try:
         check_line_lengths(plain)
     except LimitExceeded as exc:
         raise ExportUnreadable(str(exc)) from exc
     if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
-        return Export("json lines", "line", False, _ndjson(plain))
+        return Export("json lines", "line", False,
+                      "read_json(?, format = 'newline_delimited', columns = ?)",
+                      (dict.fromkeys(_json_keys(plain), "VARCHAR"),), plain, 1)
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
-                  _csv(text, separator))
+                  "read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', "
+                  "escape = '\"', null_padding = true)", (separator,), text, 2)
+
+
+def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
+               scratch: Path) -> dict[str, str]:
+    """The export's rows into `export_cells` (in file order: its row id gives source_row);
+    returns the file's columns and their types."""
+    scan = f"CREATE OR REPLACE TEMP TABLE export_cells AS SELECT * FROM {export.scan}"
+    try:
+        con.execute(scan, [str(export.path), *export.options])
+    except duckdb.Error as exc:
+        if "Invalid unicode" not in str(exc):
+            raise ExportUnreadable(f"not readable as {export.described} ({_first_line(exc)})"
+                                   ) from exc
+        # UTF-8 but for stray bytes past the sniffed head: those become U+FFFD, so only
+        # their rows are quarantined.
+        restart(con)
+        target = scratch / f"{export.path.name}.utf8"
+        _transcode(export.path, target, "utf-8")
+        con.execute(scan, [str(target), *export.options])
+    return {row[0]: row[1] for row in con.execute("DESCRIBE export_cells").fetchall()}
+
+
+def restart(con: duckdb.DuckDBPyConnection) -> None:
+    """A new transaction for the file: DuckDB aborts one on an error, and nothing of the
+    file was written yet."""
+    con.execute("ROLLBACK")
+    con.execute("BEGIN TRANSACTION")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]
+
+
+def _transcode(source: Path, target: Path, encoding: str) -> None:
+    with open(source, encoding=encoding, errors="replace") as text, \
+            open(target, "w", encoding="utf-8") as out:
+        shutil.copyfileobj(text, out, 1 << 20)
 
 
 def _decompressed(path: Path, scratch: Path) -> Path:
@@ -81,9 +124,7 @@ def _utf8(path: Path, scratch: Path) -> tuple[str, Path]:
         return "utf-8", path
     if _decodes(head, "gb18030"):
         target = scratch / f"{path.name}.utf8"
-        with open(path, encoding="gb18030", errors="replace") as source, \
-                open(target, "w", encoding="utf-8") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
+        _transcode(path, target, "gb18030")
         return "gb18030", target
     invalid = head.decode("utf-8", errors="replace").count(INVALID_TEXT)
     if invalid * 100 <= len(head):
@@ -111,17 +152,8 @@ def _separator(path: Path) -> str:
     return separator
 
 
-def _csv(path: Path, separator: str) -> Iterator[pl.DataFrame]:
-    # Invalid UTF-8 bytes become U+FFFD, so the row they are in is quarantined
-    # (telemetry.canonical_samples) rather than the whole file refused.
-    scan = pl.scan_csv(path, separator=separator, infer_schema=False,
-                       row_index_name="source_row", row_index_offset=2,
-                       truncate_ragged_lines=True, encoding="utf8-lossy")
-    for batch in scan.collect_batches(chunk_size=BATCH_ROWS):
-        yield _clean_names(batch).with_columns(pl.col("source_row").cast(pl.Int64))
-
-
-def _ndjson(path: Path) -> Iterator[pl.DataFrame]:
+def _json_keys(path: Path) -> list[str]:
+    """The keys of the first lines' objects, in order of appearance."""
     keys: dict[str, None] = {}
     with open(path, encoding="utf-8-sig") as handle:
         for n, line in enumerate(handle):
@@ -136,33 +168,4 @@ def _ndjson(path: Path) -> Iterator[pl.DataFrame]:
                     keys.update(dict.fromkeys(record))
     if not keys:
         raise ExportUnreadable("no JSON objects in the first lines")
-    scan = pl.scan_ndjson(path, schema=dict.fromkeys(keys, pl.String),
-                          row_index_name="source_row", row_index_offset=1)
-    for batch in scan.collect_batches(chunk_size=BATCH_ROWS):
-        yield batch.with_columns(pl.col("source_row").cast(pl.Int64))
-
-
-def _parquet(path: Path) -> Iterator[pl.DataFrame]:
-    try:
-        scan = pl.scan_parquet(path).with_row_index("source_row", offset=1)
-        schema = scan.collect_schema()
-    except Exception as exc:  # polars raises several error types for non-Parquet bytes
-        raise ExportUnreadable(f"not a readable Parquet file ({exc})") from exc
-    as_text = [_text(name, dtype) for name, dtype in schema.items() if name != "source_row"]
-    yield from scan.select(pl.col("source_row").cast(pl.Int64), *as_text).collect_batches(
-        chunk_size=BATCH_ROWS)
-
-
-def _text(name: str, dtype: pl.DataType) -> pl.Expr:
-    """A typed Parquet column as the text the parsers read: instants with their offset,
-    naive timestamps without (China time, contract §1.2)."""
-    column = pl.col(name)
-    if isinstance(dtype, pl.Datetime):
-        if dtype.time_zone:
-            return column.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.f+00:00")
-        return column.dt.strftime("%Y-%m-%dT%H:%M:%S%.f")
-    return column.cast(pl.String)
-
-
-def _clean_names(batch: pl.DataFrame) -> pl.DataFrame:
-    return batch.rename({c: c.lstrip("\ufeff") for c in batch.columns if c.startswith("\ufeff")})
+    return list(keys)

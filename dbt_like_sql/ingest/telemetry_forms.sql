@@ -1,0 +1,50 @@
+-- How telemetry cells are read (contract §1.2): each accepted form of a value,
+-- defined once, as macros the telemetry transforms call (created on the connection
+-- before they run).
+
+-- The white space people pad cells with: the code points of Unicode white space (tab,
+-- space, no-break and ideographic spaces among them).
+CREATE OR REPLACE TEMP MACRO telemetry_white() AS [9, 10, 11, 12, 13, 32, 133, 160, 5760,
+    8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287,
+    12288];
+
+-- A cell without that padding; the (slow) trim runs only where an end is white.
+CREATE OR REPLACE TEMP MACRO telemetry_trim(cell) AS CASE
+    WHEN list_contains(telemetry_white(), ord(cell))
+         OR list_contains(telemetry_white(), ord(right(cell, 1)))
+    THEN trim(cell, list_aggregate([chr(c) FOR c IN telemetry_white()], 'string_agg', ''))
+    ELSE cell END;
+
+-- The macros below read a trimmed cell; a cell they read as it is reads the same trimmed,
+-- so the transforms trim (the slow part) only the cells that fail as they are.
+
+-- A centre ID: upper-cased; NULL where empty or where bytes were not valid UTF-8 (the
+-- reader puts U+FFFD for them).
+CREATE OR REPLACE TEMP MACRO telemetry_centre(text) AS CASE
+    WHEN text <> '' AND NOT contains(text, chr(65533)) THEN upper(text) END;
+
+-- A number as exporters write it: plain, with thousands separators, or (in `;`-separated
+-- exports) with a decimal comma; finite. NULL where it is none of these.
+CREATE OR REPLACE TEMP MACRO telemetry_number(text, decimal_comma) AS
+    -- NaN and ±infinity out (DuckDB compares NaN equal to NaN); one cast, no outer CASE:
+    -- both cost several times the cast itself.
+    nullif(nullif(nullif(try_cast(CASE
+        WHEN contains(text, '_') THEN NULL  -- a digit separator DuckDB would accept
+        WHEN NOT contains(text, ',') THEN text
+        WHEN decimal_comma THEN regexp_replace(text, ',', '.')
+        ELSE replace(text, ',', '') END AS DOUBLE), CAST('inf' AS DOUBLE)),
+        CAST('-inf' AS DOUBLE)), CAST('nan' AS DOUBLE));
+
+-- A sample time, UTC: ISO 8601 with an offset (or Z); without one it is China time
+-- (UTC+8); integer epoch seconds, or milliseconds (from 10^11: past the year 5138 in
+-- seconds, 1973 in milliseconds).
+CREATE OR REPLACE TEMP MACRO telemetry_ts(text) AS CASE
+    WHEN regexp_full_match(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}'
+            || '(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})')
+        THEN try_cast(text AS TIMESTAMPTZ)
+    WHEN regexp_full_match(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}'
+            || '(:[0-9]{2}(\.[0-9]+)?)?')
+        THEN timezone('Asia/Shanghai', try_cast(text AS TIMESTAMP))
+    WHEN regexp_full_match(text, '[0-9]{9,13}')
+        THEN timezone('UTC', make_timestamp(CAST(text AS BIGINT)
+            * CASE WHEN CAST(text AS BIGINT) >= 100000000000 THEN 1000 ELSE 1000000 END)) END;
