@@ -1,6 +1,7 @@
 """Two `census run` started at once on the same landing folder and warehouse:
 both succeed without a lock error, each file is attempted once, and the warehouse
-equals what one run alone builds. (An analyst's connection held through a run:
+equals what one run alone builds, every table to the last bit (the hourly means too:
+they are added in value order). (An analyst's connection held through a run:
 test_publish.py; a manual run beside the sensor's runs: test_service.py.)"""
 
 import shutil

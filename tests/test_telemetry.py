@@ -58,15 +58,6 @@ def test_every_planted_fault_and_nothing_else_is_quarantined(loaded: Census,
         assert message.startswith(f"{file_name}, ") and f" {row}, column '" in message
 
 
-@pytest.mark.slow
-def test_hourly_means_are_the_same_bits_on_every_run(loaded: Census, generated: Path,
-                                                     tmp_path: Path) -> None:
-    again = Census(generated, tmp_path / "again.duckdb")
-    again.run()
-    every_hour = "SELECT * FROM core.telemetry_hourly ORDER BY centre_id, hour_start"
-    assert again.query(every_hour).rows() == loaded.query(every_hour).rows()
-
-
 def test_restatement_replaces_exactly_the_overlapping_hours(loaded: Census,
                                                             generated: Path) -> None:
     files = truth(generated, "telemetry_files").cast({"restated": pl.Int64})
