@@ -20,6 +20,7 @@ from pipelines.export import delivery, headline
 from pipelines.export.bundle import ExportBundle, export_month
 from pipelines.export.sheets import NoDataForMonth
 from pipelines.resources import ExportFolder, Mailer, Warehouse
+from pipelines.settings import WAREHOUSE_POOL
 
 EXPORT_KEY = AssetKey("summary_export")
 
@@ -35,7 +36,7 @@ class ExportConfig(Config):
     owners=[ENGINEERS],
     deps=[PUBLISHED_KEY],
     partitions_def=MONTHS,
-    pool="warehouse",  # records deliveries in the warehouse
+    pool=WAREHOUSE_POOL,  # records deliveries in the warehouse
     description="Ministry summary export of a month (CENSUS_EXPORT_DIR/<YYYY-MM>/): the "
                 "bilingual workbook, one CSV per sheet (UTF-8 with BOM), a PNG chart and "
                 "manifest.json; mailed to CENSUS_EXPORT_RECIPIENTS where CENSUS_SMTP_HOST "
