@@ -25,17 +25,12 @@ from pipelines.jobs import (
     publish_job,
     rebuild_months_job,
 )
+from pipelines.planner import MODELS_DIR, SOURCES
 from pipelines.resources import ExportFolder, Landing, Mailer, ReferenceData, Warehouse
 from pipelines.schedules import daily_refresh, monthly_export
 from pipelines.sensors import landing_arrivals, rebuild_touched_months, run_failures
-from pipelines.settings import PROJECT_ROOT, setting
+from pipelines.settings import setting
 from pipelines.sql_graph import load_models
-
-MODELS_DIR = PROJECT_ROOT / "dbt_like_sql"
-# Tables the SQL models may read, and the assets that produce them.
-SOURCES = {".".join(key.path): key for asset in [*INGEST_ASSETS, telemetry_coverage]
-           for key in asset.keys}
-MONTHLY_MODELS = [m.table for m in load_models(MODELS_DIR, SOURCES) if m.monthly]
 
 # The marts and the publish follow their inputs (pipelines/automation.py); evaluated
 # every 10 seconds rather than Dagster's default 30.

@@ -12,10 +12,9 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, RunRequest, build_run_status_sensor_context, job, op
 
-from pipelines.definitions import MONTHLY_MODELS
 from pipelines.jobs import publish_job, rebuild_months_job
+from pipelines.planner import MONTHLY_MODELS, months_to_rebuild
 from pipelines.resources import Warehouse
-from pipelines.runs import months_to_rebuild
 from pipelines.sensors import rebuild_touched_months
 from pipelines.warehouse.coverage import COVERAGE_TABLE
 
