@@ -17,6 +17,7 @@ from pipelines.assets.export import summary_export
 from pipelines.assets.models import model_asset
 from pipelines.assets.publish import publish_asset
 from pipelines.assets.telemetry import telemetry_coverage
+from pipelines.export.delivery import Mailer
 from pipelines.jobs import (
     INGEST_ASSETS,
     export_job,
@@ -26,7 +27,7 @@ from pipelines.jobs import (
     rebuild_months_job,
 )
 from pipelines.planner import MODELS_DIR, SOURCES
-from pipelines.resources import ExportFolder, Landing, Mailer, ReferenceData, Warehouse
+from pipelines.resources import ExportFolder, Landing, ReferenceData, Warehouse
 from pipelines.schedules import daily_refresh, monthly_export
 from pipelines.sensors import landing_arrivals, rebuild_touched_months, run_failures
 from pipelines.settings import setting

@@ -18,8 +18,9 @@ from pipelines.assets.telemetry import MONTHS
 from pipelines.automation import ENGINEERS
 from pipelines.export import delivery, headline
 from pipelines.export.bundle import ExportBundle, export_month
+from pipelines.export.delivery import Mailer
 from pipelines.export.sheets import NoDataForMonth
-from pipelines.resources import ExportFolder, Mailer, Warehouse
+from pipelines.resources import ExportFolder, Warehouse
 from pipelines.settings import WAREHOUSE_POOL
 
 EXPORT_KEY = AssetKey("summary_export")
@@ -74,11 +75,10 @@ def _deliver(context: AssetExecutionContext, bundle: ExportBundle, warehouse: Wa
         context.log.info(f"{bundle.workbook.name} already sent as {earlier}; --resend to "
                          "mail it again")
         return f"already sent ({earlier})"
-    settings = mailer.settings()
-    message = delivery.build_message(settings, recipients, headline.subject(bundle),
+    message = delivery.build_message(mailer, recipients, headline.subject(bundle),
                                      headline.body(bundle), bundle.workbook)
     try:
-        sent = delivery.send(settings, message, recipients)
+        sent = delivery.send(mailer, message, recipients)
         outcome = {"message_id": sent.message_id, "status": "sent",
                    "attempts": sent.attempts, "error": None}
     except delivery.DeliveryFailed as exc:
