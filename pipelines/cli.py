@@ -16,9 +16,8 @@ from pipelines.preflight import (
     landing_folder,
     writable_warehouse,
 )
-from pipelines.settings import PROJECT_ROOT, ensure_dagster_home, setting
+from pipelines.settings import PROJECT_ROOT, WAREHOUSE_POOL, ensure_dagster_home, setting
 
-WAREHOUSE_POOL = "warehouse"  # the pool of every asset that writes the warehouse
 DEMO = {"seed": 20251, "centres": 300, "months": 6, "start": "2025-01"}
 
 

@@ -17,6 +17,7 @@ from pipelines.assets.export import summary_export
 from pipelines.assets.models import model_asset
 from pipelines.assets.publish import publish_asset
 from pipelines.assets.telemetry import telemetry_coverage
+from pipelines.export.delivery import Mailer
 from pipelines.jobs import (
     INGEST_ASSETS,
     export_job,
@@ -25,17 +26,12 @@ from pipelines.jobs import (
     publish_job,
     rebuild_months_job,
 )
-from pipelines.resources import ExportFolder, Landing, Mailer, ReferenceData, Warehouse
+from pipelines.planner import MODELS_DIR, SOURCES
+from pipelines.resources import ExportFolder, Landing, ReferenceData, Warehouse
 from pipelines.schedules import daily_refresh, monthly_export
 from pipelines.sensors import landing_arrivals, rebuild_touched_months, run_failures
-from pipelines.settings import PROJECT_ROOT, setting
+from pipelines.settings import setting
 from pipelines.sql_graph import load_models
-
-MODELS_DIR = PROJECT_ROOT / "dbt_like_sql"
-# Tables the SQL models may read, and the assets that produce them.
-SOURCES = {".".join(key.path): key for asset in [*INGEST_ASSETS, telemetry_coverage]
-           for key in asset.keys}
-MONTHLY_MODELS = [m.table for m in load_models(MODELS_DIR, SOURCES) if m.monthly]
 
 # The marts and the publish follow their inputs (pipelines/automation.py); evaluated
 # every 10 seconds rather than Dagster's default 30.

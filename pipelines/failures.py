@@ -12,7 +12,8 @@ from dagster import DagsterEvent, DagsterRun
 from dagster._utils.error import SerializableErrorInfo
 
 from pipelines.export import delivery
-from pipelines.resources import Mailer, Warehouse
+from pipelines.export.delivery import Mailer
+from pipelines.resources import Warehouse
 from pipelines.warehouse.tables import insert_frame
 
 
@@ -50,12 +51,11 @@ def record_failure(failure: RunFailure, warehouse: Warehouse, mailer: Mailer,
     recipients = mailer.recipients("alert")
     alert_error = None
     if recipients:
-        settings = mailer.settings()
         message = delivery.build_message(
-            settings, recipients, f"census run failed: {failure.job_name} "
+            mailer, recipients, f"census run failed: {failure.job_name} "
             f"{failure.run_id[:8]}", _alert_body(failure, at))
         try:
-            delivery.send(settings, message, recipients)
+            delivery.send(mailer, message, recipients)
         except delivery.DeliveryFailed as exc:
             alert_error = str(exc)
     with warehouse.writer() as con:

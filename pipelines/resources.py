@@ -11,9 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource, EnvVar
+from dagster import ConfigurableResource
 
-from pipelines.export.delivery import SmtpSettings
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
 from pipelines.warehouse.audit import attempted_sha256s
@@ -163,47 +162,3 @@ class ExportFolder(ConfigurableResource):
     @property
     def path(self) -> Path:
         return Path(self.root)
-
-
-class Mailer(ConfigurableResource):
-    """SMTP delivery of exports and alerts, from the environment (README: Delivery).
-    Without a host, or without recipients, nothing is mailed."""
-
-    host: str = ""
-    port: int = 25
-    sender: str = "census@localhost"
-    export_recipients: str = ""  # comma-separated
-    alert_recipients: str = ""
-    starttls: bool = False
-    user: str = ""
-    password: str = ""
-    attempts: int = 4
-    backoff_seconds: float = 2.0
-
-    @classmethod
-    def from_env(cls) -> Mailer:
-        env = os.environ
-        return cls(
-            host=env.get("CENSUS_SMTP_HOST", ""),
-            port=int(env.get("CENSUS_SMTP_PORT", "25")),
-            sender=env.get("CENSUS_SMTP_FROM", "census@localhost"),
-            export_recipients=env.get("CENSUS_EXPORT_RECIPIENTS", ""),
-            alert_recipients=env.get("CENSUS_ALERT_RECIPIENTS", ""),
-            starttls=env.get("CENSUS_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
-            user=env.get("CENSUS_SMTP_USER", ""),
-            # A secret: Dagster resolves it at run time and never shows its value.
-            password=EnvVar("CENSUS_SMTP_PASSWORD") if "CENSUS_SMTP_PASSWORD" in env else "",
-            attempts=int(env.get("CENSUS_SMTP_ATTEMPTS", "4")),
-            backoff_seconds=float(env.get("CENSUS_SMTP_BACKOFF_SECONDS", "2")),
-        )
-
-    def recipients(self, which: str) -> list[str]:
-        """`export` or `alert` recipients; none when SMTP is not configured."""
-        listed = self.export_recipients if which == "export" else self.alert_recipients
-        return [a.strip() for a in listed.split(",") if a.strip()] if self.host else []
-
-    def settings(self) -> SmtpSettings:
-        return SmtpSettings(host=self.host, port=self.port, sender=self.sender,
-                            starttls=self.starttls, user=self.user or None,
-                            password=self.password or None, attempts=self.attempts,
-                            backoff_seconds=self.backoff_seconds)

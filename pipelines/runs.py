@@ -13,10 +13,10 @@ from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, R
 from dagster._utils.error import SerializableErrorInfo
 
 from pipelines.failures import innermost_message
+from pipelines.planner import MONTHLY_MODELS, months_to_rebuild, partition_range_tags
 from pipelines.progress import Report, quiet
 from pipelines.resources import Warehouse
 from pipelines.settings import setting
-from pipelines.warehouse.coverage import COVERAGE_TABLE
 
 PROCESS_TAG = "census/process"
 _NAMED_FILES = 10  # files skipped or rejected that a summary names; the log has them all
@@ -36,7 +36,7 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     """Ingest new files, rebuild the months they touched, publish: the `ingest`,
     `monthly` and `publish` jobs in this process, recorded in the Dagster instance of
     DAGSTER_HOME so the UI shows the runs. `report` is told each job as it starts."""
-    from pipelines.definitions import MONTHLY_MODELS, build_definitions
+    from pipelines.definitions import build_definitions
 
     defs = build_definitions(landing, warehouse)
     level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
@@ -120,12 +120,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def partition_range_tags(months: list[dt.date]) -> dict[str, str]:
-    """Run tags for one run over the month partitions from the first to the last."""
-    return {"dagster/asset_partition_range_start": months[0].isoformat(),
-            "dagster/asset_partition_range_end": months[-1].isoformat()}
-
-
 def latest_month(warehouse: Path) -> dt.date:
     """The last month the published marts hold."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -133,46 +127,6 @@ def latest_month(warehouse: Path) -> dt.date:
         return con.execute("SELECT max(month) FROM marts.region_monthly").fetchone()[0]
     finally:
         con.close()
-
-
-def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list[dt.date]:
-    """Months (China time) to rebuild: each month with telemetry that the coverage or a
-    monthly model (`models`) never built, or whose oldest build predates a telemetry load
-    of the month or the load of a register row as of the month's last day or earlier (a
-    month's register state is the one on its last day: a later as-of cannot change it);
-    and, for each, the month a year later (its 12-month growth). From the warehouse alone,
-    not from one run: a run killed between its ingest and its rebuild leaves its months
-    due for the next. A range covers them all."""
-    rows = con.execute("""
-        WITH covered AS (
-            SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
-                                            'Asia/Shanghai') AS DATE) AS month
-            FROM core.telemetry_hourly),
-        builds AS (
-            SELECT c.month, max(b.built_at) AS built_at
-            FROM covered c CROSS JOIN (SELECT unnest($models) AS model) m
-            LEFT JOIN audit.model_builds b ON b.month = c.month AND b.model = m.model
-            GROUP BY c.month, m.model),
-        register_loads AS (  -- a register row as of d changes the state from d on
-            SELECT source_file AS file_name, sha256, min(as_of) AS first_as_of
-            FROM core.register_rows GROUP BY ALL),
-        built AS (  -- NULL when one of them never built the month
-            SELECT month, CASE WHEN count(built_at) = count(*) THEN min(built_at) END AS built_at
-            FROM builds GROUP BY month),
-        due AS (
-            SELECT month FROM built
-            WHERE built_at IS NULL
-               OR built_at < (SELECT max(l.finished_at) FROM audit.ingestion_log l
-                        JOIN register_loads r ON r.file_name = l.file_name
-                                             AND r.sha256 = l.sha256
-                        WHERE l.status = 'loaded' AND r.first_as_of <= last_day(built.month))
-               OR built_at < (SELECT max(loaded_at) FROM audit.telemetry_loads l
-                        WHERE l.month = built.month))
-        SELECT month FROM due
-        UNION SELECT CAST(month + INTERVAL 12 MONTH AS DATE) FROM due
-        WHERE CAST(month + INTERVAL 12 MONTH AS DATE) IN (SELECT month FROM covered)
-        ORDER BY 1""", {"models": [COVERAGE_TABLE, *models]}).fetchall()
-    return [row[0] for row in rows]
 
 
 def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:

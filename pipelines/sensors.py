@@ -18,10 +18,11 @@ from dagster import (
 )
 
 from pipelines.arrivals import Arrivals, batch_key, batch_tags
+from pipelines.export.delivery import Mailer
 from pipelines.failures import describe, record_failure
 from pipelines.jobs import ingest_job, publish_job, rebuild_months_job
-from pipelines.resources import Landing, Mailer, Warehouse
-from pipelines.runs import months_to_rebuild, partition_range_tags
+from pipelines.planner import MONTHLY_MODELS, months_to_rebuild, partition_range_tags
+from pipelines.resources import Landing, Warehouse
 
 
 @sensor(job=ingest_job, minimum_interval_seconds=10, default_status=DefaultSensorStatus.RUNNING,
@@ -52,8 +53,6 @@ def landing_arrivals(context: SensorEvaluationContext, landing: Landing,
                                "publish when it touched none.")
 def rebuild_touched_months(context: RunStatusSensorContext,
                            warehouse: Warehouse) -> RunRequest | SkipReason:
-    from pipelines.definitions import MONTHLY_MODELS
-
     run_id = context.dagster_run.run_id
     with warehouse.build_reader() as con:
         months = months_to_rebuild(con, MONTHLY_MODELS)

@@ -24,6 +24,9 @@ def setting(name: str) -> Path:
     return Path(value).resolve() if value else PROJECT_ROOT / DEFAULTS[name]
 
 
+# The pool of every asset that writes the warehouse: DuckDB takes one writer at a time.
+WAREHOUSE_POOL = "warehouse"
+
 # dagster.yaml, by top-level key: Dagster's telemetry off; one run at a time in the
 # `warehouse` pool (queued runs wait for the one in progress); a stopped `census ui` lets
 # its code server finish the runs in progress before it exits.

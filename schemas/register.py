@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.rules import Rule
-from schemas.uscc import ALPHABET, WEIGHTS
+from schemas.uscc import uscc_valid
 
 Kind = Literal["centre_id", "text", "uscc", "province", "hub", "cluster", "integer", "number",
                "centre_type", "date", "status"]
@@ -84,17 +84,6 @@ def _column_check(rule: Rule, expr: pl.Expr) -> pa.Check:
     return pa.Check(lambda data: data.lazyframe.select(expr.fill_null(True)), name=str(rule))
 
 
-def _uscc_valid(column: str) -> pl.Expr:
-    """GB 32100-2015 check, vectorised: §4 of the contract."""
-    code = pl.col(column)
-    value = lambda i: code.str.slice(i, 1).replace_strict(  # noqa: E731
-        {ch: n for n, ch in enumerate(ALPHABET)}, default=None, return_dtype=pl.Int64)
-    total = pl.sum_horizontal([value(i) * w for i, w in enumerate(WEIGHTS)])
-    expected = ((31 - total % 31) % 31).replace_strict(dict(enumerate(ALPHABET)), default=None)
-    check_character = code.str.slice(17, 1)
-    return code.str.len_chars().eq(18) & value(17).is_not_null() & expected.eq(check_character)
-
-
 _col = pl.col
 _kw_per_rack = _col("design_it_kw") / (_col("design_racks") * STANDARD_RACK_KW)
 
@@ -129,7 +118,8 @@ REGISTER_ROW_RULES = pa.DataFrameSchema(
 REGISTER_ROW_WARNINGS = pa.DataFrameSchema(
     {
         "operator_uscc": pa.Column(str, nullable=True, checks=_column_check(
-            Rule.CHECK_DIGIT, _col("operator_uscc").is_null() | _uscc_valid("operator_uscc"))),
+            Rule.CHECK_DIGIT,
+            _col("operator_uscc").is_null() | uscc_valid(_col("operator_uscc")))),
         "design_pue": pa.Column(pl.Float64, nullable=True, checks=_column_check(
             Rule.IMPLAUSIBLE, _col("design_pue") <= PUE_WARN_ABOVE)),
         "design_it_kw": pa.Column(pl.Float64, nullable=True, checks=_column_check(

@@ -11,7 +11,8 @@ import duckdb
 from dagster import DagsterInstance
 
 from pipelines.definitions import build_definitions
-from pipelines.runs import partition_range_tags, run_export
+from pipelines.planner import partition_range_tags
+from pipelines.runs import run_export
 from tests.compare import problems
 from tests.conftest import Census
 

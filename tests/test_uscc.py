@@ -25,3 +25,10 @@ def test_rejects_every_single_character_change(position: int) -> None:
                                   "9111000060003734IL", VALID.lower()])
 def test_rejects_wrong_length_and_foreign_characters(code: str) -> None:
     assert not is_valid_uscc(code)
+
+
+@pytest.mark.parametrize("first17", [VALID[:16], VALID, "9111000060003734I", "I" + VALID[1:17]])
+def test_no_check_character_without_17_uscc_characters(first17: str) -> None:
+    # A foreign character must not count as zero in the weighted sum.
+    with pytest.raises(ValueError, match="not 17 USCC characters"):
+        uscc_check_character(first17)

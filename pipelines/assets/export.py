@@ -18,8 +18,10 @@ from pipelines.assets.telemetry import MONTHS
 from pipelines.automation import ENGINEERS
 from pipelines.export import delivery, headline
 from pipelines.export.bundle import ExportBundle, export_month
+from pipelines.export.delivery import Mailer
 from pipelines.export.sheets import NoDataForMonth
-from pipelines.resources import ExportFolder, Mailer, Warehouse
+from pipelines.resources import ExportFolder, Warehouse
+from pipelines.settings import WAREHOUSE_POOL
 
 EXPORT_KEY = AssetKey("summary_export")
 
@@ -35,7 +37,7 @@ class ExportConfig(Config):
     owners=[ENGINEERS],
     deps=[PUBLISHED_KEY],
     partitions_def=MONTHS,
-    pool="warehouse",  # records deliveries in the warehouse
+    pool=WAREHOUSE_POOL,  # records deliveries in the warehouse
     description="Ministry summary export of a month (CENSUS_EXPORT_DIR/<YYYY-MM>/): the "
                 "bilingual workbook, one CSV per sheet (UTF-8 with BOM), a PNG chart and "
                 "manifest.json; mailed to CENSUS_EXPORT_RECIPIENTS where CENSUS_SMTP_HOST "
@@ -73,11 +75,10 @@ def _deliver(context: AssetExecutionContext, bundle: ExportBundle, warehouse: Wa
         context.log.info(f"{bundle.workbook.name} already sent as {earlier}; --resend to "
                          "mail it again")
         return f"already sent ({earlier})"
-    settings = mailer.settings()
-    message = delivery.build_message(settings, recipients, headline.subject(bundle),
+    message = delivery.build_message(mailer, recipients, headline.subject(bundle),
                                      headline.body(bundle), bundle.workbook)
     try:
-        sent = delivery.send(settings, message, recipients)
+        sent = delivery.send(mailer, message, recipients)
         outcome = {"message_id": sent.message_id, "status": "sent",
                    "attempts": sent.attempts, "error": None}
     except delivery.DeliveryFailed as exc:

@@ -10,12 +10,13 @@ from pipelines.assets.checks import ingestion_check_specs
 from pipelines.assets.register import REGISTER_KEY, REGISTER_SPEC, load_register
 from pipelines.assets.telemetry import HOURLY_KEY, HOURLY_SPEC, load_telemetry
 from pipelines.resources import Landing, ReferenceData, Warehouse
+from pipelines.settings import WAREHOUSE_POOL
 
 
 @multi_asset(
     specs=[REGISTER_SPEC, HOURLY_SPEC],
     check_specs=[*ingestion_check_specs(REGISTER_KEY), *ingestion_check_specs(HOURLY_KEY)],
-    pool="warehouse",
+    pool=WAREHOUSE_POOL,
 )
 def landing_files(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing,
                   reference: ReferenceData):

@@ -20,6 +20,7 @@ from pipelines.assets.metadata import markdown_preview
 from pipelines.assets.telemetry import MONTHS
 from pipelines.automation import ANALYSTS, ENGINEERS, MART_FRESHNESS, follow_monthly_inputs
 from pipelines.resources import Warehouse
+from pipelines.settings import WAREHOUSE_POOL
 from pipelines.sql_graph import SqlModel
 from pipelines.warehouse.integrity import KEYS
 from pipelines.warehouse.models import materialise
@@ -146,7 +147,7 @@ def model_asset(model: SqlModel) -> AssetsDefinition:
             group_name="marts" if schema == "marts" else "warehouse",
             kinds={"duckdb", "sql"},
             owners=[ANALYSTS if schema == "marts" else ENGINEERS],
-            pool="warehouse",
+            pool=WAREHOUSE_POOL,
             automation_condition=follow_monthly_inputs() if model.monthly else None,
             freshness_policy=MART_FRESHNESS if schema == "marts" else None,
             description=f"{model.description} (dbt_like_sql/{schema}/{table}.sql)",

@@ -8,6 +8,7 @@ from pipelines.assets.metadata import markdown_preview
 from pipelines.automation import ENGINEERS
 from pipelines.reference import Reference
 from pipelines.resources import ReferenceData, Warehouse
+from pipelines.settings import WAREHOUSE_POOL
 from pipelines.warehouse.tables import insert_frame
 
 DIMENSIONS = ("dim_province", "dim_hub", "dim_cluster")
@@ -34,7 +35,7 @@ def dimension_frames(reference: Reference) -> dict[str, pl.DataFrame]:
                      owners=[ENGINEERS],
                      description=f"core.{name}: reference facts from data/reference/")
            for name in DIMENSIONS],
-    pool="warehouse",
+    pool=WAREHOUSE_POOL,
 )
 def reference_dimensions(warehouse: Warehouse,
                          reference: ReferenceData):

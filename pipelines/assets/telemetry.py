@@ -26,6 +26,7 @@ from pipelines.assets.register import REGISTER_KEY
 from pipelines.automation import ENGINEERS
 from pipelines.ingest.telemetry_load import KIND, ingest_telemetry
 from pipelines.resources import Landing, Warehouse
+from pipelines.settings import WAREHOUSE_POOL
 from pipelines.warehouse.coverage import month_summary, rebuild_coverage
 
 HOURLY_KEY = AssetKey(["core", "telemetry_hourly"])
@@ -91,7 +92,7 @@ with warnings.catch_warnings():
         deps=[HOURLY_KEY],
         partitions_def=MONTHS,
         backfill_policy=BackfillPolicy.single_run(),
-        pool="warehouse",
+        pool=WAREHOUSE_POOL,
         description="Telemetry coverage per month (China time) and centre: hours reported of "
                     "the hours in the month. One partition per month.",
         check_specs=[

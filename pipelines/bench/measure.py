@@ -107,8 +107,8 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     """Every phase on a fresh work folder; the last month is held back for (d)."""
     from pipelines.definitions import build_definitions
     from pipelines.ingest.register import read_register_file
+    from pipelines.planner import partition_range_tags
     from pipelines.reference import Reference
-    from pipelines.runs import partition_range_tags
     from pipelines.settings import setting
 
     shutil.rmtree(work, ignore_errors=True)

@@ -1,9 +1,11 @@
 """Mailing the workbook (contract §2.2): retried with backoff, recorded in
-audit.deliveries, never sent twice for the same workbook unless asked."""
+audit.deliveries, never sent twice for the same workbook unless asked. The Mailer
+resource is the one place the SMTP settings live; sending reads them from it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import smtplib
 import ssl
 import time
@@ -14,23 +16,50 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+from dagster import ConfigurableResource, EnvVar
 
 from pipelines.warehouse.tables import insert_frame
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
+class Mailer(ConfigurableResource):
+    """SMTP delivery of exports and alerts, from the environment (README: Delivery).
+    Without a host, or without recipients, nothing is mailed."""
+
+    host: str = ""
+    port: int = 25
+    sender: str = "census@localhost"
+    export_recipients: str = ""  # comma-separated
+    alert_recipients: str = ""
     starttls: bool = False
-    user: str | None = None
-    password: str | None = None
+    user: str = ""
+    password: str = ""
     attempts: int = 4
     backoff_seconds: float = 2.0  # doubled after each failed attempt
     timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> Mailer:
+        env = os.environ
+        return cls(
+            host=env.get("CENSUS_SMTP_HOST", ""),
+            port=int(env.get("CENSUS_SMTP_PORT", "25")),
+            sender=env.get("CENSUS_SMTP_FROM", "census@localhost"),
+            export_recipients=env.get("CENSUS_EXPORT_RECIPIENTS", ""),
+            alert_recipients=env.get("CENSUS_ALERT_RECIPIENTS", ""),
+            starttls=env.get("CENSUS_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            user=env.get("CENSUS_SMTP_USER", ""),
+            # A secret: Dagster resolves it at run time and never shows its value.
+            password=EnvVar("CENSUS_SMTP_PASSWORD") if "CENSUS_SMTP_PASSWORD" in env else "",
+            attempts=int(env.get("CENSUS_SMTP_ATTEMPTS", "4")),
+            backoff_seconds=float(env.get("CENSUS_SMTP_BACKOFF_SECONDS", "2")),
+        )
+
+    def recipients(self, which: str) -> list[str]:
+        """`export` or `alert` recipients; none when SMTP is not configured."""
+        listed = self.export_recipients if which == "export" else self.alert_recipients
+        return [a.strip() for a in listed.split(",") if a.strip()] if self.host else []
 
     @property
     def address(self) -> str:
@@ -49,14 +78,14 @@ class Delivery:
     attempts: int
 
 
-def build_message(settings: SmtpSettings, recipients: list[str], subject: str, body: str,
+def build_message(mailer: Mailer, recipients: list[str], subject: str, body: str,
                   attachment: Path | None = None) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = settings.sender
+    message["From"] = mailer.sender
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=mailer.sender.rpartition("@")[2] or None)
     message.set_content(body)
     if attachment is not None:
         message.add_attachment(attachment.read_bytes(), maintype=XLSX[0], subtype=XLSX[1],
@@ -64,29 +93,29 @@ def build_message(settings: SmtpSettings, recipients: list[str], subject: str, b
     return message
 
 
-def send(settings: SmtpSettings, message: EmailMessage, recipients: list[str]) -> Delivery:
+def send(mailer: Mailer, message: EmailMessage, recipients: list[str]) -> Delivery:
     """Send, retrying with exponential backoff; DeliveryFailed after the last attempt,
     naming the server and the last error."""
     error: Exception | None = None
-    for attempt in range(1, settings.attempts + 1):
+    for attempt in range(1, mailer.attempts + 1):
         try:
-            _send_once(settings, message, recipients)
+            _send_once(mailer, message, recipients)
             return Delivery(str(message["Message-ID"]), attempt)
         except (OSError, smtplib.SMTPException) as exc:
             error = exc
-            if attempt < settings.attempts:
-                time.sleep(settings.backoff_seconds * 2 ** (attempt - 1))
+            if attempt < mailer.attempts:
+                time.sleep(mailer.backoff_seconds * 2 ** (attempt - 1))
     raise DeliveryFailed(
-        f"mail to {', '.join(recipients)} via {settings.address} failed after "
-        f"{settings.attempts} attempts: {type(error).__name__}: {error}", settings.attempts)
+        f"mail to {', '.join(recipients)} via {mailer.address} failed after "
+        f"{mailer.attempts} attempts: {type(error).__name__}: {error}", mailer.attempts)
 
 
-def _send_once(settings: SmtpSettings, message: EmailMessage, recipients: list[str]) -> None:
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
-        if settings.starttls:
+def _send_once(mailer: Mailer, message: EmailMessage, recipients: list[str]) -> None:
+    with smtplib.SMTP(mailer.host, mailer.port, timeout=mailer.timeout_seconds) as smtp:
+        if mailer.starttls:
             smtp.starttls(context=ssl.create_default_context())
-        if settings.user:
-            smtp.login(settings.user, settings.password or "")
+        if mailer.user:
+            smtp.login(mailer.user, mailer.password or "")
         refused = smtp.send_message(message, to_addrs=recipients)
     if refused:
         raise smtplib.SMTPRecipientsRefused(refused)

@@ -1,0 +1,135 @@
+"""The month planner on a tiny warehouse the pipeline's own connection creates: which
+months a telemetry or register load makes due, and what the sensor after an ingest run
+asks for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, RunRequest, build_run_status_sensor_context, job, op
+
+from pipelines.jobs import publish_job, rebuild_months_job
+from pipelines.planner import MONTHLY_MODELS, months_to_rebuild
+from pipelines.resources import Warehouse
+from pipelines.sensors import rebuild_touched_months
+from pipelines.warehouse.coverage import COVERAGE_TABLE
+
+JAN, FEB, MAR, FEB_NEXT_YEAR = (dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1),
+                                dt.date(2026, 2, 1))
+MONTHS = [JAN, FEB, MAR, FEB_NEXT_YEAR]
+BUILT = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+LATER = BUILT + dt.timedelta(days=1)
+
+
+def _hour_in(month: dt.date) -> dt.datetime:
+    # Mid-month, so China time and UTC agree on the month.
+    return dt.datetime(month.year, month.month, 15, tzinfo=dt.UTC)
+
+
+def _load_telemetry(con: duckdb.DuckDBPyConnection, month: dt.date, at: dt.datetime) -> None:
+    con.execute("INSERT INTO audit.telemetry_loads (run_id, file_name, month, loaded_at) "
+                "VALUES ('run', 'telemetry.csv', ?, ?)", [month, at])
+
+
+def _load_register(con: duckdb.DuckDBPyConnection, as_of: dt.date, at: dt.datetime) -> None:
+    con.execute("INSERT INTO core.register_rows (centre_id, as_of, source_file, sha256) "
+                "VALUES ('DC11000001', ?, 'register.xlsx', 'abc')", [as_of])
+    con.execute("INSERT INTO audit.ingestion_log (file_name, sha256, kind, status, finished_at)"
+                " VALUES ('register.xlsx', 'abc', 'register', 'loaded', ?)", [at])
+
+
+def _build(con: duckdb.DuckDBPyConnection, models: list[str], at: dt.datetime) -> None:
+    for model in [COVERAGE_TABLE, *models]:
+        for month in MONTHS:
+            con.execute("INSERT INTO audit.model_builds VALUES (?, ?, 'run', ?)",
+                        [model, month, at])
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    """Telemetry in four months, each built by the coverage and every monthly model."""
+    warehouse = Warehouse(path=str(tmp_path / "census.duckdb"))
+    with warehouse.writer() as con:
+        for month in MONTHS:
+            con.execute("INSERT INTO core.telemetry_hourly (centre_id, hour_start) "
+                        "VALUES ('DC11000001', ?)", [_hour_in(month)])
+        _build(con, MONTHLY_MODELS, BUILT)
+    return warehouse
+
+
+@pytest.fixture
+def con(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    with warehouse.writer() as con:
+        yield con
+
+
+def test_nothing_due_when_every_month_is_built_after_its_loads(
+        con: duckdb.DuckDBPyConnection) -> None:
+    _load_telemetry(con, FEB, BUILT - dt.timedelta(days=1))
+    _load_register(con, JAN, BUILT - dt.timedelta(days=1))
+    assert months_to_rebuild(con, MONTHLY_MODELS) == []
+
+
+def test_a_telemetry_load_makes_its_month_and_the_next_years_due(
+        con: duckdb.DuckDBPyConnection) -> None:
+    _load_telemetry(con, FEB, LATER)
+    assert months_to_rebuild(con, MONTHLY_MODELS) == [FEB, FEB_NEXT_YEAR]
+
+
+def test_a_register_load_makes_due_the_months_ending_on_or_after_its_first_as_of(
+        con: duckdb.DuckDBPyConnection) -> None:
+    _load_register(con, dt.date(2025, 2, 28), LATER)
+    assert months_to_rebuild(con, MONTHLY_MODELS) == [FEB, MAR, FEB_NEXT_YEAR]
+
+
+def test_a_month_one_model_never_built_is_due(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM audit.model_builds WHERE model = ? AND month = ?",
+                [MONTHLY_MODELS[-1], MAR])
+    assert months_to_rebuild(con, MONTHLY_MODELS) == [MAR]
+
+
+def test_nothing_due_once_rebuilt_after_the_loads(con: duckdb.DuckDBPyConnection) -> None:
+    _load_telemetry(con, FEB, LATER)
+    _load_register(con, JAN, LATER)
+    _build(con, MONTHLY_MODELS, LATER + dt.timedelta(hours=1))
+    assert months_to_rebuild(con, MONTHLY_MODELS) == []
+
+
+@op
+def _ingested() -> None:
+    """Stands for an ingest run: the sensor reads only the run's id and the warehouse."""
+
+
+@job
+def _ingest_run() -> None:
+    _ingested()
+
+
+def _sensor_after_ingest(warehouse: Warehouse) -> RunRequest:
+    instance = DagsterInstance.ephemeral()
+    result = _ingest_run.execute_in_process(instance=instance)
+    context = build_run_status_sensor_context(
+        sensor_name=rebuild_touched_months.name, dagster_event=result.get_run_success_event(),
+        dagster_instance=instance, dagster_run=result.dagster_run,
+        resources={"warehouse": warehouse})
+    request = rebuild_touched_months(context)
+    assert isinstance(request, RunRequest)
+    assert request.run_key is not None and request.run_key.endswith(result.run_id)
+    return request
+
+
+def test_sensor_rebuilds_the_range_of_months_an_ingest_made_due(warehouse: Warehouse) -> None:
+    with warehouse.writer() as con:
+        _load_telemetry(con, MAR, LATER)
+    request = _sensor_after_ingest(warehouse)
+    assert request.job_name == rebuild_months_job.name
+    assert request.tags["dagster/asset_partition_range_start"] == MAR.isoformat()
+    assert request.tags["dagster/asset_partition_range_end"] == MAR.isoformat()
+
+
+def test_sensor_publishes_when_no_month_is_due(warehouse: Warehouse) -> None:
+    assert _sensor_after_ingest(warehouse).job_name == publish_job.name
