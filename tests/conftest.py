@@ -3,6 +3,7 @@ instance) in a temporary folder, run through the real Dagster job."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from pipelines.definitions import build_definitions
 from pipelines.generate import generate
-from pipelines.runs import RunOutcome, run_census
+from pipelines.runs import RunOutcome, run_census, run_export
 from pipelines.settings import ensure_dagster_home
 
 SEED, CENTRES, MONTHS, START = 7, 70, 6, "2025-01"
@@ -79,6 +80,25 @@ def loaded(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Census:
     census = Census(generated, tmp_path_factory.mktemp("loaded") / "census.duckdb")
     assert census.run().success
     return census
+
+
+@pytest.fixture(scope="module")
+def export_warehouse(loaded: Census, tmp_path_factory: pytest.TempPathFactory) -> Census:
+    """A copy of the loaded warehouse for one test module: exports record deliveries in
+    it."""
+    copy = tmp_path_factory.mktemp("export_warehouse") / "census.duckdb"
+    shutil.copyfile(loaded.warehouse, copy)
+    return Census(loaded.landing, copy)
+
+
+@pytest.fixture(scope="module")
+def exported(export_warehouse: Census, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ministry export of the last generated month (2025-06), its folder."""
+    root = tmp_path_factory.mktemp("exports")
+    outcome = run_export(dt.date(2025, 6, 1), warehouse=export_warehouse.warehouse,
+                         exports=root)
+    assert outcome.success, outcome.failure
+    return root / "2025-06"
 
 
 @pytest.fixture

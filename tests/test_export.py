@@ -10,13 +10,11 @@ import hashlib
 import io
 import json
 import math
-import shutil
 import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
-import pytest
 from dagster import build_schedule_context
 from dagster._utils.schedules import cron_string_iterator
 from python_calamine import CalamineWorkbook
@@ -33,22 +31,6 @@ SHEETS = ["Summary", "Provinces", "Hubs", "Glut watchlist", "Surplus compute", "
 WORKBOOK_SHEETS = [*SHEETS[:7], "Charts", *SHEETS[7:]]
 TABLES = ["summary", "provinces", "hubs", "glut_watchlist", "surplus_compute", "outlook",
           "licences", "data_quality", "source_files"]
-
-
-@pytest.fixture(scope="module")
-def warehouse(loaded: Census, tmp_path_factory: pytest.TempPathFactory) -> Census:
-    """A copy of the loaded warehouse: exports record deliveries in it."""
-    copy = tmp_path_factory.mktemp("export_warehouse") / "census.duckdb"
-    shutil.copyfile(loaded.warehouse, copy)
-    return Census(loaded.landing, copy)
-
-
-@pytest.fixture(scope="module")
-def exported(warehouse: Census, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("exports")
-    outcome = run_export(MONTH, warehouse=warehouse.warehouse, exports=root)
-    assert outcome.success, outcome.failure
-    return root / "2025-06"
 
 
 def sheet_rows(workbook: Path, sheet: str) -> list[list]:
@@ -102,7 +84,7 @@ def test_folder_holds_the_workbook_csvs_chart_and_manifest(exported: Path) -> No
 
 
 def test_workbook_read_back_by_calamine_shows_the_warehouse_figures(
-        exported: Path, warehouse: Census) -> None:
+        exported: Path, export_warehouse: Census) -> None:
     workbook = exported / "census_summary_2025-06.xlsx"
     assert CalamineWorkbook.from_path(str(workbook)).sheet_names == WORKBOOK_SHEETS
     month = [MONTH]
@@ -115,7 +97,7 @@ def test_workbook_read_back_by_calamine_shows_the_warehouse_figures(
             ("Provinces", "province", "core.dim_province d ON d.province_code",
              "d.hub_code, d.nbs_region"),
             ("Hubs", "hub", "core.dim_hub d ON d.hub_code", "d.side")):
-        expected = warehouse.query(
+        expected = export_warehouse.query(
             f"SELECT r.region_code, r.region_name_zh, r.region_name_en, {extra}, {figures} "
             f"FROM marts.region_monthly r JOIN {dim} = r.region_code WHERE r.month = ? "
             "AND r.level = ?", [MONTH, level]).rows()
@@ -127,7 +109,7 @@ def test_workbook_read_back_by_calamine_shows_the_warehouse_figures(
             assert all(same(a, None if b == "" else b)
                        for a, b in zip(shown, row, strict=True)), (sheet, shown, row)
 
-    national = warehouse.query("SELECT * FROM marts.region_monthly WHERE month = ? "
+    national = export_warehouse.query("SELECT * FROM marts.region_monthly WHERE month = ? "
                                "AND level = 'national'", month).row(0, named=True)
     summary = {row[0]: row[3] for row in sheet_rows(workbook, "Summary")}
     for key in ("centres_operating", "centres_reporting", "design_racks", "racks_in_use",
@@ -135,13 +117,13 @@ def test_workbook_read_back_by_calamine_shows_the_warehouse_figures(
         assert same(summary[key], national[key]), key
     assert summary["glut_flag"] is national["glut_flag"]
 
-    surplus = warehouse.query("SELECT hub_code, sellable_pflops, rtt_ms_to_JJJ, "
+    surplus = export_warehouse.query("SELECT hub_code, sellable_pflops, rtt_ms_to_JJJ, "
                               "array_to_string(reachable_east_hubs, ', ') AS reach "
                               "FROM marts.surplus_compute WHERE month = ?", month)
     shown = {r[0]: (r[5], r[6], r[10]) for r in sheet_rows(workbook, "Surplus compute")}
     assert shown == {h: (s, j, reach or None) for h, s, j, reach in surplus.iter_rows()}
 
-    watch = warehouse.query("""
+    watch = export_warehouse.query("""
         SELECT c.centre_id, c.rack_utilisation FROM marts.centre_monthly c
         JOIN marts.region_monthly r ON r.month = c.month AND r.level = 'province'
          AND r.region_code = c.province_code AND r.glut_flag WHERE c.month = ?""", month)
@@ -150,17 +132,17 @@ def test_workbook_read_back_by_calamine_shows_the_warehouse_figures(
     assert {r[5]: r[12] for r in rows} == dict(watch.iter_rows())
 
     quality = sheet_rows(workbook, "Data quality")
-    open_findings = warehouse.query("""
+    open_findings = export_warehouse.query("""
         SELECT count(*) FROM audit.quarantine WHERE resolved_at IS NULL AND (observed_at IS NULL
         OR date_trunc('month', observed_at AT TIME ZONE 'Asia/Shanghai') = ?)""", month).item()
     assert sum(r[-1] for r in quality) == open_findings > 0
     assert sum(r[3] for r in quality) == national["centres_operating"]
 
     sources = {r[0]: r[2] for r in sheet_rows(workbook, "About")}
-    logged = dict(warehouse.query("SELECT file_name, sha256 FROM audit.ingestion_log "
+    logged = dict(export_warehouse.query("SELECT file_name, sha256 FROM audit.ingestion_log "
                                   "WHERE status = 'loaded'").iter_rows())
     assert sources and all(logged[name] == sha for name, sha in sources.items())
-    used = warehouse.query("SELECT DISTINCT source_file FROM core.centre_register WHERE "
+    used = export_warehouse.query("SELECT DISTINCT source_file FROM core.centre_register WHERE "
                            "valid_from <= DATE '2025-06-30' AND coalesce(valid_to > DATE "
                            "'2025-06-30', TRUE)")["source_file"]
     assert set(used) <= set(sources)
@@ -207,7 +189,7 @@ def test_libreoffice_converts_the_workbook(exported: Path, tmp_path: Path) -> No
 
 
 def test_csvs_match_the_sheets_and_are_byte_identical_on_rerun(
-        exported: Path, warehouse: Census, tmp_path: Path) -> None:
+        exported: Path, export_warehouse: Census, tmp_path: Path) -> None:
     workbook = exported / "census_summary_2025-06.xlsx"
     for sheet, table in zip(SHEETS, TABLES, strict=True):
         data = (exported / f"census_{table}_2025-06.csv").read_bytes()
@@ -223,7 +205,7 @@ def test_csvs_match_the_sheets_and_are_byte_identical_on_rerun(
                     assert float(text) == cell, (table, text, cell)
                 else:
                     assert text == ("" if cell is None else str(cell)), (table, text, cell)
-    again = run_export(MONTH, warehouse=warehouse.warehouse, exports=tmp_path)
+    again = run_export(MONTH, warehouse=export_warehouse.warehouse, exports=tmp_path)
     assert again.success, again.failure
     first = json.loads((exported / "manifest.json").read_text(encoding="utf-8"))
     second = json.loads((tmp_path / "2025-06" / "manifest.json").read_text(encoding="utf-8"))
@@ -234,8 +216,9 @@ def test_csvs_match_the_sheets_and_are_byte_identical_on_rerun(
 
 
 def test_a_month_without_data_fails_clearly_and_writes_nothing(
-        warehouse: Census, tmp_path: Path) -> None:
-    outcome = run_export(dt.date(2025, 9, 1), warehouse=warehouse.warehouse, exports=tmp_path)
+        export_warehouse: Census, tmp_path: Path) -> None:
+    outcome = run_export(dt.date(2025, 9, 1), warehouse=export_warehouse.warehouse,
+                         exports=tmp_path)
     assert not outcome.success
     assert "no data for 2025-09: the marts hold 2025-01 to 2025-06" in outcome.failure
     assert not any(tmp_path.iterdir())

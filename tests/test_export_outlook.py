@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import shutil
 import subprocess
 import warnings
 import zipfile
@@ -28,27 +27,10 @@ from pipelines.export.display import NO, NOT_AVAILABLE, NOT_AVAILABLE_NOTE, SIGN
 from pipelines.export.figures import chart_style, png_bytes
 from pipelines.export.labels import LABELS
 from pipelines.export.trend import trend_figure
-from pipelines.runs import run_export
 from tests.conftest import Census
 from tests.test_export import TABLES, WORKBOOK_SHEETS, sheet_rows
 
 MONTH = dt.date(2025, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def warehouse(loaded: Census, tmp_path_factory: pytest.TempPathFactory) -> Census:
-    """A copy of the loaded warehouse: exports record deliveries in it."""
-    copy = tmp_path_factory.mktemp("outlook_warehouse") / "census.duckdb"
-    shutil.copyfile(loaded.warehouse, copy)
-    return Census(loaded.landing, copy)
-
-
-@pytest.fixture(scope="module")
-def workbook(warehouse: Census, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("outlook_exports")
-    outcome = run_export(MONTH, warehouse=warehouse.warehouse, exports=root)
-    assert outcome.success, outcome.failure
-    return root / "2025-06" / "census_summary_2025-06.xlsx"
 
 
 def _same(shown: object, stored: object) -> bool:
@@ -57,9 +39,14 @@ def _same(shown: object, stored: object) -> bool:
     return shown == stored
 
 
+@pytest.fixture(scope="module")
+def workbook(exported: Path) -> Path:
+    return exported / "census_summary_2025-06.xlsx"
+
+
 def test_outlook_sheet_shows_the_provinces_and_hubs_of_the_month(workbook: Path,
-                                                                 warehouse: Census) -> None:
-    expected = warehouse.query(
+                                                                 export_warehouse: Census) -> None:
+    expected = export_warehouse.query(
         "SELECT level, region_code, rack_utilisation, threshold, months_to_threshold, "
         "clears_by, months_to_absorb_pipeline FROM marts.glut_outlook "
         "WHERE month = ? AND level IN ('hub', 'province')", [MONTH])
@@ -72,8 +59,8 @@ def test_outlook_sheet_shows_the_provinces_and_hubs_of_the_month(workbook: Path,
 
 
 def test_licences_sheet_lists_the_findings_of_the_month(workbook: Path,
-                                                        warehouse: Census) -> None:
-    expected = warehouse.query(
+                                                        export_warehouse: Census) -> None:
+    expected = export_warehouse.query(
         "SELECT finding, centre_id, status, licence_expires, hours_reported "
         "FROM marts.licence_findings WHERE month = ?", [MONTH])
     rows = sheet_rows(workbook, "Licences")
@@ -108,17 +95,18 @@ def test_charts_are_in_the_workbook_and_beside_it(workbook: Path, converted: Pat
     assert "<draw:object" in content  # the native chart of the Summary sheet
 
 
-def test_every_province_has_a_tile_of_its_own(warehouse: Census) -> None:
-    provinces = warehouse.query("SELECT province_code FROM core.dim_province")["province_code"]
+def test_every_province_has_a_tile_of_its_own(export_warehouse: Census) -> None:
+    provinces = export_warehouse.query(
+        "SELECT province_code FROM core.dim_province")["province_code"]
     assert set(TILES) == set(provinces)
     assert len(set(TILES.values())) == len(TILES)
 
 
-def test_chart_text_is_drawn_with_the_cjk_font(workbook: Path, warehouse: Census) -> None:
+def test_chart_text_is_drawn_with_the_cjk_font(workbook: Path, export_warehouse: Census) -> None:
     """Every text of both figures resolves to Noto Sans CJK from fonts-noto-cjk, drawing it
     finds every glyph (matplotlib warns of a missing one: a box in the picture), and those
     figures are the PNGs of the export."""
-    con = duckdb.connect(str(warehouse.warehouse), read_only=True)
+    con = duckdb.connect(str(export_warehouse.warehouse), read_only=True)
     try:
         tiles, trend = read_tiles(con, MONTH), read_trend(con, MONTH)
     finally:

@@ -27,27 +27,20 @@ typed AS (
         *,
         CASE WHEN ts_as_written IS NULL AND ts IS NOT NULL THEN telemetry_ts(telemetry_trim(ts))
              ELSE ts_as_written END AS instant,
-        CASE WHEN racks_as_written IS NULL AND racks_in_use IS NOT NULL
-             THEN telemetry_number(telemetry_trim(racks_in_use), $decimal_comma)
-             ELSE racks_as_written END AS racks_number,
-        CASE WHEN it_as_written IS NULL AND it_load_kw IS NOT NULL
-             THEN telemetry_number(telemetry_trim(it_load_kw), $decimal_comma)
-             ELSE it_as_written END AS it_number,
-        CASE WHEN facility_as_written IS NULL AND facility_load_kw IS NOT NULL
-             THEN telemetry_number(telemetry_trim(facility_load_kw), $decimal_comma)
-             ELSE facility_as_written END AS facility_number,
-        CASE WHEN cpu_as_written IS NULL AND cpu_util_pct IS NOT NULL
-             THEN telemetry_number(telemetry_trim(cpu_util_pct), $decimal_comma)
-             ELSE cpu_as_written END AS cpu_number,
-        CASE WHEN gpu_as_written IS NULL AND gpu_util_pct IS NOT NULL
-             THEN telemetry_number(telemetry_trim(gpu_util_pct), $decimal_comma)
-             ELSE gpu_as_written END AS gpu_number,
-        CASE WHEN capacity_as_written IS NULL AND compute_capacity_pflops IS NOT NULL
-             THEN telemetry_number(telemetry_trim(compute_capacity_pflops), $decimal_comma)
-             ELSE capacity_as_written END AS capacity_number,
-        CASE WHEN used_as_written IS NULL AND compute_used_pflops IS NOT NULL
-             THEN telemetry_number(telemetry_trim(compute_used_pflops), $decimal_comma)
-             ELSE used_as_written END AS used_number
+        telemetry_number_retried(racks_as_written, racks_in_use, $decimal_comma)
+            AS racks_number,
+        telemetry_number_retried(it_as_written, it_load_kw, $decimal_comma)
+            AS it_number,
+        telemetry_number_retried(facility_as_written, facility_load_kw, $decimal_comma)
+            AS facility_number,
+        telemetry_number_retried(cpu_as_written, cpu_util_pct, $decimal_comma)
+            AS cpu_number,
+        telemetry_number_retried(gpu_as_written, gpu_util_pct, $decimal_comma)
+            AS gpu_number,
+        telemetry_number_retried(capacity_as_written, compute_capacity_pflops, $decimal_comma)
+            AS capacity_number,
+        telemetry_number_retried(used_as_written, compute_used_pflops, $decimal_comma)
+            AS used_number
     FROM as_written
 ),
 cells AS (
