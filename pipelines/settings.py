@@ -29,11 +29,15 @@ WAREHOUSE_POOL = "warehouse"
 
 # dagster.yaml, by top-level key: Dagster's telemetry off; one run at a time in the
 # `warehouse` pool (queued runs wait for the one in progress); a stopped `census ui` lets
-# its code server finish the runs in progress before it exits.
+# its code server finish the runs in progress before it exits; the daemon's run
+# monitoring marks failed a run whose process died (the local launcher cannot resume
+# one) and frees the pool slot a dead run held.
 INSTANCE_SETTINGS = {
     "telemetry": "telemetry:\n  enabled: false\n",
     "concurrency": "concurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n",
     "code_servers": "code_servers:\n  wait_for_local_processes_on_shutdown: true\n",
+    "run_monitoring": ("run_monitoring:\n  enabled: true\n  poll_interval_seconds: 30\n"
+                       "  max_resume_run_attempts: 0\n  free_slots_after_run_end_seconds: 300\n"),
 }
 
 

@@ -1,0 +1,31 @@
+"""The Dagster instance census writes: its settings reach Dagster, and an engineer's own
+dagster.yaml keeps its keys."""
+
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from pipelines.settings import ensure_dagster_home
+
+
+def test_the_instance_has_one_writer_finishing_runs_and_run_monitoring(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
+
+    home = ensure_dagster_home()
+
+    config = (home / "dagster.yaml").read_text()
+    assert "enabled: true" in config.split("concurrency:")[0]  # the engineer's own kept
+    instance = DagsterInstance.from_config(str(home))
+    try:
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_max_resume_run_attempts == 0
+        pools = instance.get_concurrency_config().pool_config
+        assert pools.default_pool_limit == 1
+        assert pools.pool_granularity.value == "run"
+        assert instance.code_server_settings["wait_for_local_processes_on_shutdown"]
+    finally:
+        instance.dispose()
+    assert ensure_dagster_home().joinpath("dagster.yaml").read_text() == config  # idempotent
