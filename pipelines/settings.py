@@ -6,6 +6,9 @@ import os
 import re
 from pathlib import Path
 
+from dagster import DagsterInstance
+from filelock import FileLock
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULTS = {
@@ -54,4 +57,8 @@ def ensure_dagster_home() -> Path:
         config.write_text(text + ("\n" if text and not text.endswith("\n") else "")
                           + "".join(missing))
     os.environ["DAGSTER_HOME"] = str(home)
+    # Processes starting together on a new home would each create Dagster's SQLite
+    # tables ("table runs already exists"): the first creates them, the others wait.
+    with FileLock(home / ".instance.lock"):
+        DagsterInstance.get().dispose()
     return home

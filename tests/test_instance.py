@@ -1,6 +1,9 @@
 """The Dagster instance census writes: its settings reach Dagster, and an engineer's own
 dagster.yaml keeps its keys."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,16 @@ def test_the_instance_has_one_writer_finishing_runs_and_run_monitoring(
     finally:
         instance.dispose()
     assert ensure_dagster_home().joinpath("dagster.yaml").read_text() == config  # idempotent
+
+
+def test_processes_starting_together_on_a_new_home_all_start(tmp_path: Path) -> None:
+    """Two `census run` at once on a fresh DAGSTER_HOME: each must get the instance
+    (Dagster's SQLite tables are created once, not by both)."""
+    code = ("from dagster import DagsterInstance\n"
+            "from pipelines.settings import ensure_dagster_home\n"
+            "ensure_dagster_home()\nDagsterInstance.get().get_runs()\n")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
+    started = [subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE,
+                                text=True) for _ in range(4)]
+    errors = [p.communicate()[1] for p in started]
+    assert [p.returncode for p in started] == [0, 0, 0, 0], errors
