@@ -40,7 +40,7 @@ def test_processes_starting_together_on_a_new_home_all_start(tmp_path: Path) -> 
     code = ("from dagster import DagsterInstance\n"
             "from pipelines.settings import ensure_dagster_home\n"
             "ensure_dagster_home()\nDagsterInstance.get().get_runs()\n")
-    for home in range(3):  # the race is lost about half the time on each new home
+    for home in range(2):  # the race is lost on most new homes, not on every one
         env = {**os.environ, "DAGSTER_HOME": str(tmp_path / f"home{home}")}
         started = [subprocess.Popen([sys.executable, "-c", code], env=env,
                                     stderr=subprocess.PIPE, text=True) for _ in range(4)]
