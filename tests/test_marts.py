@@ -47,7 +47,7 @@ def test_model_checks_pass_on_generated_data(loaded: Census) -> None:
               for c in result.get_asset_check_evaluations()
               if c.asset_key.path[0] in ("staging", "marts")}
     assert checks == {(m.table, t.name): True for m in models for t in m.tests}
-    assert len(checks) == 28
+    assert len(checks) == 20
 
 
 @pytest.mark.parametrize("check_name, corruption", [
