@@ -98,10 +98,11 @@ def read_header(sql: str, returns: list[str], tables: Collection[str]) -> ModelH
 
 
 def _test(test: object, returns: list[str], tables: Collection[str]) -> ModelTest:
-    if isinstance(test, dict) and "within" in test:
+    generic = isinstance(test, dict) and len(test) == 1  # a generic test, its arguments
+    if generic and "within" in test:
         return _within(_keys(test["within"], "within", required={"column", "min", "max"},
                              optional={"name", "description"}), returns)
-    if isinstance(test, dict) and "relationships" in test:
+    if generic and "relationships" in test:
         return _relationships(_keys(test["relationships"], "relationships",
                                     required={"column", "to"},
                                     optional={"field", "name", "description"}),

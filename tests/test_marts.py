@@ -136,6 +136,9 @@ def _header(yaml: str) -> str:
                        "  - within: {column: x, min: 0, max: 1, high: 2}") + "SELECT 1 AS x",
      "within: unknown key high"),
     ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
+                       "  - within: {column: x, min: 0, max: 1}\n    severity: warn")
+     + "SELECT 1 AS x", "missing description, name, violations"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
                        "  - relationships: {column: x, to: core.nowhere}") + "SELECT 1 AS x",
      "to core.nowhere, which no asset produces"),
     ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
