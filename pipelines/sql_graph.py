@@ -1,10 +1,6 @@
-"""SQL models as data: dbt_like_sql/<schema>/<table>.sql, each one plain SELECT. Its
-dependencies are read from the SQL with sqlglot; a model using the `$month`
-parameter is monthly. Column documentation comes from the file's header comments:
-
-    -- What the table is (the table comment; more lines continue it).
-    -- column_name: what the column is
-"""
+"""SQL models as data: dbt_like_sql/<schema>/<table>.sql, each one plain SELECT after
+its header (model_header.py: description, grain, column docs, tests). Its dependencies
+are read from the SQL with sqlglot; a model using the `$month` parameter is monthly."""
 
 from __future__ import annotations
 
@@ -17,9 +13,10 @@ from dagster import AssetKey
 from sqlglot import exp
 from sqlglot.lineage import lineage
 
+from pipelines.model_header import HeaderError, ModelTest, read_header
+
 INGEST = "ingest"  # the ingestion's transforms (pipelines/ingest/ingest_sql.py), not models
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
-_DOC = re.compile(r"^--\s?(?:(?P<column>[A-Za-z_][A-Za-z0-9_]*):\s+)?(?P<text>.*)$")
 
 
 class ModelError(Exception):
@@ -34,7 +31,9 @@ class SqlModel:
     deps: tuple[AssetKey, ...]
     monthly: bool
     description: str
+    grain: tuple[str, ...]  # the columns that identify a row
     column_docs: dict[str, str]
+    tests: tuple[ModelTest, ...]  # keys_unique (from the grain) first
 
     @property
     def table(self) -> str:
@@ -73,25 +72,16 @@ def _model(path: Path, known: dict[str, AssetKey]) -> SqlModel:
         if known[name] not in deps:
             deps.append(known[name])
     monthly = any(p.name == "month" for p in tree.find_all(exp.Placeholder))
-    description, docs = _docs(sql)
-    if "$$" in description or any("$$" in doc for doc in docs.values()):
-        raise ModelError(f"{path}: '$$' in the header (it quotes the COMMENT ON text)")
+    if "*" in tree.named_selects or "" in tree.named_selects:
+        raise ModelError(f"{path}: name every column the model returns (no *, every "
+                         "expression AS a name): the header documents each")
+    try:
+        header = read_header(sql, tree.named_selects, known)
+    except HeaderError as exc:
+        raise ModelError(f"{path}: {exc}") from exc
     return SqlModel(AssetKey([path.parent.name, path.stem]), path, sql,
-                    tuple(sorted(deps, key=lambda k: k.path)), monthly, description, docs)
-
-
-def _docs(sql: str) -> tuple[str, dict[str, str]]:
-    description: list[str] = []
-    columns: dict[str, str] = {}
-    for line in sql.splitlines():
-        if not line.startswith("--"):
-            break
-        match = _DOC.match(line)
-        if match["column"]:
-            columns[match["column"]] = match["text"].strip()
-        elif not columns:
-            description.append(match["text"].strip())
-    return " ".join(d for d in description if d), columns
+                    tuple(sorted(deps, key=lambda k: k.path)), monthly, header.description,
+                    header.grain, header.column_docs, header.tests)
 
 
 def column_lineage(model: SqlModel, schema: dict[str, dict[str, dict[str, str]]]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from dagster import AssetKey
 
-from pipelines.assets.models import MART_CHECKS
-from pipelines.definitions import build_definitions
+from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
+from pipelines.sql_graph import load_models
 
 EXPECTED_GRAPH = {
     "core/dim_province": [],
@@ -57,10 +57,12 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
         *(("core/telemetry_hourly", name) for name in ingestion),
         ("core/telemetry_coverage", "no_rejected_samples"),
         ("core/telemetry_coverage", "centres_reporting"),
-        *(("/".join(table.split(".")), check.name)
-          for table, listed in MART_CHECKS.items() for check in listed),
+        *((m.key.to_user_string(), t.name)
+          for m in load_models(MODELS_DIR, SOURCES) for t in m.tests),
     }
-    assert len(MART_CHECKS["marts.region_monthly"]) == 6
+    assert {name for key, name in checks if key == "marts/region_monthly"} == {
+        "keys_unique", "rack_utilisation_within_0_1.1", "power_utilisation_within_0_1.1",
+        "every_level", "provinces_add_up_to_national", "glut_signals_consistent"}
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest", "monthly", "publish",
                                                                  "export"}
 

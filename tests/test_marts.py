@@ -11,10 +11,10 @@ import pytest
 from dagster import DagsterInstance
 from polars.testing import assert_frame_equal
 
-from pipelines.assets.models import MART_CHECKS, violations
-from pipelines.definitions import MODELS_DIR, build_definitions
+from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
 from pipelines.generate import generate
-from pipelines.sql_graph import ModelError
+from pipelines.sql_graph import ModelError, load_models
+from pipelines.warehouse.model_tests import violations
 from tests import independent, independent_outlook
 from tests.conftest import Census, copy_into, truth
 
@@ -38,14 +38,16 @@ def test_every_mart_column_is_documented(loaded: Census) -> None:
     assert tables.filter(table_name="centre_monthly")["comment"].item().startswith("One row")
 
 
-def test_mart_checks_pass_on_generated_data(loaded: Census) -> None:
+def test_model_checks_pass_on_generated_data(loaded: Census) -> None:
     job = build_definitions(loaded.landing, loaded.warehouse).resolve_job_def("monthly")
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, partition_key="2025-05-01")
+    models = load_models(MODELS_DIR, SOURCES)
     checks = {(".".join(c.asset_key.path), c.check_name): c.passed
-              for c in result.get_asset_check_evaluations() if c.asset_key.path[0] == "marts"}
-    assert checks == {(table, check.name): True
-                      for table, listed in MART_CHECKS.items() for check in listed}
+              for c in result.get_asset_check_evaluations()
+              if c.asset_key.path[0] in ("staging", "marts")}
+    assert checks == {(m.table, t.name): True for m in models for t in m.tests}
+    assert len(checks) == 20
 
 
 @pytest.mark.parametrize("check_name, corruption", [
@@ -63,13 +65,14 @@ def test_mart_checks_catch_broken_marts(loaded: Census, tmp_path: Path, check_na
                                         corruption: str) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(loaded.warehouse, copy)
+    [model] = [m for m in load_models(MODELS_DIR, SOURCES) if m.table == "marts.region_monthly"]
+    [test] = [t for t in model.tests if t.name == check_name]
     con = duckdb.connect(str(copy))
     try:
-        [check] = [c for c in MART_CHECKS["marts.region_monthly"] if c.name == check_name]
         months = ["2025-05-01"]
-        assert violations(con, check, "marts.region_monthly", months) == 0
+        assert violations(con, model, test, months) == 0
         con.execute(corruption)
-        assert violations(con, check, "marts.region_monthly", months) > 0
+        assert violations(con, model, test, months) > 0
     finally:
         con.close()
 
@@ -99,6 +102,10 @@ def census_centre(generated: Path) -> str:
     return sorted(current["centre_id"])[0]
 
 
+def _header(yaml: str) -> str:
+    return f"/*\n{yaml}\n*/\n"
+
+
 @pytest.mark.parametrize("name, sql, complaint", [
     ("broken", "SELEC centre_id FRM core.centre_register", "not valid SQL"),
     ("broken", "SELECT * FROM core.no_such_table", "references table core.no_such_table"),
@@ -106,8 +113,38 @@ def census_centre(generated: Path) -> str:
     # the file name becomes the table name in DDL, the header the COMMENT ON text
     ("x; DROP TABLE core.centre_register; --", "SELECT 1 AS x",
      "must be lower-case SQL identifiers"),
-    ("broken", "-- A table $$; DROP TABLE core.centre_register; --\n-- x: y\nSELECT 1 AS x",
+    ("broken", _header("description: A table $$; DROP TABLE core.centre_register; --\n"
+                       "grain: [x]\ncolumns: {x: y}") + "SELECT 1 AS x",
      "'$$' in the header"),
+    ("broken", "-- A table\n-- x: y\nSELECT 1 AS x", "starts with its header"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\nowner: me")
+     + "SELECT 1 AS x", "the header: unknown key owner"),
+    ("broken", _header("description: A table\ncolumns: {x: y}") + "SELECT 1 AS x",
+     "missing grain"),
+    ("broken", _header("description: A table\ngrain: [x, y]\ncolumns: {x: y}")
+     + "SELECT 1 AS x", "grain: y is not a column the SELECT returns"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}")
+     + "SELECT 1 AS x, 2 AS z", "document z under columns"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y, z: w}")
+     + "SELECT 1 AS x", "columns documents z, which the SELECT does not return"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}")
+     + "SELECT *, 1 AS x FROM core.dim_hub", "name every column"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
+                       "  - within: {column: z, min: 0, max: 1}") + "SELECT 1 AS x",
+     "within: z is not a column the SELECT returns"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
+                       "  - within: {column: x, min: 0, max: 1, high: 2}") + "SELECT 1 AS x",
+     "within: unknown key high"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
+                       "  - within: {column: x, min: 0, max: 1}\n    severity: warn")
+     + "SELECT 1 AS x", "missing description, name, violations"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
+                       "  - relationships: {column: x, to: core.nowhere}") + "SELECT 1 AS x",
+     "to core.nowhere, which no asset produces"),
+    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
+                       "  - name: small\n    description: x is small\n"
+                       "    violations: SELECT count(*) FROM this WHERE z > 1") + "SELECT 1 AS x",
+     "test small: Binder Error"),
 ])
 def test_a_broken_model_fails_the_definitions_naming_its_file(tmp_path: Path, name: str,
                                                               sql: str, complaint: str) -> None:

@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.assets.models import MART_CHECKS, violations
+from pipelines.definitions import MODELS_DIR, SOURCES
+from pipelines.sql_graph import load_models
+from pipelines.warehouse.model_tests import violations
 from tests import independent, independent_outlook
 from tests.conftest import Census
 
@@ -89,12 +91,13 @@ def test_outlook_checks_catch_broken_marts(loaded: Census, tmp_path: Path, table
                                            check_name: str, corruption: str) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(loaded.warehouse, copy)
+    [model] = [m for m in load_models(MODELS_DIR, SOURCES) if m.table == table]
+    [test] = [t for t in model.tests if t.name == check_name]
     con = duckdb.connect(str(copy))
     try:
-        [check] = [c for c in MART_CHECKS[table] if c.name == check_name]
         months = ["2025-05-01"]
-        assert violations(con, check, table, months) == 0
+        assert violations(con, model, test, months) == 0
         con.execute(corruption)
-        assert violations(con, check, table, months) > 0
+        assert violations(con, model, test, months) > 0
     finally:
         con.close()

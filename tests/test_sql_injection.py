@@ -21,14 +21,16 @@ SQL = re.compile(r"\b(SELECT|INSERT|DELETE|CREATE|COMMENT ON|ALTER|DROP|FROM|WHE
 # expression -> where its text comes from
 REVIEWED = {
     # table names: TABLES, model files (identifiers), the coverage and catalog names
-    "table": "a table name of TABLES, KEYS or the warehouse catalog",
+    "table": "a table name of TABLES, a model file or the warehouse catalog",
     "table.name": "TABLES", "t.name": "TABLES", "name": "TABLES / reference table names",
     "schema": "TABLES or a model's folder (identifier)", "model.table": "model file name",
     "COVERAGE_TABLE": "constant",
-    # column names and lists of them, all from code or the catalog
-    "column": "model columns from the catalog", "c": "column names in code or catalog",
+    # column names and lists of them, from code, the catalog or a model's SELECT
+    "column": "model columns from the catalog, or a model header's, checked against its "
+              "SELECT", "c": "column names in code or catalog",
     "columns": "TABLES column definitions", "type_": "TABLES column types",
-    "listed": "key columns in code", "key[0]": "key columns in code", "k": "key columns in code",
+    "listed": "key columns: TABLES keys or a model's grain (columns of its SELECT)",
+    "key[0]": "key columns, as listed", "k": "key columns, as listed",
     "content": "register content columns in code", "', '.join(register)": "TABLES columns",
     "', '.join(attributes)": "TABLES columns", "_MEASURE_COLUMNS": "schemas/telemetry.py",
     "', '.join((f'{m} DOUBLE' for m in MEASURES))": "schemas/telemetry.py",
@@ -42,14 +44,14 @@ REVIEWED = {
     "', '.join((f'coalesce(q.{rule}, 0) AS {rule}' for rule in RULES))": "Rule enum",
     '\', \'.join((f"count(*) FILTER (WHERE f.rule = \'{rule}\') AS {rule}" for rule in '
     'RULES))': "Rule enum",
-    '\', \'.join((f"sum({c}) FILTER (WHERE level = \'province\') AS p_{c}, max({c}) FILTER '
-    '(WHERE level = \'national\') AS n_{c}" for c in (\'centres_operating\', '
-    '\'centres_reporting\', \'design_racks\', \'racks_in_use\')))': "columns in code",
     "rule": "Rule enum", "Rule.UNKNOWN_CENTRE": "Rule enum", "conflict": "Rule enum",
     # SQL fragments written in the code
     "select": "a model's SELECT (dbt_like_sql/) or MONTH_COVERAGE",
+    "test.sql": "a test's SELECT from a model's header, one query by sqlglot",
+    "THIS": "constant", "checked_rows(model)": "model file name and a constant",
+    "field": "a model header's column name, checked as an identifier",
+    "target": "a table name some asset produces (checked by the header)",
     "MONTH_COVERAGE": "constant", "_IN_MONTHS": "constant", "hours": "constant SELECT",
-    "_ALLOCATED_WITHIN": "constant",
     "samples_sql": "constant SELECT",
     "RULES_SQL": "a transform of dbt_like_sql/ingest/",
     "checked": "the transforms of dbt_like_sql/ingest/ composed",
@@ -61,9 +63,11 @@ REVIEWED = {
     "reader": "read_csv or read_parquet (bench baseline)",
     # COMMENT ON texts between $$: TABLES comments, model headers without '$$' (sql_graph)
     "comment": "TABLES", "table.comment": "TABLES", "model.description": "model header",
-    "model.column_docs[column]": "model header",
+    "doc": "model header",
     # messages, not SQL
     "path": "an error message", "type(tree).__name__": "an error message",
+    "what": "an error message", "value": "an error message",
+    "', '.join(unknown)": "an error message",
 }
 
 

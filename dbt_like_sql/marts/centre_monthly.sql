@@ -1,24 +1,32 @@
--- One row per month (China time) and operating centre (contract §3): coverage,
--- utilisation, PUE and compute over the hours it reported.
--- month: First day of the month, China time
--- centre_id: Centre ID
--- province_code: 2-digit province code
--- hub_code: Hub of the province; null outside the hubs
--- status: Licence status on the month's last day (operating)
--- design_racks: Design capacity in 2.5 kW standard racks
--- design_it_kw: Design IT load in kW
--- hours_in_month: 24 x days of the month
--- hours_reported: Distinct hours with telemetry
--- coverage: hours_reported / hours_in_month
--- is_reporting: coverage >= 0.5
--- racks_in_use_avg: Mean of the hourly racks in use over reported hours
--- rack_utilisation: racks_in_use_avg / design_racks (null where design_racks is 0)
--- it_load_kw_avg: Mean of the hourly IT load over reported hours, kW
--- it_load_kw_p95: quantile_cont(it_load_kw, 0.95) over reported hours, kW
--- power_utilisation: it_load_kw_avg / design_it_kw (null where design_it_kw is 0)
--- pue: Sum of facility load / sum of IT load over reported hours
--- compute_utilisation: Sum of compute used / sum of compute capacity over hours with both
--- is_idle: rack_utilisation < 0.30
+/*
+description: >-
+  One row per month (China time) and operating centre (contract §3): coverage,
+  utilisation, PUE and compute over the hours it reported.
+grain: [month, centre_id]
+columns:
+  month: First day of the month, China time
+  centre_id: Centre ID
+  province_code: 2-digit province code
+  hub_code: Hub of the province; null outside the hubs
+  status: Licence status on the month's last day (operating)
+  design_racks: Design capacity in 2.5 kW standard racks
+  design_it_kw: Design IT load in kW
+  hours_in_month: 24 x days of the month
+  hours_reported: Distinct hours with telemetry
+  coverage: hours_reported / hours_in_month
+  is_reporting: coverage >= 0.5
+  racks_in_use_avg: Mean of the hourly racks in use over reported hours
+  rack_utilisation: racks_in_use_avg / design_racks (null where design_racks is 0)
+  it_load_kw_avg: Mean of the hourly IT load over reported hours, kW
+  it_load_kw_p95: quantile_cont(it_load_kw, 0.95) over reported hours, kW
+  power_utilisation: it_load_kw_avg / design_it_kw (null where design_it_kw is 0)
+  pue: Sum of facility load / sum of IT load over reported hours
+  compute_utilisation: Sum of compute used / sum of compute capacity over hours with both
+  is_idle: rack_utilisation < 0.30
+tests:
+  - within: {column: rack_utilisation, min: 0, max: 1.1}
+  - within: {column: power_utilisation, min: 0, max: 1.1}
+*/
 WITH params AS (
     SELECT CAST($month AS DATE) AS month
 ),

@@ -1,13 +1,40 @@
--- Which surplus can serve which eastern shortfall (contract §3): per month, each eastern
--- hub's excess compute matched greedily to the other hubs' sellable surplus within reach
--- (reachable_east_hubs of marts.surplus_compute), one row per allocation and one row
--- with a null supplier for what stays unmet.
--- month: First day of the month, China time
--- east_hub: Eastern hub with excess compute (demanders taken by descending excess, ties by hub_code)
--- supplier_hub: Hub whose sellable surplus serves it; null on the row of what stays unmet
--- rtt_ms: Estimated round trip from supplier_hub to east_hub (marts.surplus_compute); null where unmet
--- pflops: PFLOPS allocated, or on the unmet row the excess no supplier within reach could serve
--- east_excess_pflops: The eastern hub's excess: sum over its reporting centres with compute telemetry of max(0, p95 hourly compute used - 0.9 x mean capacity)
+/*
+description: >-
+  Which surplus can serve which eastern shortfall (contract §3): per month, each eastern
+  hub's excess compute matched greedily to the other hubs' sellable surplus within reach
+  (reachable_east_hubs of marts.surplus_compute), one row per allocation and one row
+  with a null supplier for what stays unmet.
+grain: [month, east_hub, supplier_hub]  # supplier_hub is null on a demander's unmet row: one such row per demander
+columns:
+  month: First day of the month, China time
+  east_hub: Eastern hub with excess compute (demanders taken by descending excess, ties by hub_code)
+  supplier_hub: Hub whose sellable surplus serves it; null on the row of what stays unmet
+  rtt_ms: Estimated round trip from supplier_hub to east_hub (marts.surplus_compute); null where unmet
+  pflops: PFLOPS allocated, or on the unmet row the excess no supplier within reach could serve
+  east_excess_pflops: "The eastern hub's excess: sum over its reporting centres with compute telemetry of max(0, p95 hourly compute used - 0.9 x mean capacity)"
+tests:
+  # Sums of allocations may differ from the figure they were carved from in the last bits.
+  - name: allocations_within_supply
+    description: No supplier gives more than its sellable_pflops in marts.surplus_compute
+    violations: |
+      SELECT count(*) FROM (
+          SELECT m.month, m.supplier_hub, sum(m.pflops) AS allocated,
+                 any_value(s.sellable_pflops) AS available
+          FROM this AS m
+          LEFT JOIN marts.surplus_compute AS s
+              ON s.month = m.month AND s.hub_code = m.supplier_hub
+          WHERE m.supplier_hub IS NOT NULL GROUP BY ALL)
+      WHERE NOT coalesce(allocated <= available + 1e-9 * greatest(1, available), FALSE)
+  - name: allocations_within_excess
+    description: No eastern hub receives more than its excess
+    violations: |
+      SELECT count(*) FROM (
+          SELECT month, east_hub,
+                 sum(pflops) FILTER (WHERE supplier_hub IS NOT NULL) AS allocated,
+                 max(east_excess_pflops) AS available
+          FROM this GROUP BY ALL)
+      WHERE NOT coalesce(allocated <= available + 1e-9 * greatest(1, available), FALSE)
+*/
 WITH RECURSIVE params AS (
     SELECT CAST($month AS DATE) AS month
 ),

@@ -1,20 +1,28 @@
--- When the glut clears if nothing more is licensed (contract §3): per month, level and
--- region of marts.region_monthly, the months until rack utilisation reaches its
--- threshold at the current 12-month demand growth, without and with the pipeline.
--- month: First day of the month, China time
--- level: national, nbs_region, hub or province
--- region_code: CN, the NBS region, the hub code or the 2-digit province code
--- region_name_en: Region name in English
--- region_name_zh: Region name in Chinese (provinces: full name)
--- rack_utilisation: u, rack utilisation of the month (marts.region_monthly)
--- threshold: T, the region's utilisation threshold
--- demand_growth_12m: d, growth of racks in use over 12 months
--- design_racks: Design racks of the operating centres
--- pipeline_racks: Design racks of the region's centres under construction
--- months_to_threshold: 0 when u >= T; else ceil(12 ln(T/u) / ln(1+d)); null when u is null or 0, d is null or <= 0, or the result exceeds 240
--- clears_by: First day of the month months_to_threshold months after month
--- utilisation_with_pipeline: u x design_racks / (design_racks + pipeline_racks): the centres under construction added at zero use
--- months_to_absorb_pipeline: months_to_threshold with utilisation_with_pipeline in place of u
+/*
+description: >-
+  When the glut clears if nothing more is licensed (contract §3): per month, level and
+  region of marts.region_monthly, the months until rack utilisation reaches its
+  threshold at the current 12-month demand growth, without and with the pipeline.
+grain: [month, level, region_code]
+columns:
+  month: First day of the month, China time
+  level: national, nbs_region, hub or province
+  region_code: CN, the NBS region, the hub code or the 2-digit province code
+  region_name_en: Region name in English
+  region_name_zh: "Region name in Chinese (provinces: full name)"
+  rack_utilisation: u, rack utilisation of the month (marts.region_monthly)
+  threshold: T, the region's utilisation threshold
+  demand_growth_12m: d, growth of racks in use over 12 months
+  design_racks: Design racks of the operating centres
+  pipeline_racks: Design racks of the region's centres under construction
+  months_to_threshold: 0 when u >= T; else ceil(12 ln(T/u) / ln(1+d)); null when u is null or 0, d is null or <= 0, or the result exceeds 240
+  clears_by: First day of the month months_to_threshold months after month
+  utilisation_with_pipeline: "u x design_racks / (design_racks + pipeline_racks): the centres under construction added at zero use"
+  months_to_absorb_pipeline: months_to_threshold with utilisation_with_pipeline in place of u
+tests:
+  - within: {column: months_to_threshold, min: 0, max: 240}
+  - within: {column: months_to_absorb_pipeline, min: 0, max: 240}
+*/
 WITH params AS (
     SELECT CAST($month AS DATE) AS month
 ),

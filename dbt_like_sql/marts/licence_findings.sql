@@ -1,15 +1,22 @@
--- Centres running outside their licence (contract §3): per month, on the register state
--- of the month's last day, one row per centre and finding: operating on an expired
--- licence, operating with no licence number, or reporting telemetry while not operating.
--- month: First day of the month, China time
--- centre_id: Centre ID
--- finding: expired_licence, no_licence or reporting_while_not_operating
--- province_code: 2-digit province code
--- hub_code: Hub of the province; null outside the hubs
--- licence_no: Licence number (null where none was given)
--- licence_expires: Licence expiry date
--- status: Status on the month's last day
--- hours_reported: The centre's distinct telemetry hours in the month
+/*
+description: >-
+  Centres running outside their licence (contract §3): per month, on the register state
+  of the month's last day, one row per centre and finding: operating on an expired
+  licence, operating with no licence number, or reporting telemetry while not operating.
+grain: [month, centre_id, finding]
+columns:
+  month: First day of the month, China time
+  centre_id: Centre ID
+  finding: expired_licence, no_licence or reporting_while_not_operating
+  province_code: 2-digit province code
+  hub_code: Hub of the province; null outside the hubs
+  licence_no: Licence number (null where none was given)
+  licence_expires: Licence expiry date
+  status: Status on the month's last day
+  hours_reported: The centre's distinct telemetry hours in the month
+tests:
+  - relationships: {column: centre_id, to: core.centre_register, name: centres_in_register}
+*/
 WITH params AS (
     SELECT CAST($month AS DATE) AS month, last_day(CAST($month AS DATE)) AS month_end
 ),

@@ -1,30 +1,72 @@
--- One row per month (China time), level and region with at least one operating centre
--- (contract §3): capacity, utilisation, vacancy, pipeline, 12-month growth and the glut
--- signals. Levels: national (CN), nbs_region, hub, province.
--- month: First day of the month, China time
--- level: national, nbs_region, hub or province
--- region_code: CN, the NBS region, the hub code or the 2-digit province code
--- region_name_en: Region name in English
--- region_name_zh: Region name in Chinese (provinces: full name)
--- centres_operating: Operating centres |O|
--- centres_reporting: Reporting centres |R| (coverage >= 0.5)
--- reporting_share: |R| / |O|
--- design_racks: Design racks of the operating centres
--- racks_in_use: Sum of racks_in_use_avg over the reporting centres
--- rack_utilisation: Racks in use / design racks, both over the reporting centres
--- vacancy_rate: 1 - rack_utilisation
--- power_utilisation: Sum of it_load_kw_avg / sum of design_it_kw over the reporting centres
--- pue: Sum of facility load / sum of IT load over all reported hours of the reporting centres
--- compute_utilisation: Sum of compute used / sum of capacity over their hours with both
--- idle_share: Idle reporting centres / reporting centres
--- pipeline_racks: Design racks of the region's centres under construction in the month
--- pipeline_ratio: pipeline_racks / racks_in_use
--- racks_growth_12m: design_racks / design_racks 12 months earlier - 1
--- demand_growth_12m: racks_in_use / racks_in_use 12 months earlier - 1
--- threshold: Utilisation threshold T: 0.65 for hubs and provinces of a hub, else 0.60
--- glut_flag: At least two glut signals hold
--- glut_signals: The signals that hold, in the order low_utilisation, supply_outpacing, idle_centres, heavy_pipeline
--- glut_score: Mean of four parts clamped to [0, 1]; a null part counts as 0
+/*
+description: >-
+  One row per month (China time), level and region with at least one operating centre
+  (contract §3): capacity, utilisation, vacancy, pipeline, 12-month growth and the glut
+  signals. Levels: national (CN), nbs_region, hub, province.
+grain: [month, level, region_code]
+columns:
+  month: First day of the month, China time
+  level: national, nbs_region, hub or province
+  region_code: CN, the NBS region, the hub code or the 2-digit province code
+  region_name_en: Region name in English
+  region_name_zh: "Region name in Chinese (provinces: full name)"
+  centres_operating: Operating centres |O|
+  centres_reporting: Reporting centres |R| (coverage >= 0.5)
+  reporting_share: "|R| / |O|"
+  design_racks: Design racks of the operating centres
+  racks_in_use: Sum of racks_in_use_avg over the reporting centres
+  rack_utilisation: Racks in use / design racks, both over the reporting centres
+  vacancy_rate: 1 - rack_utilisation
+  power_utilisation: Sum of it_load_kw_avg / sum of design_it_kw over the reporting centres
+  pue: Sum of facility load / sum of IT load over all reported hours of the reporting centres
+  compute_utilisation: Sum of compute used / sum of capacity over their hours with both
+  idle_share: Idle reporting centres / reporting centres
+  pipeline_racks: Design racks of the region's centres under construction in the month
+  pipeline_ratio: pipeline_racks / racks_in_use
+  racks_growth_12m: design_racks / design_racks 12 months earlier - 1
+  demand_growth_12m: racks_in_use / racks_in_use 12 months earlier - 1
+  threshold: "Utilisation threshold T: 0.65 for hubs and provinces of a hub, else 0.60"
+  glut_flag: At least two glut signals hold
+  glut_signals: The signals that hold, in the order low_utilisation, supply_outpacing, idle_centres, heavy_pipeline
+  glut_score: Mean of four parts clamped to [0, 1]; a null part counts as 0
+tests:
+  - within: {column: rack_utilisation, min: 0, max: 1.1}
+  - within: {column: power_utilisation, min: 0, max: 1.1}
+  - name: every_level
+    description: Every month has the national, NBS-region, hub and province levels
+    violations: |
+      SELECT count(*) FROM (
+          SELECT month FROM this GROUP BY month HAVING count(DISTINCT level) < 4)
+  - name: provinces_add_up_to_national
+    description: >-
+      Province sums equal the national centres_operating, centres_reporting, design_racks
+      and racks_in_use
+    violations: |
+      SELECT count(*) FROM (
+          SELECT sum(centres_operating) FILTER (WHERE level = 'province') AS p_operating,
+                 max(centres_operating) FILTER (WHERE level = 'national') AS n_operating,
+                 sum(centres_reporting) FILTER (WHERE level = 'province') AS p_reporting,
+                 max(centres_reporting) FILTER (WHERE level = 'national') AS n_reporting,
+                 sum(design_racks) FILTER (WHERE level = 'province') AS p_racks,
+                 max(design_racks) FILTER (WHERE level = 'national') AS n_racks,
+                 sum(racks_in_use) FILTER (WHERE level = 'province') AS p_in_use,
+                 max(racks_in_use) FILTER (WHERE level = 'national') AS n_in_use
+          FROM this GROUP BY month)
+      WHERE p_operating != n_operating OR p_reporting != n_reporting OR p_racks != n_racks
+         OR abs(p_in_use - n_in_use) > 1e-9 * greatest(abs(n_in_use), 1)
+  - name: glut_signals_consistent
+    description: glut_signals and glut_flag follow from the figures
+    violations: |
+      SELECT count(*) FROM this
+      WHERE glut_flag != (len(glut_signals) >= 2)
+         OR list_contains(glut_signals, 'low_utilisation')
+            != coalesce(rack_utilisation < threshold, FALSE)
+         OR list_contains(glut_signals, 'supply_outpacing')
+            != coalesce(racks_growth_12m - demand_growth_12m > 0.10, FALSE)
+         OR list_contains(glut_signals, 'idle_centres') != coalesce(idle_share > 0.30, FALSE)
+         OR list_contains(glut_signals, 'heavy_pipeline')
+            != coalesce(pipeline_ratio > 0.25, FALSE)
+*/
 WITH params AS (
     SELECT CAST($month AS DATE) AS month,
            CAST(CAST($month AS DATE) - INTERVAL 12 MONTH AS DATE) AS year_ago

@@ -1,15 +1,20 @@
--- Surplus compute per hub and month (contract §3): what the hub's reporting centres
--- with compute telemetry could sell, and the estimated round trip to each eastern hub.
--- month: First day of the month, China time
--- hub_code: Hub
--- side: east (demand) or west (supply)
--- centres_with_compute: Reporting centres of the hub with hours carrying both compute columns
--- sellable_pflops: Sum over those centres of max(0, 0.9 x mean capacity - p95 hourly compute used)
--- rtt_ms_to_JJJ: 2 x 1.5 x haversine km to Beijing-Tianjin-Hebei x 0.005 ms
--- rtt_ms_to_YRD: The same to the Yangtze River Delta
--- rtt_ms_to_GBA: The same to the Greater Bay Area
--- rtt_ms_to_CY: The same to Chengdu-Chongqing
--- reachable_east_hubs: Eastern hubs within 20 ms round trip, sorted (a hub always reaches itself)
+/*
+description: >-
+  Surplus compute per hub and month (contract §3): what the hub's reporting centres
+  with compute telemetry could sell, and the estimated round trip to each eastern hub.
+grain: [month, hub_code]
+columns:
+  month: First day of the month, China time
+  hub_code: Hub
+  side: east (demand) or west (supply)
+  centres_with_compute: Reporting centres of the hub with hours carrying both compute columns
+  sellable_pflops: Sum over those centres of max(0, 0.9 x mean capacity - p95 hourly compute used)
+  rtt_ms_to_JJJ: 2 x 1.5 x haversine km to Beijing-Tianjin-Hebei x 0.005 ms
+  rtt_ms_to_YRD: The same to the Yangtze River Delta
+  rtt_ms_to_GBA: The same to the Greater Bay Area
+  rtt_ms_to_CY: The same to Chengdu-Chongqing
+  reachable_east_hubs: Eastern hubs within 20 ms round trip, sorted (a hub always reaches itself)
+*/
 WITH params AS (
     SELECT CAST($month AS DATE) AS month
 ),

@@ -1,19 +1,24 @@
--- Telemetry of each centre in each month (China time): the hours it reported and
--- the sums, means and percentiles the marts need.
--- month: First day of the month, China time
--- centre_id: Centre ID
--- hours_reported: Distinct hours with telemetry
--- racks_in_use_avg: Mean of the hourly racks in use
--- it_load_kw_avg: Mean of the hourly IT load, kW
--- it_load_kw_p95: 95th percentile (quantile_cont) of the hourly IT load, kW
--- racks_in_use_sum: Sum of the hourly racks in use
--- it_load_kw_sum: Sum of the hourly IT load, kW
--- facility_load_kw_sum: Sum of the hourly facility load, kW
--- compute_hours: Hours carrying both compute capacity and compute used
--- compute_capacity_sum: Sum of the hourly compute capacity over those hours, PFLOPS
--- compute_used_sum: Sum of the hourly compute used over those hours, PFLOPS
--- compute_capacity_avg: Mean hourly compute capacity over those hours, PFLOPS
--- compute_used_p95: 95th percentile (quantile_cont) of hourly compute used over those hours
+/*
+description: >-
+  Telemetry of each centre in each month (China time): the hours it reported and
+  the sums, means and percentiles the marts need.
+grain: [month, centre_id]
+columns:
+  month: First day of the month, China time
+  centre_id: Centre ID
+  hours_reported: Distinct hours with telemetry
+  racks_in_use_avg: Mean of the hourly racks in use
+  it_load_kw_avg: Mean of the hourly IT load, kW
+  it_load_kw_p95: 95th percentile (quantile_cont) of the hourly IT load, kW
+  racks_in_use_sum: Sum of the hourly racks in use
+  it_load_kw_sum: Sum of the hourly IT load, kW
+  facility_load_kw_sum: Sum of the hourly facility load, kW
+  compute_hours: Hours carrying both compute capacity and compute used
+  compute_capacity_sum: Sum of the hourly compute capacity over those hours, PFLOPS
+  compute_used_sum: Sum of the hourly compute used over those hours, PFLOPS
+  compute_capacity_avg: Mean hourly compute capacity over those hours, PFLOPS
+  compute_used_p95: 95th percentile (quantile_cont) of hourly compute used over those hours
+*/
 WITH params AS (
     SELECT CAST($month AS DATE) AS month
 ),

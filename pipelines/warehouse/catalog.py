@@ -1,7 +1,9 @@
 """The columns of every warehouse table and SQL model as DuckDB holds them: name, type
 and comment. The tables come from their DDL (tables.py); the models are built, in
 dependency order and by the code that builds them in the warehouse, into an empty
-in-memory database, so their types and comments are the warehouse's own."""
+in-memory database, so their types and comments are the warehouse's own. Their tests
+run there too, on no rows: a test naming a column or table that is not there fails the
+definitions, naming the model's file, rather than the first run."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from graphlib import TopologicalSorter
 
 import duckdb
 
-from pipelines.sql_graph import SqlModel
+from pipelines.sql_graph import ModelError, SqlModel
+from pipelines.warehouse.model_tests import violations
 from pipelines.warehouse.models import materialise
 from pipelines.warehouse.tables import ensure_tables
 
@@ -35,6 +38,13 @@ def warehouse_columns(models: list[SqlModel]) -> dict[str, list[Column]]:
                                    for m in models}).static_order()
         for table in order:
             materialise(con, by_table[table], [_SHAPE_MONTH], run_id="")
+        for model in models:
+            for test in model.tests:
+                try:
+                    violations(con, model, test, [_SHAPE_MONTH])
+                except duckdb.Error as exc:
+                    raise ModelError(f"{model.path}: test {test.name}: "
+                                     f"{str(exc).splitlines()[0]}") from exc
         rows = con.execute(
             "SELECT schema_name || '.' || table_name, column_name, data_type, "
             "coalesce(comment, '') FROM duckdb_columns() WHERE NOT internal "

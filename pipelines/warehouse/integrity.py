@@ -11,35 +11,26 @@ from pipelines.sql_graph import SqlModel
 from pipelines.warehouse.coverage import COVERAGE_TABLE, MONTH_COVERAGE
 from pipelines.warehouse.tables import TABLES
 
-KEYS = {
-    "core.centre_register": ("centre_id", "valid_from"),
-    "core.telemetry_hourly": ("centre_id", "hour_start"),
-    "core.telemetry_coverage": ("month", "centre_id"),
-    "audit.ingestion_log": ("file_name", "sha256"),
-    "staging.centre_state": ("month", "centre_id"),
-    "staging.centre_telemetry": ("month", "centre_id"),
-    "marts.centre_monthly": ("month", "centre_id"),
-    "marts.region_monthly": ("month", "level", "region_code"),
-    "marts.surplus_compute": ("month", "hub_code"),
-    "marts.glut_outlook": ("month", "level", "region_code"),
-    # supplier_hub is null on a demander's unmet row: one such row per demander
-    "marts.compute_matching": ("month", "east_hub", "supplier_hub"),
-    "marts.licence_findings": ("month", "centre_id", "finding"),
-}
-
 # Rows must come from files the ingestion log records as loaded.
 _LINEAGE = {"core.centre_register": "licensing", "core.register_rows": "licensing",
             "core.telemetry_hourly": "telemetry"}
 
 
+def table_keys(models: list[SqlModel]) -> dict[str, tuple[str, ...]]:
+    """schema.table → the columns that identify a row: the tables' from their DDL, the
+    models' their grain."""
+    return {**{t.name: t.keys for t in TABLES if t.keys}, **{m.table: m.grain for m in models}}
+
+
 def integrity_problems(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -> list[str]:
     """Problems found, each a sentence naming the table; none for a sound warehouse."""
+    keys = table_keys(models)
     tables = {f"{s}.{t}" for s, t in con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
     problems = [f"{t.name}: missing" for t in TABLES if t.name not in tables]
     for table in sorted(tables):
         con.execute(f"SELECT count(*) FROM {table}").fetchone()  # every block readable
-    for table, key in KEYS.items():
+    for table, key in keys.items():
         if table not in tables:
             continue
         listed = ", ".join(key)
@@ -58,12 +49,12 @@ def integrity_problems(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -
     months = [m for (m,) in con.execute("SELECT DISTINCT CAST(date_trunc('month', hour_start "
                                         "AT TIME ZONE 'Asia/Shanghai') AS DATE) FROM "
                                         "core.telemetry_hourly ORDER BY 1").fetchall()]
-    problems += _compare(con, COVERAGE_TABLE, MONTH_COVERAGE, KEYS[COVERAGE_TABLE], months)
+    problems += _compare(con, COVERAGE_TABLE, MONTH_COVERAGE, keys[COVERAGE_TABLE], months)
     for model in models:
         if model.table not in tables:
             problems.append(f"{model.table}: missing")
             continue
-        problems += _compare(con, model.table, model.sql, KEYS[model.table], months)
+        problems += _compare(con, model.table, model.sql, model.grain, months)
     return problems
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.sql_graph import ModelError, SqlModel
+from pipelines.sql_graph import SqlModel
 
 
 def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
@@ -41,13 +41,8 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 
 
 def _comment(con: duckdb.DuckDBPyConnection, model: SqlModel) -> None:
-    """COMMENT ON the table and every column, from the model file's header."""
-    columns = [name for name, _ in _columns(con, model.table)]
-    undocumented = [c for c in columns if c not in model.column_docs]
-    if undocumented or not model.description:
-        raise ModelError(f"{model.path}: document {', '.join(undocumented) or 'the table'} "
-                         "in the header (-- column: text)")
+    """COMMENT ON the table and every column, from the model file's header (which
+    documents every column the SELECT returns: sql_graph checks)."""
     con.execute(f"COMMENT ON TABLE {model.table} IS $${model.description}$$")
-    for column in columns:
-        con.execute(f"COMMENT ON COLUMN {model.table}.{column} IS "
-                    f"$${model.column_docs[column]}$$")
+    for column, doc in model.column_docs.items():
+        con.execute(f"COMMENT ON COLUMN {model.table}.{column} IS $${doc}$$")

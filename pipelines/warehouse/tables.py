@@ -14,6 +14,7 @@ class Table:
     name: str  # schema.table
     comment: str
     columns: tuple[tuple[str, str, str], ...]  # (name, type, comment)
+    keys: tuple[str, ...] = ()  # the columns that identify a row, checked by `census check`
 
 
 _REGISTER_COLUMNS = (
@@ -89,7 +90,7 @@ TABLES: tuple[Table, ...] = (
         ("valid_to", "DATE", "As-of date of the next version (exclusive); null = open"),
         ("is_current", "BOOLEAN", "True for the latest version"),
         *_LINEAGE,
-    )),
+    ), keys=("centre_id", "valid_from")),
     Table("core.telemetry_hourly",
           "Telemetry per centre and hour (UTC): the mean of the samples in the hour, from the "
           "latest file that carried that hour (restatements replace earlier files' hours)", (
@@ -104,7 +105,7 @@ TABLES: tuple[Table, ...] = (
         ("compute_used_pflops", "DOUBLE", "Compute used in PFLOPS, mean"),
         ("samples", "BIGINT", "Distinct samples in the hour"),
         ("source_file", "VARCHAR", "File the hour's samples come from"),
-    )),
+    ), keys=("centre_id", "hour_start")),
     Table("core.telemetry_pending",
           "Telemetry samples of centres not (yet) in the register: re-examined every run and "
           "loaded once the centre is registered", (
@@ -126,7 +127,7 @@ TABLES: tuple[Table, ...] = (
         ("hours_reported", "BIGINT", "Distinct hours with telemetry"),
         ("coverage", "DOUBLE", "hours_reported / hours_in_month"),
         ("samples", "BIGINT", "Samples behind those hours"),
-    )),
+    ), keys=("month", "centre_id")),
     Table("audit.telemetry_loads", "Centre-hours each telemetry load wrote, by month", (
         ("run_id", "VARCHAR", "Dagster run"),
         ("file_name", "VARCHAR", "File whose samples were loaded"),
@@ -154,7 +155,7 @@ TABLES: tuple[Table, ...] = (
         ("started_at", "TIMESTAMPTZ", "Attempt start"),
         ("finished_at", "TIMESTAMPTZ", "Attempt end"),
         ("run_id", "VARCHAR", "Dagster run that made the attempt"),
-    )),
+    ), keys=("file_name", "sha256")),
     Table("audit.deliveries", "One row per attempt to mail a month's export", (
         ("month", "DATE", "Month exported"),
         ("recipients", "VARCHAR", "Addresses, comma-separated"),

@@ -1,0 +1,25 @@
+"""Running a SQL model's data tests (declared in its header) on the warehouse."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.model_header import THIS, ModelTest
+from pipelines.sql_graph import SqlModel
+
+_IN_MONTHS = "month IN (SELECT CAST(unnest($months) AS DATE))"
+
+
+def checked_rows(model: SqlModel) -> str:
+    """The SELECT of the model's rows a run checks: of the months in `$months` for a
+    monthly model, all for another."""
+    return (f"SELECT * FROM {model.table} WHERE {_IN_MONTHS}" if model.monthly
+            else f"SELECT * FROM {model.table}")
+
+
+def violations(con: duckdb.DuckDBPyConnection, model: SqlModel, test: ModelTest,
+               months: list[str]) -> int:
+    """Rows (or months) of the model's `months` breaking the test."""
+    # On lines of its own: the test's SQL may end in a -- comment.
+    return con.execute(f"WITH {THIS} AS ({checked_rows(model)}) SELECT * FROM (\n{test.sql}\n)",
+                       {"months": months} if model.monthly else {}).fetchone()[0]
