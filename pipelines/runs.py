@@ -103,7 +103,8 @@ def process_tag() -> dict[str, str]:
 def fail_abandoned_runs(instance: DagsterInstance) -> None:
     """Mark failed the runs whose `census` process on this host died before they ended
     (killed, machine restarted): the UI would show them in progress forever, and the
-    run-failure sensor records and reports them."""
+    run-failure sensor records and reports them. Dagster's run monitoring does not: it
+    watches only runs a run launcher started, never those run in-process."""
     for run in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.NOT_STARTED,
                                                       DagsterRunStatus.STARTED])):
         host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")
