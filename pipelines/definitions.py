@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import (
-    AssetSelection,
-    AutomationConditionSensorDefinition,
-    DefaultSensorStatus,
-    Definitions,
-    in_process_executor,
-)
+from dagster import Definitions, in_process_executor
 
 from pipelines.assets.columns import with_columns
 from pipelines.assets.export import summary_export
@@ -18,27 +12,13 @@ from pipelines.assets.models import model_asset
 from pipelines.assets.publish import publish_asset
 from pipelines.assets.telemetry import telemetry_coverage
 from pipelines.export.delivery import Mailer
-from pipelines.jobs import (
-    INGEST_ASSETS,
-    export_job,
-    ingest_job,
-    monthly_job,
-    publish_job,
-    rebuild_months_job,
-)
+from pipelines.jobs import INGEST_ASSETS, export_job, ingest_job, monthly_job, publish_job
 from pipelines.planner import MODELS_DIR, SOURCES
 from pipelines.resources import ExportFolder, Landing, ReferenceData, Warehouse
 from pipelines.schedules import daily_refresh, monthly_export
-from pipelines.sensors import landing_arrivals, rebuild_touched_months, run_failures
+from pipelines.sensors import chain_runs, landing_arrivals, run_failures
 from pipelines.settings import setting
 from pipelines.sql_graph import load_models
-
-# The marts and the publish follow their inputs (pipelines/automation.py); evaluated
-# every 10 seconds rather than Dagster's default 30.
-automation = AutomationConditionSensorDefinition(
-    "census_automation", target=AssetSelection.all(), minimum_interval_seconds=10,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Evaluates the automation conditions of the marts and the publish.")
 
 
 def build_definitions(landing: Path | None = None, warehouse: Path | None = None,
@@ -51,12 +31,12 @@ def build_definitions(landing: Path | None = None, warehouse: Path | None = None
     upstream = [key for asset in writers for key in asset.keys]
     return Definitions(
         assets=[*with_columns(writers, sql_models), publish_asset(upstream), summary_export],
-        jobs=[ingest_job, monthly_job, rebuild_months_job, publish_job, export_job],
+        jobs=[ingest_job, monthly_job, publish_job, export_job],
         schedules=[daily_refresh, monthly_export],
         # Every writer waits for the one DuckDB file, so steps gain nothing from processes
         # of their own: one process per run saves a Python start-up per step.
         executor=in_process_executor,
-        sensors=[landing_arrivals, rebuild_touched_months, run_failures, automation],
+        sensors=[landing_arrivals, chain_runs, run_failures],
         resources={
             "warehouse": Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))),
             "landing": Landing(root=str(landing or setting("CENSUS_LANDING_DIR"))),

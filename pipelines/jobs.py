@@ -1,6 +1,6 @@
-"""The jobs: `census run` chains ingest → monthly → publish in-process; the sensors chain
-ingest → rebuild_months → (automation) marts and publish; the schedule runs export.
-(A job runs either unpartitioned or month-partitioned assets, not both.)"""
+"""The jobs: ingest → monthly → publish, chained by the planner (pipelines/planner.py)
+for `census run` and the sensors alike; export, run by its schedule. (A job runs either
+unpartitioned or month-partitioned assets, not both.)"""
 
 from dagster import AssetSelection, define_asset_job
 
@@ -19,10 +19,6 @@ ingest_job = define_asset_job(
 monthly_job = define_asset_job(
     "monthly", selection=MONTHLY,
     description="Month-partitioned assets (coverage, SQL models), for the months given.")
-rebuild_months_job = define_asset_job(
-    "rebuild_months", selection=MONTHLY.roots(),
-    description="The first month-partitioned assets (coverage, staging), for the months an "
-                "ingest run touched; the marts follow by automation.")
 publish_job = define_asset_job(
     "publish", selection=AssetSelection.assets(PUBLISHED_KEY),
     description="Publish the build copy of the warehouse atomically.")

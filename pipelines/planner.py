@@ -1,16 +1,19 @@
-"""Which months are due: the monthly SQL models, and the planner that reads from the
-warehouse alone which months a load left older than their builds. `census run` and the
-sensor after an ingest run both ask it, so it sits below both (and below the
-Definitions the sensor belongs to)."""
+"""The one path from landed files to the published warehouse: `ingest` (register and
+telemetry), then `monthly` over the months due, then `publish`. `next_run` says which run
+follows a successful one; `census run` runs its answers in-process and the `chain_runs`
+sensor turns them into run requests, so the daemon runs what the CLI runs. Which months
+are due is read from the warehouse alone (`months_to_rebuild`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 
 from pipelines.assets.telemetry import telemetry_coverage
-from pipelines.jobs import INGEST_ASSETS
+from pipelines.jobs import INGEST_ASSETS, ingest_job, monthly_job, publish_job
+from pipelines.resources import Warehouse
 from pipelines.settings import PROJECT_ROOT
 from pipelines.sql_graph import load_models
 from pipelines.warehouse.coverage import COVERAGE_TABLE
@@ -20,6 +23,35 @@ MODELS_DIR = PROJECT_ROOT / "dbt_like_sql"
 SOURCES = {".".join(key.path): key for asset in [*INGEST_ASSETS, telemetry_coverage]
            for key in asset.keys}
 MONTHLY_MODELS = [m.table for m in load_models(MODELS_DIR, SOURCES) if m.monthly]
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    job_name: str
+    months: tuple[dt.date, ...] = ()  # the months a `monthly` run rebuilds, in order
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return partition_range_tags(list(self.months)) if self.months else {}
+
+
+# Every chain starts with an ingest: `census run`, the landing sensor, the daily refresh.
+INGEST = PlannedRun(ingest_job.name)
+
+
+def next_run(warehouse: Warehouse, finished_job: str) -> PlannedRun | None:
+    """The run that follows a successful run of `finished_job`: after `ingest`, `monthly`
+    over the months due, or `publish` when none is; after `monthly`, `publish`; after
+    `publish`, none. The build copy is read only after an ingest, so deciding to publish
+    never waits for a writer."""
+    if finished_job == ingest_job.name:
+        with warehouse.build_reader() as con:
+            months = months_to_rebuild(con, MONTHLY_MODELS)
+        return PlannedRun(monthly_job.name, tuple(months)) if months else \
+            PlannedRun(publish_job.name)
+    if finished_job == monthly_job.name:
+        return PlannedRun(publish_job.name)
+    return None
 
 
 def partition_range_tags(months: list[dt.date]) -> dict[str, str]:

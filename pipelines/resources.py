@@ -3,7 +3,6 @@ landing folder and the reference data."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
+from filelock import FileLock, Timeout
 
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
@@ -41,12 +41,12 @@ class Warehouse(ConfigurableResource):
         """The build copy, read-write. It starts as a copy of the published file and
         carries over between runs until published. One writer at a time across
         processes: a second waits for the first (DuckDB would fail on its lock)."""
-        with self._exclusive(), self._connect() as con:
+        with self._lock(), self._connect() as con:
             yield con
 
     def publish(self) -> Path:
         """Replace the published warehouse with the build copy in one rename."""
-        with self._exclusive():
+        with self._lock():
             with self._connect() as con:
                 con.execute("CHECKPOINT")
             _atomic_copy(self.build_path, self.published_path)
@@ -55,7 +55,7 @@ class Warehouse(ConfigurableResource):
     @contextmanager
     def build_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection on the build copy, between writers."""
-        with self._exclusive():
+        with self._lock():
             con = duckdb.connect(str(self.build_path), read_only=True)
             try:
                 yield con
@@ -66,9 +66,11 @@ class Warehouse(ConfigurableResource):
         """The SHA-256 of every file the warehouse has attempted (the build copy, which
         runs write first), or None while a writer holds it: a sensor must not wait out a
         run (its evaluation would time out)."""
-        with self._exclusive(wait=False) as idle:
-            if not idle:
-                return None
+        try:
+            held = self._lock().acquire(blocking=False)
+        except Timeout:
+            return None
+        with held:
             source = self.build_path if self.build_path.exists() else self.published_path
             if not source.exists():
                 return set()
@@ -78,18 +80,11 @@ class Warehouse(ConfigurableResource):
             finally:
                 con.close()
 
-    @contextmanager
-    def _exclusive(self, wait: bool = True) -> Iterator[bool]:
-        """Hold the writer lock; with `wait` false, yield False at once if it is taken."""
-        lock = self.build_path.with_name(f"{self.build_path.name}.lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock, "a") as handle:
-            try:  # released when the handle closes
-                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
+    def _lock(self) -> FileLock:
+        """The writer lock, a file beside the build copy. A new FileLock each time: one
+        holder per open file, so threads of one process (the sensors') exclude each other
+        too."""
+        return FileLock(self.build_path.with_name(f"{self.build_path.name}.lock"))
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -13,13 +13,19 @@ from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, R
 from dagster._utils.error import SerializableErrorInfo
 
 from pipelines.failures import innermost_message
-from pipelines.planner import MONTHLY_MODELS, months_to_rebuild, partition_range_tags
+from pipelines.jobs import ingest_job, monthly_job, publish_job
+from pipelines.planner import INGEST, PlannedRun, next_run
 from pipelines.progress import Report, quiet
 from pipelines.resources import Warehouse
 from pipelines.settings import setting
 
 PROCESS_TAG = "census/process"
 _NAMED_FILES = 10  # files skipped or rejected that a summary names; the log has them all
+_STARTING = {  # what `census run` reports as each job starts
+    ingest_job.name: "census run: ingesting the new files (register, then telemetry) …",
+    monthly_job.name: "census run: rebuilding {months} months (coverage, staging, marts) …",
+    publish_job.name: "census run: publishing the warehouse …",
+}
 
 
 @dataclass(frozen=True)
@@ -33,37 +39,34 @@ class RunOutcome:
 
 def run_census(verbose: bool = False, landing: Path | None = None,
                warehouse: Path | None = None, report: Report = quiet) -> RunOutcome:
-    """Ingest new files, rebuild the months they touched, publish: the `ingest`,
-    `monthly` and `publish` jobs in this process, recorded in the Dagster instance of
-    DAGSTER_HOME so the UI shows the runs. `report` is told each job as it starts."""
+    """Ingest new files, rebuild the months due, publish: the runs the planner names
+    (`next_run`, the path the sensors follow too), in this process, recorded in the
+    Dagster instance of DAGSTER_HOME so the UI shows them. `report` is told each run as
+    it starts."""
     from pipelines.definitions import build_definitions
 
     defs = build_definitions(landing, warehouse)
+    published = warehouse or setting("CENSUS_WAREHOUSE")
+    planner_view = Warehouse(path=str(published))
     level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
     config = {"loggers": {"console": {"config": {"log_level": level}}}}
     instance = DagsterInstance.get()
     fail_abandoned_runs(instance)
-    report("census run: ingesting the new files (register, then telemetry) …")
-    ingest = defs.resolve_job_def("ingest").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
-    if not ingest.success:
-        return _failed(ingest, ingest.run_id)
-    with Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))).build_reader() as con:
-        months = months_to_rebuild(con, MONTHLY_MODELS)
-    if months:
-        report(f"census run: rebuilding {len(months)} months (coverage, staging, marts) …")
-        monthly = defs.resolve_job_def("monthly").execute_in_process(
+    planned: PlannedRun | None = INGEST
+    ingest_run_id = ""
+    months: tuple[dt.date, ...] = ()
+    while planned is not None:
+        report(_STARTING[planned.job_name].format(months=len(planned.months)))
+        result = defs.resolve_job_def(planned.job_name).execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
-            tags={**partition_range_tags(months), **process_tag()})
-        if not monthly.success:
-            return _failed(monthly, ingest.run_id)
-    report("census run: publishing the warehouse …")
-    publish = defs.resolve_job_def("publish").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=config, tags=process_tag())
-    if not publish.success:
-        return _failed(publish, ingest.run_id)
-    published = warehouse or setting("CENSUS_WAREHOUSE")
-    return RunOutcome(True, ingest.run_id, summarise(published, ingest.run_id, months), None)
+            tags={**planned.tags, **process_tag()})
+        ingest_run_id = ingest_run_id or result.run_id
+        if not result.success:
+            return _failed(result, ingest_run_id)
+        months += planned.months
+        planned = next_run(planner_view, planned.job_name)
+    return RunOutcome(True, ingest_run_id, summarise(published, ingest_run_id, list(months)),
+                      None)
 
 
 def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
@@ -100,7 +103,8 @@ def process_tag() -> dict[str, str]:
 def fail_abandoned_runs(instance: DagsterInstance) -> None:
     """Mark failed the runs whose `census` process on this host died before they ended
     (killed, machine restarted): the UI would show them in progress forever, and the
-    run-failure sensor records and reports them."""
+    run-failure sensor records and reports them. Dagster's run monitoring does not: it
+    watches only runs a run launcher started, never those run in-process."""
     for run in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.NOT_STARTED,
                                                       DagsterRunStatus.STARTED])):
         host, _, pid = run.tags.get(PROCESS_TAG, "").rpartition(":")

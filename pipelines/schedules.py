@@ -16,8 +16,8 @@ daily_refresh = ScheduleDefinition(
     name="daily_refresh", job=ingest_job, cron_schedule="0 6 * * *",
     execution_timezone="Asia/Shanghai", default_status=DefaultScheduleStatus.RUNNING,
     description="Every day at 06:00 China time, ingest whatever the sensor has not (files "
-                "copied in with old dates, a sensor that was off); the months it touches are "
-                "then rebuilt.")
+                "copied in with old dates, a sensor that was off); chain_runs then starts the "
+                "monthly rebuild and the publish, as after any ingest.")
 
 
 @schedule(cron_schedule="0 9 5 * *", execution_timezone="Asia/Shanghai", job=export_job,

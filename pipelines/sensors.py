@@ -1,5 +1,6 @@
-"""Sensors: files landing start the ingest; a finished ingest rebuilds the months it
-touched; a failed run is recorded in the warehouse and mailed to the engineers."""
+"""Sensors: files landing start the ingest; a finished ingest or monthly run starts the
+run the planner names next (the runs `census run` makes); a failed run is recorded in the
+warehouse and mailed to the engineers."""
 
 import datetime as dt
 
@@ -20,8 +21,8 @@ from dagster import (
 from pipelines.arrivals import Arrivals, batch_key, batch_tags
 from pipelines.export.delivery import Mailer
 from pipelines.failures import describe, record_failure
-from pipelines.jobs import ingest_job, publish_job, rebuild_months_job
-from pipelines.planner import MONTHLY_MODELS, months_to_rebuild, partition_range_tags
+from pipelines.jobs import ingest_job, monthly_job, publish_job
+from pipelines.planner import next_run
 from pipelines.resources import Landing, Warehouse
 
 
@@ -45,23 +46,25 @@ def landing_arrivals(context: SensorEvaluationContext, landing: Landing,
     return SensorResult(run_requests=requests, cursor=arrivals.cursor())
 
 
-@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],
-                   request_jobs=[rebuild_months_job, publish_job],
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job, monthly_job],
+                   request_jobs=[monthly_job, publish_job],
                    default_status=DefaultSensorStatus.RUNNING, minimum_interval_seconds=10,
-                   description="After an ingest run, rebuild the first monthly assets for the "
-                               "months it touched (the marts follow by automation), or "
-                               "publish when it touched none.")
-def rebuild_touched_months(context: RunStatusSensorContext,
-                           warehouse: Warehouse) -> RunRequest | SkipReason:
-    run_id = context.dagster_run.run_id
-    with warehouse.build_reader() as con:
-        months = months_to_rebuild(con, MONTHLY_MODELS)
-    if not months:
-        return RunRequest(run_key=f"publish-{run_id}", job_name=publish_job.name)
-    return RunRequest(run_key=f"months-{run_id}", job_name=rebuild_months_job.name,
-                      tags={**partition_range_tags(months), "census/ingest_run": run_id})
+                   description="After an ingest run (the landing sensor's, the daily "
+                               "refresh's), rebuild the months due, or publish when none "
+                               "is; after a monthly run, publish. The planner's runs, as "
+                               "census run makes them.")
+def chain_runs(context: RunStatusSensorContext,
+               warehouse: Warehouse) -> RunRequest | SkipReason:
+    finished = context.dagster_run
+    planned = next_run(warehouse, finished.job_name)
+    if planned is None:
+        return SkipReason(f"nothing follows {finished.job_name}")
+    return RunRequest(run_key=f"{planned.job_name}-after-{finished.run_id}",
+                      job_name=planned.job_name, tags=planned.tags)
 
 
+# Not Dagster's make_email_on_run_failure_sensor: it always speaks SSL or STARTTLS and logs
+# in, which fails on a server offering neither (a local relay, the tests' loopback server).
 @run_failure_sensor(default_status=DefaultSensorStatus.RUNNING, minimum_interval_seconds=10,
                     description="Record every failed run (run id, asset, reason) in "
                                 "audit.run_failures and mail CENSUS_ALERT_RECIPIENTS.")

@@ -1,6 +1,6 @@
-"""Sensors, schedules and automation as Dagster evaluates them (no daemon): the landing
-sensor's batches, run keys and cursor against a real warehouse, the daily schedule, and
-what the UI shows of each asset."""
+"""Sensors and schedules as Dagster evaluates them (no daemon): the landing sensor's
+batches, run keys and cursor against a real warehouse, the daily schedule and the chain
+its ingest starts, and what the UI shows of each asset."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from dagster._utils.schedules import cron_string_iterator
 
 from pipelines.arrivals import batch_key
 from pipelines.definitions import build_definitions
+from pipelines.planner import INGEST
 from pipelines.resources import Landing, Warehouse
 from pipelines.sensors import landing_arrivals
 from pipelines.warehouse.audit import FileOutcome, record_outcomes
@@ -80,10 +81,11 @@ def test_landing_sensor_batches_new_files_and_skips_attempted_ones(tmp_path: Pat
     assert request.run_key == batch_key({"telemetry/hebei_2025-05.csv": may})
 
 
-def test_daily_refresh_runs_the_ingest_at_six_china_time() -> None:
+def test_daily_refresh_runs_the_ingest_at_six_china_time_and_the_chain_follows() -> None:
     defs = build_definitions()
     schedule = defs.resolve_schedule_def("daily_refresh")
-    assert schedule.job_name == "ingest"
+    # The start of the planner's chain, which chain_runs continues (tests/test_planner.py).
+    assert schedule.job_name == INGEST.job_name == "ingest"
     ticks = cron_string_iterator(dt.datetime(2025, 2, 28, 20, tzinfo=dt.UTC).timestamp(),
                                  schedule.cron_schedule, schedule.execution_timezone)
     assert next(ticks) == dt.datetime(2025, 3, 1, 6, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -93,7 +95,7 @@ def test_daily_refresh_runs_the_ingest_at_six_china_time() -> None:
     assert request.partition_key is None
 
 
-def test_the_ui_shows_groups_owners_automation_and_freshness(tmp_path: Path) -> None:
+def test_the_ui_shows_groups_owners_and_freshness_and_no_automation(tmp_path: Path) -> None:
     defs = build_definitions(tmp_path, tmp_path / "w.duckdb")
     graph = defs.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
@@ -105,10 +107,10 @@ def test_the_ui_shows_groups_owners_automation_and_freshness(tmp_path: Path) -> 
                  "compute_matching", "licence_findings"):
         node = graph.get(AssetKey(["marts", name]))
         assert node.freshness_policy is not None
-        assert node.automation_condition.get_label() == "follow_monthly_inputs"
-    assert graph.get(AssetKey("published_warehouse")).automation_condition.get_label() == \
-        "publish_when_built"
+    # Runs follow runs by the planner (chain_runs), not by asset automation.
+    assert all(graph.get(key).automation_condition is None
+               for key in graph.get_all_asset_keys())
     repository = defs.get_repository_def()
     assert {s.name for s in repository.sensor_defs} == {
-        "landing_arrivals", "rebuild_touched_months", "run_failures", "census_automation"}
+        "landing_arrivals", "chain_runs", "run_failures"}
     assert {s.name for s in repository.schedule_defs} == {"daily_refresh", "monthly_export"}

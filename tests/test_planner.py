@@ -1,6 +1,6 @@
-"""The month planner on a tiny warehouse the pipeline's own connection creates: which
-months a telemetry or register load makes due, and what the sensor after an ingest run
-asks for."""
+"""The planner on a tiny warehouse the pipeline's own connection creates: which months a
+telemetry or register load makes due, which run follows each job, and that the sensor
+after a real ingest run requests exactly the run `census run` makes next."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, RunRequest, build_run_status_sensor_context, job, op
+from dagster import DagsterInstance, RunRequest, build_run_status_sensor_context
 
-from pipelines.jobs import publish_job, rebuild_months_job
-from pipelines.planner import MONTHLY_MODELS, months_to_rebuild
+from pipelines.definitions import build_definitions
+from pipelines.planner import MONTHLY_MODELS, PlannedRun, months_to_rebuild, next_run
 from pipelines.resources import Warehouse
-from pipelines.sensors import rebuild_touched_months
+from pipelines.sensors import chain_runs
 from pipelines.warehouse.coverage import COVERAGE_TABLE
 
 JAN, FEB, MAR, FEB_NEXT_YEAR = (dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1),
@@ -99,37 +99,59 @@ def test_nothing_due_once_rebuilt_after_the_loads(con: duckdb.DuckDBPyConnection
     assert months_to_rebuild(con, MONTHLY_MODELS) == []
 
 
-@op
-def _ingested() -> None:
-    """Stands for an ingest run: the sensor reads only the run's id and the warehouse."""
+def test_after_an_ingest_the_months_due_are_rebuilt_in_one_range(warehouse: Warehouse) -> None:
+    with warehouse.writer() as con:
+        _load_telemetry(con, FEB, LATER)
+    planned = next_run(warehouse, "ingest")
+    assert planned == PlannedRun("monthly", (FEB, FEB_NEXT_YEAR))
+    assert planned.tags == {"dagster/asset_partition_range_start": FEB.isoformat(),
+                            "dagster/asset_partition_range_end": FEB_NEXT_YEAR.isoformat()}
 
 
-@job
-def _ingest_run() -> None:
-    _ingested()
+def test_after_an_ingest_with_no_month_due_the_warehouse_is_published(
+        warehouse: Warehouse) -> None:
+    assert next_run(warehouse, "ingest") == PlannedRun("publish")
 
 
-def _sensor_after_ingest(warehouse: Warehouse) -> RunRequest:
-    instance = DagsterInstance.ephemeral()
-    result = _ingest_run.execute_in_process(instance=instance)
-    context = build_run_status_sensor_context(
-        sensor_name=rebuild_touched_months.name, dagster_event=result.get_run_success_event(),
-        dagster_instance=instance, dagster_run=result.dagster_run,
-        resources={"warehouse": warehouse})
-    request = rebuild_touched_months(context)
+def test_a_monthly_run_is_followed_by_the_publish_and_the_publish_by_nothing(
+        warehouse: Warehouse) -> None:
+    with warehouse.writer() as con:  # still due: a monthly run publishes what it built
+        _load_telemetry(con, FEB, LATER)
+    assert next_run(warehouse, "monthly") == PlannedRun("publish")
+    assert next_run(warehouse, "publish") is None
+
+
+def _sensor_after_ingest(warehouse: Warehouse, tmp_path: Path) -> RunRequest:
+    """What the sensor requests after a real ingest run (of an empty landing folder) on
+    the warehouse."""
+    landing = tmp_path / "landing"
+    for folder in ("licensing", "telemetry"):
+        (landing / folder).mkdir(parents=True)
+    ingest = build_definitions(landing, warehouse.published_path).resolve_job_def("ingest")
+    with DagsterInstance.ephemeral() as instance:
+        result = ingest.execute_in_process(instance=instance)
+        context = build_run_status_sensor_context(
+            sensor_name=chain_runs.name, dagster_event=result.get_run_success_event(),
+            dagster_instance=instance, dagster_run=result.dagster_run,
+            resources={"warehouse": warehouse})
+        request = chain_runs(context)
     assert isinstance(request, RunRequest)
-    assert request.run_key is not None and request.run_key.endswith(result.run_id)
+    assert request.run_key == f"{request.job_name}-after-{result.run_id}"
     return request
 
 
-def test_sensor_rebuilds_the_range_of_months_an_ingest_made_due(warehouse: Warehouse) -> None:
+def test_sensor_requests_the_run_census_run_makes_after_an_ingest(
+        warehouse: Warehouse, tmp_path: Path) -> None:
     with warehouse.writer() as con:
         _load_telemetry(con, MAR, LATER)
-    request = _sensor_after_ingest(warehouse)
-    assert request.job_name == rebuild_months_job.name
+    request = _sensor_after_ingest(warehouse, tmp_path)
+    planned = next_run(warehouse, "ingest")
+    assert (request.job_name, request.tags) == (planned.job_name, planned.tags)
+    assert request.job_name == "monthly"
     assert request.tags["dagster/asset_partition_range_start"] == MAR.isoformat()
     assert request.tags["dagster/asset_partition_range_end"] == MAR.isoformat()
 
 
-def test_sensor_publishes_when_no_month_is_due(warehouse: Warehouse) -> None:
-    assert _sensor_after_ingest(warehouse).job_name == publish_job.name
+def test_sensor_publishes_when_no_month_is_due(warehouse: Warehouse, tmp_path: Path) -> None:
+    request = _sensor_after_ingest(warehouse, tmp_path)
+    assert (request.job_name, request.tags) == ("publish", {})

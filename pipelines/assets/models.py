@@ -17,7 +17,7 @@ from dagster import (
 
 from pipelines.assets.metadata import markdown_preview
 from pipelines.assets.telemetry import MONTHS
-from pipelines.automation import ANALYSTS, ENGINEERS, MART_FRESHNESS, follow_monthly_inputs
+from pipelines.automation import ANALYSTS, ENGINEERS, MART_FRESHNESS
 from pipelines.resources import Warehouse
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.sql_graph import SqlModel
@@ -39,7 +39,6 @@ def model_asset(model: SqlModel) -> AssetsDefinition:
             kinds={"duckdb", "sql"},
             owners=[ANALYSTS if schema == "marts" else ENGINEERS],
             pool=WAREHOUSE_POOL,
-            automation_condition=follow_monthly_inputs() if model.monthly else None,
             freshness_policy=MART_FRESHNESS if schema == "marts" else None,
             description=f"{model.description} (dbt_like_sql/{schema}/{table}.sql)",
             metadata={"grain": ", ".join(model.grain)},

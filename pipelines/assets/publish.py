@@ -3,7 +3,7 @@
 
 from dagster import AssetKey, MaterializeResult, asset
 
-from pipelines.automation import ENGINEERS, publish_when_built
+from pipelines.automation import ENGINEERS
 from pipelines.resources import Warehouse
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.warehouse.tables import TABLES
@@ -20,7 +20,6 @@ def publish_asset(upstream: list[AssetKey]):
         kinds={"duckdb"},
         owners=[ENGINEERS],
         deps=upstream,
-        automation_condition=publish_when_built(),
         pool=WAREHOUSE_POOL,
         description="The DuckDB file analysts open (CENSUS_WAREHOUSE): the run's build copy, "
                     "published with an atomic rename so readers never see a half-written state.",

@@ -8,7 +8,6 @@ import datetime as dt
 import os
 import smtplib
 import ssl
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -17,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 from dagster import ConfigurableResource, EnvVar
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from pipelines.warehouse.tables import insert_frame
 
@@ -95,19 +95,21 @@ def build_message(mailer: Mailer, recipients: list[str], subject: str, body: str
 
 def send(mailer: Mailer, message: EmailMessage, recipients: list[str]) -> Delivery:
     """Send, retrying with exponential backoff; DeliveryFailed after the last attempt,
-    naming the server and the last error."""
-    error: Exception | None = None
-    for attempt in range(1, mailer.attempts + 1):
-        try:
-            _send_once(mailer, message, recipients)
-            return Delivery(str(message["Message-ID"]), attempt)
-        except (OSError, smtplib.SMTPException) as exc:
-            error = exc
-            if attempt < mailer.attempts:
-                time.sleep(mailer.backoff_seconds * 2 ** (attempt - 1))
-    raise DeliveryFailed(
-        f"mail to {', '.join(recipients)} via {mailer.address} failed after "
-        f"{mailer.attempts} attempts: {type(error).__name__}: {error}", mailer.attempts)
+    naming the server and the last error. Retried here rather than by a Dagster
+    RetryPolicy: a retried export step would write its files again and the alerts of the
+    failure sensor are no step at all."""
+    retrying = Retrying(
+        stop=stop_after_attempt(mailer.attempts),
+        wait=wait_exponential(multiplier=mailer.backoff_seconds),
+        retry=retry_if_exception_type((OSError, smtplib.SMTPException)), reraise=True)
+    try:
+        retrying(_send_once, mailer, message, recipients)
+    except (OSError, smtplib.SMTPException) as error:
+        raise DeliveryFailed(
+            f"mail to {', '.join(recipients)} via {mailer.address} failed after "
+            f"{mailer.attempts} attempts: {type(error).__name__}: {error}",
+            mailer.attempts) from error
+    return Delivery(str(message["Message-ID"]), retrying.statistics["attempt_number"])
 
 
 def _send_once(mailer: Mailer, message: EmailMessage, recipients: list[str]) -> None:
