@@ -25,7 +25,8 @@ NUMERIC = {"int", "float", "len", "bool", "abs", "round"}
 INPUTS = {"os.environ", "os.getenv", "os.environ.get", "sys.argv", "sys.stdin"}
 # Methods that return what a query, a file or a stream holds: data, not code.
 READS = {"execute", "sql", "query", "fetchall", "fetchone", "fetchmany", "fetchdf", "pl", "df",
-         "arrow", "read_text", "read_bytes", "read", "readline", "readlines"}
+         "arrow", "read_text", "read_bytes", "read", "readline", "readlines", "read_csv",
+         "read_parquet", "read_json", "read_excel", "load", "loads", "getenv"}
 CATALOG = re.compile(r"\bduckdb_(tables|columns)\(\)")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -99,7 +100,7 @@ def _fields(node: ast.ClassDef) -> dict[str, ast.expr | None]:
 
 
 class Package:
-    """The modules under `roots`, and who calls which function."""
+    """The modules of `packages` under `root`, and who calls which function."""
 
     def __init__(self, root: Path, packages: tuple[str, ...],
                  reviewed: dict[tuple[str, str], str] | None = None) -> None:
