@@ -53,7 +53,10 @@ def test_a_fresh_warehouse_gets_every_table_at_the_latest_version(tmp_path: Path
         assert [v for v, _, _ in versions(con)] == [m.version for m in MIGRATIONS]
         tables = {f"{s}.{t}" for s, t in con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        undocumented = con.execute("SELECT count(*) FROM duckdb_columns() WHERE NOT internal "
+                                   "AND coalesce(comment, '') = ''").fetchone()
     assert {t.name for t in TABLES} | {VERSION_TABLE} == tables
+    assert undocumented == (0,)
 
 
 def test_opening_a_current_warehouse_runs_no_ddl(tmp_path: Path) -> None:

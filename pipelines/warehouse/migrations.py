@@ -13,6 +13,11 @@ import duckdb
 from pipelines.warehouse.tables import SCHEMAS, TABLES
 
 VERSION_TABLE = "audit.schema_version"
+_VERSION_COLUMNS = (
+    ("version", "BIGINT", "Number of the migration"),
+    ("description", "VARCHAR", "What the migration changed"),
+    ("applied_at", "TIMESTAMPTZ", "When it was applied to this warehouse"),
+)
 
 
 @dataclass(frozen=True)
@@ -29,13 +34,18 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in TABLES:
-        columns = ", ".join(f"{name} {type_}" for name, type_, _ in table.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
-        con.execute(f"COMMENT ON TABLE {table.name} IS $${table.comment}$$")
-        for name, type_, comment in table.columns:
-            # A warehouse built before versions were recorded gains the columns added since.
-            con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {name} {type_}")
-            con.execute(f"COMMENT ON COLUMN {table.name}.{name} IS $${comment}$$")
+        _create(con, table.name, table.comment, table.columns)
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, comment: str,
+            columns: tuple[tuple[str, str, str], ...]) -> None:
+    listed = ", ".join(f"{name} {type_}" for name, type_, _ in columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({listed})")
+    con.execute(f"COMMENT ON TABLE {table} IS $${comment}$$")
+    for name, type_, about in columns:
+        # A warehouse built before versions were recorded gains the columns added since.
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {type_}")
+        con.execute(f"COMMENT ON COLUMN {table}.{name} IS $${about}$$")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -76,10 +86,8 @@ def migrate(con: duckdb.DuckDBPyConnection,
     con.execute("BEGIN TRANSACTION")
     try:  # all or none: a failed migration leaves the warehouse at its version
         con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version BIGINT, "
-                    "description VARCHAR, applied_at TIMESTAMPTZ)")
-        con.execute(f"COMMENT ON TABLE {VERSION_TABLE} IS $$The schema migrations applied to "
-                    "this warehouse, one row each$$")
+        _create(con, VERSION_TABLE, "The schema migrations applied to this warehouse, one "
+                "row each", _VERSION_COLUMNS)
         for migration in pending:
             migration.apply(con)
             con.execute(f"INSERT INTO {VERSION_TABLE} VALUES (?, ?, current_timestamp)",
