@@ -206,6 +206,7 @@ def _check(args: argparse.Namespace) -> int:
     from pipelines.definitions import MODELS_DIR, SOURCES
     from pipelines.sql_graph import load_models
     from pipelines.warehouse.integrity import integrity_problems
+    from pipelines.warehouse.migrations import latest_version, schema_problem, schema_version
 
     path = existing_warehouse(args.warehouse or setting("CENSUS_WAREHOUSE"))
     try:
@@ -216,7 +217,9 @@ def _check(args: argparse.Namespace) -> int:
                              "name the warehouse file with --warehouse or CENSUS_WAREHOUSE"
                              ) from None
     try:
-        problems = integrity_problems(con, load_models(MODELS_DIR, SOURCES))
+        schema = schema_problem(schema_version(con), latest_version())
+        problems = [*([schema] if schema else []),
+                    *integrity_problems(con, load_models(MODELS_DIR, SOURCES))]
     finally:
         con.close()
     for problem in problems:

@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
 from pipelines.warehouse.audit import attempted_sha256s
-from pipelines.warehouse.tables import ensure_tables
+from pipelines.warehouse.migrations import migrate
 
 
 class Warehouse(ConfigurableResource):
@@ -95,7 +95,7 @@ class Warehouse(ConfigurableResource):
             "memory_limit": self.memory_limit, "threads": self.threads})
         try:
             con.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ arithmetic in UTC, as stored
-            ensure_tables(con)
+            migrate(con)  # one query when the schema is current
             yield con
             con.execute("CHECKPOINT")
         finally:

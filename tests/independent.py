@@ -1,5 +1,7 @@
 """The indicators of contract §3 computed independently, in polars, from the
-generator's ground truth: what the marts are compared against."""
+generator's ground truth and the reference CSVs: what the marts are compared against.
+It imports nothing of the pipeline (test_oracle.py checks): every formula is written
+again here."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.conftest import truth
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+
+
+def truth(generated: Path, name: str) -> pl.DataFrame:
+    return pl.read_csv(generated / "_truth" / f"{name}.csv", infer_schema=False)
 
 
 def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
@@ -80,14 +86,12 @@ SIGNALS = ("low_utilisation", "supply_outpacing", "idle_centres", "heavy_pipelin
 
 
 def _reference() -> tuple[pl.DataFrame, pl.DataFrame]:
-    from pipelines.reference import Reference
-    from pipelines.settings import setting
-
-    reference = Reference.load(setting("CENSUS_REFERENCE_DIR"))
-    hub_of = reference.hub_of_province
-    provinces = reference.provinces.with_columns(
-        hub_code=pl.col("province_code").replace_strict(hub_of, default=None))
-    return provinces, reference.hubs
+    """Provinces with their hub (hubs.csv lists each hub's provinces), and the hubs."""
+    provinces = pl.read_csv(REFERENCE / "provinces.csv", infer_schema=False)
+    hubs = pl.read_csv(REFERENCE / "hubs.csv", infer_schema=False)
+    hub_of = hubs.select("hub_code", province_code=pl.col("provinces").str.split(";")
+                         ).explode("province_code")
+    return provinces.join(hub_of, on="province_code", how="left"), hubs
 
 
 def _memberships(frame: pl.DataFrame, provinces: pl.DataFrame) -> pl.DataFrame:

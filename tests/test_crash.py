@@ -1,7 +1,10 @@
 """Crash safety: `census run` killed with SIGKILL inside each step of a run
 that versions the register, loads telemetry (a restatement among it), rebuilds the
 marts and publishes: the test waits for the step to start in the run's own event log,
-then kills at a random moment within the step's duration. After each kill the published
+and at a random moment within the step's duration freezes the process group, reads in
+the event log that the step has started and not ended, and kills it. A kill that would
+land past its step is made again at the step's start (a fresh copy); the test fails
+unless every kill lands inside the step it aims at. After each kill the published
 warehouse passes `census check` and equals the last completed run; the next run
 completes, and its warehouse equals that of an uninterrupted run. Real processes.
 
@@ -102,26 +105,40 @@ def wait_for_step(census: CensusFolder, earlier: int, step: str,
             time.sleep(0.05)
 
 
-def step_at_kill(census: CensusFolder, earlier: int) -> str:
-    """The job and step the killed process was in, from the Dagster event log; `earlier`
-    runs were there before it started."""
+def in_progress(census: CensusFolder, earlier: int) -> set[str]:
+    """'job: step' of every step the process's newest run has started and not ended, from
+    its event log; `earlier` runs were there before the process started."""
     with DagsterInstance.from_config(str(census.root / "dagster_home")) as instance:
         runs = instance.get_runs()  # latest first
-        if len(runs) == earlier:
-            return "start-up, before the first run"
+        if len(runs) == earlier or runs[0].status != DagsterRunStatus.STARTED:
+            return set()
         run = runs[0]
-        if run.status == DagsterRunStatus.NOT_STARTED:
-            return f"{run.job_name}: run created, not started"
-        if run.status != DagsterRunStatus.STARTED:
-            return f"after the {run.job_name} run, before the next"
-        events = instance.all_logs(run.run_id, of_type={DagsterEventType.STEP_START,
-                                                        DagsterEventType.STEP_SUCCESS})
-        started = [e.step_key for e in events
-                   if e.dagster_event.event_type == DagsterEventType.STEP_START]
-        finished = {e.step_key for e in events
-                    if e.dagster_event.event_type == DagsterEventType.STEP_SUCCESS}
-        running = [step for step in started if step not in finished]
-        return f"{run.job_name}: {running[-1] if running else 'between steps'}"
+        events = instance.all_logs(run.run_id, of_type={
+            DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS,
+            DagsterEventType.STEP_FAILURE})
+        started = {e.step_key for e in events
+                   if e.dagster_event.event_type == DagsterEventType.STEP_START}
+        return {f"{run.job_name}: {key}" for key in started - {
+            e.step_key for e in events
+            if e.dagster_event.event_type != DagsterEventType.STEP_START}}
+
+
+def kill_inside(census: CensusFolder, earlier: int, step: str, delay: float,
+                process: subprocess.Popen) -> bool:
+    """SIGKILL the process `delay` seconds into `step`, if it is still in the step then.
+    The process group is frozen (SIGSTOP) while the event log is read, so the step cannot
+    end between the look and the kill; past the step, the process is let finish."""
+    wait_for_step(census, earlier, step, process)
+    time.sleep(delay)
+    try:
+        os.killpg(process.pid, signal.SIGSTOP)
+    except ProcessLookupError:  # the whole run finished
+        process.communicate()
+        return False
+    inside = step in in_progress(census, earlier)
+    os.killpg(process.pid, signal.SIGKILL if inside else signal.SIGCONT)
+    process.communicate(timeout=600)
+    return inside
 
 
 def runs_in(census: CensusFolder, *statuses: DagsterRunStatus) -> int:
@@ -177,24 +194,25 @@ def test_killed_runs_lose_nothing_and_resume(scenario: Scenario, tmp_path: Path)
     earlier = runs_in(scenario.base)
     report = []
     for point, (step, delay) in enumerate(kill_plan(scenario.steps, POINTS, rng)):
-        census = scenario.base.copy(tmp_path / f"kill{point}")
-        process = census.start()
-        wait_for_step(census, earlier, step, process)
-        time.sleep(delay)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
-        killed = process.returncode == -signal.SIGKILL
-        where = step_at_kill(census, earlier) if killed else "finished before the kill"
+        # At the aimed moment, or at the step's start when this run got through it sooner.
+        for attempt, wait in enumerate((delay, 0.0)):
+            census = scenario.base.copy(tmp_path / f"kill{point}-{attempt}")
+            if kill_inside(census, earlier, step, wait, census.start()):
+                break
+        else:
+            pytest.fail(f"{step}: no kill landed inside the step")
+        # The killed run's own event log: the step started and never ended.
+        assert step in in_progress(census, earlier)
         unchanged = differences(census.warehouse, scenario.before) == []
         assert unchanged or differences(census.warehouse, scenario.after) == [], \
-            f"killed at {where}: published is neither the previous nor the new state"
-        assert problems(census.warehouse) == [], f"killed at {where}"
+            f"killed in {step}: published is neither the previous nor the new state"
+        assert problems(census.warehouse) == [], f"killed in {step}"
         census.run()
         # The killed process's runs are marked failed by the next, not left in progress.
         assert runs_in(census, DagsterRunStatus.STARTED, DagsterRunStatus.NOT_STARTED) == 0
-        assert problems(census.warehouse) == [], f"resumed after {where}"
-        assert differences(census.warehouse, scenario.after) == [], f"resumed after {where}"
+        assert problems(census.warehouse) == [], f"resumed after {step}"
+        assert differences(census.warehouse, scenario.after) == [], f"resumed after {step}"
         state = "previous" if unchanged else "new"
-        report.append(f"{step} + {delay:.2f} s: killed in {where}; published: {state}")
-    print("\n".join(["kill points (aimed at, landed in, published state):", *report]))
+        report.append(f"{step}: killed {wait:.2f} s in (attempt {attempt + 1}); "
+                      f"published: {state}")
+    print("\n".join(["kill points (step, moment, published state):", *report]))

@@ -1,103 +1,145 @@
 """SQL injection: no SQL is built by formatting data or user input into it.
 Values (file names, cell values, months, run ids) are bound as parameters ($name, ?);
-what is formatted into SQL is identifiers and fragments the code itself defines: table
-and column names (pipelines/warehouse/tables.py, the catalog), model names (checked as
-identifiers by sql_graph), rule names, numeric bounds written in the code.
+what is formatted into SQL must come from the code itself: table and column names of
+TABLES and the catalog, model names (checked as identifiers by sql_graph), rule names,
+numeric bounds written in the code.
 
-This audit keeps it so: every f-string in pipelines/ that holds SQL may interpolate only
-the expressions reviewed below; a new one fails here until it is reviewed and listed.
-The other half, hostile names and values stored verbatim, is in test_hostile.py."""
+The audit follows every value formatted into a SQL f-string in pipelines/ back to where
+it comes from (tests/provenance.py): through assignments, loops, function parameters (to
+every call), dataclass fields (to every construction) and project functions' results,
+whatever the variables are called. What is not code-derived must be a source reviewed
+below. The other half: hostile names and values run through a real ingestion and are
+stored verbatim, and no table is lost."""
 
 from __future__ import annotations
 
 import ast
-import re
+import shutil
 from pathlib import Path
 
+import openpyxl
+import pytest
+
+from pipelines.generate import generate
+from pipelines.ingest.register import ALIASES
+from pipelines.ingest.workbook import read_tables
 from pipelines.settings import PROJECT_ROOT
+from tests.compare import problems
+from tests.conftest import Census, good_workbooks
+from tests.provenance import Package
 
-SQL = re.compile(r"\b(SELECT|INSERT|DELETE|CREATE|COMMENT ON|ALTER|DROP|FROM|WHERE)\b")
-
-# expression -> where its text comes from
+# (file, expression) -> where its text comes from: the only sources taken on review.
 REVIEWED = {
-    # table names: TABLES, model files (identifiers), the coverage and catalog names
-    "table": "a table name of TABLES, a model file or the warehouse catalog",
-    "table.name": "TABLES", "t.name": "TABLES", "name": "TABLES / reference table names",
-    "schema": "TABLES or a model's folder (identifier)", "model.table": "model file name",
-    "COVERAGE_TABLE": "constant",
-    # column names and lists of them, from code, the catalog or a model's SELECT
-    "column": "model columns from the catalog, or a model header's, checked against its "
-              "SELECT", "c": "column names in code or catalog",
-    "columns": "TABLES column definitions", "type_": "TABLES column types",
-    "listed": "key columns: TABLES keys or a model's grain (columns of its SELECT)",
-    "key[0]": "key columns, as listed", "k": "key columns, as listed",
-    "content": "register content columns in code", "', '.join(register)": "TABLES columns",
-    "', '.join(attributes)": "TABLES columns", "_MEASURE_COLUMNS": "schemas/telemetry.py",
-    "', '.join((f'{m} DOUBLE' for m in MEASURES))": "schemas/telemetry.py",
-    "', '.join((f'avg({m} ORDER BY {m}) AS {m}' for m in MEASURES))": "schemas/telemetry.py",
-    "', '.join(MEASURES)": "schemas/telemetry.py",
-    "written": "casts of the measures of schemas/telemetry.py",
-    "cells": "an export's columns by position (#n) with casts written in the code",
-    "int(offset)": "an integer",
-    "instant": "an export's column by position (#n), or a NULL",
-    "_REGION_SELECT": "export column list in code",
-    "', '.join((f'coalesce(q.{rule}, 0) AS {rule}' for rule in RULES))": "Rule enum",
-    '\', \'.join((f"count(*) FILTER (WHERE f.rule = \'{rule}\') AS {rule}" for rule in '
-    'RULES))': "Rule enum",
-    "rule": "Rule enum", "Rule.UNKNOWN_CENTRE": "Rule enum", "conflict": "Rule enum",
-    # SQL fragments written in the code
-    "select": "a model's SELECT (dbt_like_sql/) or MONTH_COVERAGE",
-    "test.sql": "a test's SELECT from a model's header, one query by sqlglot",
-    "THIS": "constant", "checked_rows(model)": "model file name and a constant",
-    "field": "a model header's column name, checked as an identifier",
-    "target": "a table name some asset produces (checked by the header)",
-    "MONTH_COVERAGE": "constant", "_IN_MONTHS": "constant", "hours": "constant SELECT",
-    "samples_sql": "constant SELECT",
-    "RULES_SQL": "a transform of dbt_like_sql/ingest/",
-    "checked": "the transforms of dbt_like_sql/ingest/ composed",
-    "export.scan": "read_csv, read_json or read_parquet, options bound as parameters",
-    "stored": "subquery built from the above",
-    "expected": "subquery built from the above", "joined": "key columns in code",
-    "differs or 'FALSE'": "column comparisons built from the catalog",
-    "low": "numeric bound in code", "high": "numeric bound in code",
-    "reader": "read_csv or read_parquet (bench baseline)",
-    # COMMENT ON texts between $$: TABLES comments, model headers without '$$' (sql_graph)
-    "comment": "TABLES", "table.comment": "TABLES", "model.description": "model header",
-    "doc": "model header",
-    # messages, not SQL
-    "path": "an error message", "type(tree).__name__": "an error message",
-    "what": "an error message", "value": "an error message",
-    "', '.join(unknown)": "an error message",
+    ("pipelines/sql_graph.py", "path.read_text(encoding='utf-8')"):
+        "an SQL model file of dbt_like_sql/ (code): its name checked as an identifier, its "
+        "header free of '$$' (it becomes COMMENT ON text)",
+    ("pipelines/ingest/ingest_sql.py", "path.read_text(encoding='utf-8')"):
+        "a transform of dbt_like_sql/ingest/ (code)",
 }
 
 
-def sql_interpolations(root: Path) -> dict[str, list[str]]:
-    """Expression -> files, for every f-string under `root` whose text looks like SQL."""
-    found: dict[str, list[str]] = {}
-    for path in sorted(root.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.JoinedStr):
-                continue
-            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
-            if SQL.search(text):
-                for value in node.values:
-                    if isinstance(value, ast.FormattedValue):
-                        found.setdefault(ast.unparse(value.value), []).append(
-                            str(path.relative_to(root)))
-    return found
+def unreviewed(package: Package) -> list[tuple[str, str, str]]:
+    """(file, function, expression) of every SQL interpolation that is neither
+    code-derived nor from a reviewed source."""
+    return [(module.path.relative_to(package.root).as_posix(),
+             getattr(scope, "name", "<module>"), ast.unparse(expr))
+            for module, scope, expr in package.sql_interpolations()
+            if not package.derived(module, expr)]
 
 
-def test_sql_interpolates_only_reviewed_identifiers_and_fragments() -> None:
-    found = sql_interpolations(PROJECT_ROOT / "pipelines")
-    unreviewed = {expr: files for expr, files in found.items() if expr not in REVIEWED}
-    assert not unreviewed, f"formatted into SQL, not reviewed: {unreviewed}"
-    assert len(found) > 20  # the scan sees the SQL of the package
+def test_everything_formatted_into_sql_comes_from_the_code() -> None:
+    package = Package(PROJECT_ROOT, ("pipelines", "schemas"), REVIEWED)
+    assert unreviewed(package) == []
+    assert len(package.sql_interpolations()) > 50  # the scan sees the SQL of the package
+    assert package.used == set(REVIEWED)  # no review is left over
 
 
-def test_the_audit_catches_a_value_formatted_into_sql(tmp_path: Path) -> None:
-    (tmp_path / "lookup.py").write_text(
-        "def centre(con, centre_id):\n"
-        "    return con.execute(f\"SELECT * FROM core.centre_register "
-        "WHERE centre_id = '{centre_id}'\").fetchall()\n")
-    assert sql_interpolations(tmp_path) == {"centre_id": ["lookup.py"]}
-    assert "centre_id" not in REVIEWED
+def test_the_audit_follows_values_not_names(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "lookup.py").write_text('''
+import os
+TABLE = "core.centre_register"
+
+def by_id(con, centre_id):
+    return con.execute(f"SELECT * FROM {TABLE} WHERE centre_id = '{centre_id}'")
+
+def count(con, table):
+    return con.execute(f"SELECT count(*) FROM {table}")
+
+def callers(con, path):
+    count(con, TABLE)
+    count(con, path.read_text())
+
+def named_like_a_table(con):
+    (table,) = con.execute("SELECT name FROM uploads").fetchone()
+    return con.execute(f"DELETE FROM {table}")
+
+def from_the_environment(con):
+    schema = os.environ["CENSUS_SCHEMA"]
+    return con.execute(f"CREATE SCHEMA {schema}")
+
+def from_the_code(con):
+    for table in ("core.a", "core.b"):
+        con.execute(f"DROP TABLE {table}")
+    columns = ", ".join(f"{c} DOUBLE" for c in ("x", "y"))
+    con.execute(f"CREATE TABLE {TABLE} ({columns})")
+    count(con, TABLE)
+''')
+    assert set(unreviewed(Package(tmp_path, ("pkg",)))) == {
+        ("pkg/lookup.py", "by_id", "centre_id"),  # no code calls it: the value is outside
+        ("pkg/lookup.py", "count", "table"),  # one call passes a file's content
+        ("pkg/lookup.py", "named_like_a_table", "table"),  # a query's result
+        ("pkg/lookup.py", "from_the_environment", "schema"),
+    }
+
+
+HOSTILE_FILE = "it's \"quoted\"; DROP TABLE core.register_rows; -- "
+HOSTILE_SHEET = "'); DROP TABLE core.dim_hub; --"
+HOSTILE_NAME = "O'Brien \"DC\"'); DELETE FROM audit.ingestion_log; --"
+HOSTILE_VALUE = "1'; DROP TABLE core.centre_register; --"
+
+
+def hostile_workbook(source: Path, target: Path) -> None:
+    """`source` with its first sheet renamed, the first centre's name and the second
+    centre's design racks replaced by SQL made to break quoting."""
+    table = read_tables(source, ALIASES)[0]
+    book = openpyxl.load_workbook(source)
+    sheet = book[table.sheet]
+    column = {cell.value: cell.column for cell in sheet[table.header_row]}
+    first, second = table.frame["source_row"][:2]
+    sheet.cell(first, column[table.columns["centre_name"].label], HOSTILE_NAME)
+    sheet.cell(second, column[table.columns["design_racks"].label], HOSTILE_VALUE)
+    sheet.title = HOSTILE_SHEET
+    book.save(target)
+
+
+@pytest.mark.slow
+def test_hostile_names_and_values_are_stored_verbatim(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    generate(seed=11, centres=20, months=1, start="2025-01", out=landing)
+    workbook = next(path for path in good_workbooks(landing, "*.xlsx")
+                    if read_tables(path, ALIASES)[0].frame.height > 1)
+    hostile_workbook(workbook, workbook.with_name(HOSTILE_FILE + workbook.name))
+    workbook.unlink()
+    export = sorted((landing / "telemetry").iterdir())[0]
+    export.rename(export.with_name(HOSTILE_FILE + export.name))
+    shutil.rmtree(landing / "_truth")
+    census = Census(landing, tmp_path / "warehouse" / "census.duckdb")
+    census.run()
+
+    assert problems(census.warehouse) == []  # every table and model there, and sound
+    licensing, telemetry = (f"{folder}/{HOSTILE_FILE}{path.name}"
+                            for folder, path in (("licensing", workbook),
+                                                 ("telemetry", export)))
+    statuses = dict(census.query("SELECT file_name, status FROM audit.ingestion_log").rows())
+    assert statuses[licensing] == statuses[telemetry] == "loaded"
+    assert census.query("SELECT source_sheet, centre_name FROM core.register_rows "
+                        "WHERE source_file = ? AND centre_name = ?",
+                        [licensing, HOSTILE_NAME]).rows() == [(HOSTILE_SHEET, HOSTILE_NAME)]
+    assert census.query("SELECT sheet, column_name, value, rule FROM audit.quarantine "
+                        "WHERE file_name = ? AND value = ?", [licensing, HOSTILE_VALUE]
+                        ).rows() == [(HOSTILE_SHEET, "design_racks", HOSTILE_VALUE,
+                                      "unparseable")]
+    assert census.query("SELECT count(*) FROM core.telemetry_hourly WHERE source_file = ?",
+                        [telemetry]).item() > 0
+    assert census.query("SELECT count(*) FROM core.dim_hub").item() > 0

@@ -42,10 +42,10 @@ def reference_dimensions(warehouse: Warehouse,
     frames = dimension_frames(reference.load())
     with warehouse.writer() as con:
         con.execute("BEGIN TRANSACTION")
-        for name, frame in frames.items():
+        for name in DIMENSIONS:  # the table names from the code, not from the frames
             con.execute(f"DELETE FROM core.{name}")
-            insert_frame(con, f"core.{name}", frame)
+            insert_frame(con, f"core.{name}", frames[name])
         con.execute("COMMIT")
-    for name, frame in frames.items():
+    for name in DIMENSIONS:
         yield MaterializeResult(asset_key=["core", name], metadata={
-            "dagster/row_count": frame.height, "preview": markdown_preview(frame)})
+            "dagster/row_count": frames[name].height, "preview": markdown_preview(frames[name])})

@@ -1,5 +1,5 @@
 """The columns of every warehouse table and SQL model as DuckDB holds them: name, type
-and comment. The tables come from their DDL (tables.py); the models are built, in
+and comment. The tables come from their migrations; the models are built, in
 dependency order and by the code that builds them in the warehouse, into an empty
 in-memory database, so their types and comments are the warehouse's own. Their tests
 run there too, on no rows: a test naming a column or table that is not there fails the
@@ -13,9 +13,9 @@ from graphlib import TopologicalSorter
 import duckdb
 
 from pipelines.sql_graph import ModelError, SqlModel
+from pipelines.warehouse.migrations import migrate
 from pipelines.warehouse.model_tests import violations
 from pipelines.warehouse.models import materialise
-from pipelines.warehouse.tables import ensure_tables
 
 # Any month builds the shape of a monthly model; no row is read from the empty tables.
 _SHAPE_MONTH = "2020-01-01"
@@ -32,7 +32,7 @@ def warehouse_columns(models: list[SqlModel]) -> dict[str, list[Column]]:
     """schema.table → its columns in order, for every table and model."""
     con = duckdb.connect(":memory:")
     try:
-        ensure_tables(con)
+        migrate(con)
         by_table = {m.table: m for m in models}
         order = TopologicalSorter({m.table: {".".join(d.path) for d in m.deps} & set(by_table)
                                    for m in models}).static_order()

@@ -1,5 +1,6 @@
 """The warehouse tables of contract §2.1 with their comments: the one source of truth
-for DDL and the data dictionary (`COMMENT ON` every table and column)."""
+for DDL and the data dictionary (`COMMENT ON` every table and column). migrations.py
+creates them."""
 
 from __future__ import annotations
 
@@ -193,20 +194,6 @@ TABLES: tuple[Table, ...] = (
 )
 
 SCHEMAS = ("core", "audit", "marts")
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing schemas, tables and columns, and (re)write every comment."""
-    for schema in SCHEMAS:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for table in TABLES:
-        columns = ", ".join(f"{name} {type_}" for name, type_, _ in table.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
-        con.execute(f"COMMENT ON TABLE {table.name} IS $${table.comment}$$")
-        for name, type_, comment in table.columns:
-            # A warehouse built by an older release gains the columns added since.
-            con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {name} {type_}")
-            con.execute(f"COMMENT ON COLUMN {table.name}.{name} IS $${comment}$$")
 
 
 def column_names(table: str) -> list[str]:
