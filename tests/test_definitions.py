@@ -6,8 +6,8 @@ from pathlib import Path
 
 from dagster import AssetKey
 
-from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
-from pipelines.sql_graph import load_models
+from pipelines.definitions import build_definitions
+from pipelines.defs.models.sql_files import sql_models
 
 EXPECTED_GRAPH = {
     "core/dim_province": [],
@@ -58,7 +58,7 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
         ("core/telemetry_coverage", "no_rejected_samples"),
         ("core/telemetry_coverage", "centres_reporting"),
         *((m.key.to_user_string(), t.name)
-          for m in load_models(MODELS_DIR, SOURCES) for t in m.tests),
+          for m in sql_models() for t in m.tests),
     }
     assert {name for key, name in checks if key == "marts/region_monthly"} == {
         "keys_unique", "rack_utilisation_within_0_1.1", "power_utilisation_within_0_1.1",
