@@ -40,10 +40,12 @@ def build_definitions(landing: Path | None = None, warehouse: Path | None = None
 
 def _folder() -> Definitions:
     """Every definition of pipelines/defs/, each warehouse table with its columns."""
+    # Read before the folder, whose loader would wrap a broken model's error in its own.
+    models = sql_models()
     folder = load_from_defs_folder(path_within_project=Path(__file__).parent)
     # The loader finds an asset once in each module that names it: each once here.
     assets = list({id(asset): asset for asset in folder.assets or []}.values())
-    return _replaced(folder, assets=with_columns(assets, sql_models()))
+    return _replaced(folder, assets=with_columns(assets, models))
 
 
 def _replaced(defs: Definitions, **fields: Any) -> Definitions:
