@@ -59,11 +59,11 @@ def child_baseline(export: Path, work: Path) -> dict:
 
 
 def child_pipeline(landing: Path, export: Path, work: Path) -> dict:
+    from pipelines.defs.resources import Warehouse
     from pipelines.ingest.files import LandingFile, discover
     from pipelines.ingest.licensing import ingest_licensing
     from pipelines.ingest.telemetry_load import ingest_telemetry
     from pipelines.reference import Reference
-    from pipelines.resources import Warehouse
     from pipelines.settings import setting
 
     warehouse = Warehouse(path=str(work / "census.duckdb"))

@@ -16,7 +16,13 @@ from pipelines.preflight import (
     landing_folder,
     writable_warehouse,
 )
-from pipelines.settings import PROJECT_ROOT, WAREHOUSE_POOL, ensure_dagster_home, setting
+from pipelines.settings import (
+    PROJECT_ROOT,
+    WAREHOUSE_POOL,
+    apply_defaults,
+    ensure_dagster_home,
+    setting,
+)
 
 DEMO = {"seed": 20251, "centres": 300, "months": 6, "start": "2025-01"}
 
@@ -89,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", default="3000")
 
     args = parser.parse_args(argv)
+    # The resources' settings are EnvVars: here and in the processes this one starts.
+    apply_defaults()
     handlers = {"demo": _demo, "run": _run, "generate": _generate, "export": _export,
                 "check": _check, "bench": _bench, "ui": _ui}
     try:
@@ -203,8 +211,7 @@ def _export(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipelines.definitions import MODELS_DIR, SOURCES
-    from pipelines.sql_graph import load_models
+    from pipelines.defs.models.sql_files import sql_models
     from pipelines.warehouse.integrity import integrity_problems
     from pipelines.warehouse.migrations import latest_version, schema_problem, schema_version
 
@@ -218,8 +225,7 @@ def _check(args: argparse.Namespace) -> int:
                              ) from None
     try:
         schema = schema_problem(schema_version(con), latest_version())
-        problems = [*([schema] if schema else []),
-                    *integrity_problems(con, load_models(MODELS_DIR, SOURCES))]
+        problems = [*([schema] if schema else []), *integrity_problems(con, sql_models())]
     finally:
         con.close()
     for problem in problems:

@@ -1,50 +1,57 @@
-"""The one Definitions object of census."""
+"""The code location: the definitions of the pipelines/defs/ folder (README: Layout)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, definitions, load_from_defs_folder
 
-from pipelines.assets.columns import with_columns
-from pipelines.assets.export import summary_export
-from pipelines.assets.models import model_asset
-from pipelines.assets.publish import publish_asset
-from pipelines.assets.telemetry import telemetry_coverage
-from pipelines.export.delivery import Mailer
-from pipelines.jobs import INGEST_ASSETS, export_job, ingest_job, monthly_job, publish_job
-from pipelines.planner import MODELS_DIR, SOURCES
-from pipelines.resources import ExportFolder, Landing, ReferenceData, Warehouse
-from pipelines.schedules import daily_refresh, monthly_export
-from pipelines.sensors import chain_runs, landing_arrivals, run_failures
-from pipelines.settings import setting
-from pipelines.sql_graph import load_models
+from pipelines.defs.models.columns import with_columns
+from pipelines.defs.models.sql_files import sql_models
+from pipelines.defs.resources import census_resources
+from pipelines.settings import apply_defaults, setting, settings_given
+
+
+@definitions
+def defs() -> Definitions:
+    """Settings from the environment, an unset one at its default (README: Configuration)."""
+    apply_defaults()
+    return _folder()
 
 
 def build_definitions(landing: Path | None = None, warehouse: Path | None = None,
-                      reference: Path | None = None, models: Path = MODELS_DIR,
+                      reference: Path | None = None, models: Path | None = None,
                       exports: Path | None = None) -> Definitions:
-    """Definitions whose resources point at the given folders, by default those of the
-    environment (README: Configuration). A broken SQL model fails here, naming its file."""
-    sql_models = load_models(models, SOURCES)
-    writers = [*INGEST_ASSETS, telemetry_coverage, *(model_asset(m) for m in sql_models)]
-    upstream = [key for asset in writers for key in asset.keys]
-    return Definitions(
-        assets=[*with_columns(writers, sql_models), publish_asset(upstream), summary_export],
-        jobs=[ingest_job, monthly_job, publish_job, export_job],
-        schedules=[daily_refresh, monthly_export],
-        # Every writer waits for the one DuckDB file, so steps gain nothing from processes
-        # of their own: one process per run saves a Python start-up per step.
-        executor=in_process_executor,
-        sensors=[landing_arrivals, chain_runs, run_failures],
-        resources={
-            "warehouse": Warehouse(path=str(warehouse or setting("CENSUS_WAREHOUSE"))),
-            "landing": Landing(root=str(landing or setting("CENSUS_LANDING_DIR"))),
-            "reference": ReferenceData(root=str(reference or setting("CENSUS_REFERENCE_DIR"))),
-            "exports": ExportFolder(root=str(exports or setting("CENSUS_EXPORT_DIR"))),
-            "mailer": Mailer.from_env(),
-        },
-    )
+    """The same definitions for runs in this process (`census run`, the tests, the
+    benchmark) on the given folders, the others at their environment settings; the
+    environment is left as it was. A broken SQL model fails here, naming its file."""
+    given = {name: path for name, path in (
+        ("CENSUS_LANDING_DIR", landing), ("CENSUS_WAREHOUSE", warehouse),
+        ("CENSUS_REFERENCE_DIR", reference), ("CENSUS_MODELS_DIR", models),
+        ("CENSUS_EXPORT_DIR", exports)) if path is not None}
+    with settings_given(given):
+        folder = _folder()
+        resources = census_resources({name: setting(name) for name in (
+            "CENSUS_LANDING_DIR", "CENSUS_WAREHOUSE", "CENSUS_REFERENCE_DIR",
+            "CENSUS_EXPORT_DIR")})
+    return _replaced(folder, resources=resources)
 
 
-defs = build_definitions()
+def _folder() -> Definitions:
+    """Every definition of pipelines/defs/, each warehouse table with its columns."""
+    # Read before the folder, whose loader would wrap a broken model's error in its own.
+    models = sql_models()
+    folder = load_from_defs_folder(path_within_project=Path(__file__).parent)
+    # The loader finds an asset once in each module that names it: each once here.
+    assets = list({id(asset): asset for asset in folder.assets or []}.values())
+    return _replaced(folder, assets=with_columns(assets, models))
+
+
+def _replaced(defs: Definitions, **fields: Any) -> Definitions:
+    """`defs` with these fields in place of its own (Definitions has no public copy)."""
+    return Definitions(**{**{name: getattr(defs, name) for name in _FIELDS}, **fields})
+
+
+_FIELDS = ("assets", "asset_checks", "jobs", "schedules", "sensors", "resources", "executor",
+           "loggers", "metadata", "component_tree")

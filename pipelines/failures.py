@@ -11,9 +11,9 @@ import polars as pl
 from dagster import DagsterEvent, DagsterRun
 from dagster._utils.error import SerializableErrorInfo
 
+from pipelines.defs.resources import Warehouse
 from pipelines.export import delivery
 from pipelines.export.delivery import Mailer
-from pipelines.resources import Warehouse
 from pipelines.warehouse.tables import insert_frame
 
 

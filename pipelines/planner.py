@@ -11,18 +11,12 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.assets.telemetry import telemetry_coverage
-from pipelines.jobs import INGEST_ASSETS, ingest_job, monthly_job, publish_job
-from pipelines.resources import Warehouse
-from pipelines.settings import PROJECT_ROOT
-from pipelines.sql_graph import load_models
+from pipelines.defs.ingest.jobs import ingest_job
+from pipelines.defs.models.jobs import monthly_job
+from pipelines.defs.models.sql_files import sql_models
+from pipelines.defs.publish.jobs import publish_job
+from pipelines.defs.resources import Warehouse
 from pipelines.warehouse.coverage import COVERAGE_TABLE
-
-MODELS_DIR = PROJECT_ROOT / "dbt_like_sql"
-# Tables the SQL models may read, and the assets that produce them.
-SOURCES = {".".join(key.path): key for asset in [*INGEST_ASSETS, telemetry_coverage]
-           for key in asset.keys}
-MONTHLY_MODELS = [m.table for m in load_models(MODELS_DIR, SOURCES) if m.monthly]
 
 
 @dataclass(frozen=True)
@@ -46,12 +40,17 @@ def next_run(warehouse: Warehouse, finished_job: str) -> PlannedRun | None:
     never waits for a writer."""
     if finished_job == ingest_job.name:
         with warehouse.build_reader() as con:
-            months = months_to_rebuild(con, MONTHLY_MODELS)
+            months = months_to_rebuild(con, monthly_models())
         return PlannedRun(monthly_job.name, tuple(months)) if months else \
             PlannedRun(publish_job.name)
     if finished_job == monthly_job.name:
         return PlannedRun(publish_job.name)
     return None
+
+
+def monthly_models() -> list[str]:
+    """The tables of the monthly SQL models (CENSUS_MODELS_DIR)."""
+    return [m.table for m in sql_models() if m.monthly]
 
 
 def partition_range_tags(months: list[dt.date]) -> dict[str, str]:

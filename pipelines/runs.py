@@ -12,11 +12,13 @@ import duckdb
 from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, RunsFilter
 from dagster._utils.error import SerializableErrorInfo
 
+from pipelines.defs.ingest.jobs import ingest_job
+from pipelines.defs.models.jobs import monthly_job
+from pipelines.defs.publish.jobs import publish_job
+from pipelines.defs.resources import Warehouse
 from pipelines.failures import innermost_message
-from pipelines.jobs import ingest_job, monthly_job, publish_job
 from pipelines.planner import INGEST, PlannedRun, next_run
 from pipelines.progress import Report, quiet
-from pipelines.resources import Warehouse
 from pipelines.settings import setting
 
 PROCESS_TAG = "census/process"
@@ -73,8 +75,8 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
                warehouse: Path | None = None, exports: Path | None = None) -> RunOutcome:
     """The `export` job for one month, as the schedule runs it; `resend` mails the
     workbook again even if it was delivered."""
-    from pipelines.assets.export import EXPORT_KEY
     from pipelines.definitions import build_definitions
+    from pipelines.defs.exports.assets import EXPORT_KEY
 
     defs = build_definitions(warehouse=warehouse, exports=exports)
     level = "INFO" if verbose else "CRITICAL"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster import DagsterInstance
@@ -16,6 +18,7 @@ DEFAULTS = {
     "CENSUS_WAREHOUSE": "data/warehouse/census.duckdb",
     "CENSUS_EXPORT_DIR": "data/exports",
     "CENSUS_REFERENCE_DIR": "data/reference",
+    "CENSUS_MODELS_DIR": "dbt_like_sql",
     "DAGSTER_HOME": ".dagster_home",
 }
 
@@ -25,6 +28,30 @@ def setting(name: str) -> Path:
     else its default under the project root."""
     value = os.environ.get(name)
     return Path(value).resolve() if value else PROJECT_ROOT / DEFAULTS[name]
+
+
+def apply_defaults() -> None:
+    """Put each unset CENSUS_* setting into the environment at its default (an absolute
+    path), so that the resources' EnvVar settings resolve, in this process and those it
+    starts (`dg dev`, its code server, run workers)."""
+    for name in DEFAULTS:
+        if name.startswith("CENSUS_") and not os.environ.get(name):
+            os.environ[name] = str(setting(name))
+
+
+@contextmanager
+def settings_given(given: Mapping[str, Path]) -> Iterator[None]:
+    """The environment with these settings, as it was again afterwards."""
+    saved = {name: os.environ.get(name) for name in given}
+    os.environ.update({name: str(path) for name, path in given.items()})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 # The pool of every asset that writes the warehouse: DuckDB takes one writer at a time.

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.definitions import MODELS_DIR, SOURCES
-from pipelines.sql_graph import load_models
+from pipelines.defs.models.sql_files import sql_models
 from pipelines.warehouse.integrity import integrity_problems, mismatches, table_keys
 
 # Their build history differs by design: a resumed run rebuilds what a killed one had.
@@ -18,7 +17,7 @@ def problems(warehouse: Path) -> list[str]:
     """`census check` of the file."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return integrity_problems(con, load_models(MODELS_DIR, SOURCES))
+        return integrity_problems(con, sql_models())
     finally:
         con.close()
 
@@ -27,7 +26,7 @@ def differences(warehouse: Path, expected: Path) -> list[str]:
     """Tables whose content differs, without run ids and times (`*_at` compared as set or
     not). Every table must match exactly, doubles to the last bit: the hourly means are
     added in value order and every sum behind the models is exact."""
-    keys = table_keys(load_models(MODELS_DIR, SOURCES))
+    keys = table_keys(sql_models())
     con = duckdb.connect()
     try:
         for alias, path in (("s", warehouse), ("e", expected)):

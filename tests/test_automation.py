@@ -16,9 +16,9 @@ from dagster._utils.schedules import cron_string_iterator
 
 from pipelines.arrivals import batch_key
 from pipelines.definitions import build_definitions
+from pipelines.defs.ingest.sensors import landing_arrivals
+from pipelines.defs.resources import Landing, Warehouse
 from pipelines.planner import INGEST
-from pipelines.resources import Landing, Warehouse
-from pipelines.sensors import landing_arrivals
 from pipelines.warehouse.audit import FileOutcome, record_outcomes
 
 

@@ -1,13 +1,16 @@
 """The Dagster definitions: the asset graph (snapshot), checks and the job."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from dagster import AssetKey
+import pytest
+from dagster import AssetKey, EnvVar
 
-from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
-from pipelines.sql_graph import load_models
+from pipelines.definitions import build_definitions, defs
+from pipelines.defs.models.sql_files import sql_models
+from pipelines.settings import DEFAULTS, PROJECT_ROOT, apply_defaults
 
 EXPECTED_GRAPH = {
     "core/dim_province": [],
@@ -47,6 +50,54 @@ def test_asset_graph_snapshot(tmp_path: Path) -> None:
     assert got == EXPECTED_GRAPH
 
 
+def _unset_settings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every CENSUS_* path setting unset, and as it was again after the test (whatever
+    the test puts into the environment)."""
+    names = [name for name in DEFAULTS if name.startswith("CENSUS_")]
+    for name in names:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    return names
+
+
+def test_the_code_location_loads_the_defs_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    _unset_settings(monkeypatch)
+    location = defs()
+    assert {j.name for j in location.resolve_all_job_defs()} == {
+        "ingest", "monthly", "publish", "export", "__ASSET_JOB"}
+    assert {s.name for s in location.sensors} == {"landing_arrivals", "chain_runs",
+                                                  "run_failures"}
+    assert {s.name for s in location.schedules} == {"daily_refresh", "monthly_export"}
+    graph = location.resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == set(EXPECTED_GRAPH)
+    # Settings are EnvVars, so the UI names the variable; unset ones are at their defaults.
+    assert location.resources["warehouse"].path == EnvVar("CENSUS_WAREHOUSE")
+    assert isinstance(location.resources["landing"].root, EnvVar)
+    assert os.environ["CENSUS_WAREHOUSE"] == str(PROJECT_ROOT / "data/warehouse/census.duckdb")
+    for key in ("core/centre_register", "marts/region_monthly"):
+        assert "dagster/column_schema" in graph.get(AssetKey(key.split("/"))).metadata, key
+
+
+def test_unset_settings_take_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = _unset_settings(monkeypatch)
+    monkeypatch.setenv("CENSUS_LANDING_DIR", "/elsewhere/landing")
+    apply_defaults()
+    assert os.environ["CENSUS_LANDING_DIR"] == "/elsewhere/landing"
+    assert {name: os.environ[name] for name in names if name != "CENSUS_LANDING_DIR"} == {
+        name: str(PROJECT_ROOT / DEFAULTS[name]) for name in names
+        if name != "CENSUS_LANDING_DIR"}
+
+
+def test_given_folders_are_plain_values_and_the_environment_is_kept(tmp_path: Path) -> None:
+    before = dict(os.environ)
+    given = build_definitions(tmp_path, tmp_path / "w.duckdb", models=tmp_path / "models")
+    assert given.resources["warehouse"].path == str(tmp_path / "w.duckdb")
+    assert given.resources["landing"].root == str(tmp_path)
+    assert not any(key.path[0] in ("staging", "marts")
+                   for key in given.resolve_asset_graph().get_all_asset_keys())
+    assert dict(os.environ) == before
+
+
 def test_register_checks_and_census_job(tmp_path: Path) -> None:
     defs = build_definitions(tmp_path, tmp_path / "w.duckdb")
     graph = defs.resolve_asset_graph()
@@ -58,7 +109,7 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
         ("core/telemetry_coverage", "no_rejected_samples"),
         ("core/telemetry_coverage", "centres_reporting"),
         *((m.key.to_user_string(), t.name)
-          for m in load_models(MODELS_DIR, SOURCES) for t in m.tests),
+          for m in sql_models() for t in m.tests),
     }
     assert {name for key, name in checks if key == "marts/region_monthly"} == {
         "keys_unique", "rack_utilisation_within_0_1.1", "power_utilisation_within_0_1.1",

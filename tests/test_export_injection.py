@@ -18,10 +18,10 @@ from pathlib import Path
 import openpyxl
 from python_calamine import CalamineWorkbook
 
+from pipelines.defs.resources import Warehouse
 from pipelines.export.csvs import write_csv
 from pipelines.export.sheets import read_tables
 from pipelines.export.text import FORMULA_STARTS
-from pipelines.resources import Warehouse
 from pipelines.runs import run_export
 from tests.conftest import Census
 

@@ -11,9 +11,11 @@ import pytest
 from dagster import DagsterInstance
 from polars.testing import assert_frame_equal
 
-from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
+from pipelines.definitions import build_definitions
+from pipelines.defs.models.sql_files import sql_models
 from pipelines.generate import generate
-from pipelines.sql_graph import ModelError, load_models
+from pipelines.settings import setting
+from pipelines.sql_graph import ModelError
 from pipelines.warehouse.model_tests import violations
 from tests import independent, independent_outlook
 from tests.conftest import Census, copy_into, truth
@@ -42,7 +44,7 @@ def test_model_checks_pass_on_generated_data(loaded: Census) -> None:
     job = build_definitions(loaded.landing, loaded.warehouse).resolve_job_def("monthly")
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, partition_key="2025-05-01")
-    models = load_models(MODELS_DIR, SOURCES)
+    models = sql_models()
     checks = {(".".join(c.asset_key.path), c.check_name): c.passed
               for c in result.get_asset_check_evaluations()
               if c.asset_key.path[0] in ("staging", "marts")}
@@ -65,7 +67,7 @@ def test_mart_checks_catch_broken_marts(loaded: Census, tmp_path: Path, check_na
                                         corruption: str) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(loaded.warehouse, copy)
-    [model] = [m for m in load_models(MODELS_DIR, SOURCES) if m.table == "marts.region_monthly"]
+    [model] = [m for m in sql_models() if m.table == "marts.region_monthly"]
     [test] = [t for t in model.tests if t.name == check_name]
     con = duckdb.connect(str(copy))
     try:
@@ -149,7 +151,7 @@ def _header(yaml: str) -> str:
 def test_a_broken_model_fails_the_definitions_naming_its_file(tmp_path: Path, name: str,
                                                               sql: str, complaint: str) -> None:
     models = tmp_path / "models"
-    for path in MODELS_DIR.glob("*/*.sql"):
+    for path in setting("CENSUS_MODELS_DIR").glob("*/*.sql"):
         (models / path.parent.name).mkdir(parents=True, exist_ok=True)
         (models / path.parent.name / path.name).write_text(path.read_text())
     broken = models / "marts" / f"{name}.sql"

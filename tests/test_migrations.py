@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.resources import Warehouse
+from pipelines.defs.resources import Warehouse
 from pipelines.warehouse.migrations import (
     MIGRATIONS,
     VERSION_TABLE,

@@ -10,9 +10,10 @@ from pathlib import Path
 import duckdb
 from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
-from pipelines.definitions import MODELS_DIR, SOURCES, build_definitions
+from pipelines.definitions import build_definitions
+from pipelines.defs.models.sql_files import SOURCES
 from pipelines.planner import partition_range_tags
-from pipelines.settings import PROJECT_ROOT
+from pipelines.settings import PROJECT_ROOT, setting
 from pipelines.sql_graph import load_models
 from pipelines.warehouse.integrity import integrity_problems
 from tests.conftest import Census
@@ -49,7 +50,7 @@ def check(warehouse: Path, models: Path) -> list[str]:
 
 def test_a_new_mart_is_one_file(loaded: Census, tmp_path: Path) -> None:
     models = tmp_path / "dbt_like_sql"
-    shutil.copytree(MODELS_DIR, models)
+    shutil.copytree(setting("CENSUS_MODELS_DIR"), models)
     (models / "marts" / "province_reporting.sql").write_text(readme_example())
     warehouse = tmp_path / "census.duckdb"
     shutil.copyfile(loaded.warehouse, warehouse)

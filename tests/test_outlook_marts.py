@@ -10,8 +10,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.definitions import MODELS_DIR, SOURCES
-from pipelines.sql_graph import load_models
+from pipelines.defs.models.sql_files import sql_models
 from pipelines.warehouse.model_tests import violations
 from tests import independent, independent_outlook
 from tests.conftest import Census
@@ -91,7 +90,7 @@ def test_outlook_checks_catch_broken_marts(loaded: Census, tmp_path: Path, table
                                            check_name: str, corruption: str) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(loaded.warehouse, copy)
-    [model] = [m for m in load_models(MODELS_DIR, SOURCES) if m.table == table]
+    [model] = [m for m in sql_models() if m.table == table]
     [test] = [t for t in model.tests if t.name == check_name]
     con = duckdb.connect(str(copy))
     try:

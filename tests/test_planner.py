@@ -13,9 +13,9 @@ import pytest
 from dagster import DagsterInstance, RunRequest, build_run_status_sensor_context
 
 from pipelines.definitions import build_definitions
-from pipelines.planner import MONTHLY_MODELS, PlannedRun, months_to_rebuild, next_run
-from pipelines.resources import Warehouse
-from pipelines.sensors import chain_runs
+from pipelines.defs.publish.sensors import chain_runs
+from pipelines.defs.resources import Warehouse
+from pipelines.planner import PlannedRun, monthly_models, months_to_rebuild, next_run
 from pipelines.warehouse.coverage import COVERAGE_TABLE
 
 JAN, FEB, MAR, FEB_NEXT_YEAR = (dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1),
@@ -57,7 +57,7 @@ def warehouse(tmp_path: Path) -> Warehouse:
         for month in MONTHS:
             con.execute("INSERT INTO core.telemetry_hourly (centre_id, hour_start) "
                         "VALUES ('DC11000001', ?)", [_hour_in(month)])
-        _build(con, MONTHLY_MODELS, BUILT)
+        _build(con, monthly_models(), BUILT)
     return warehouse
 
 
@@ -71,32 +71,32 @@ def test_nothing_due_when_every_month_is_built_after_its_loads(
         con: duckdb.DuckDBPyConnection) -> None:
     _load_telemetry(con, FEB, BUILT - dt.timedelta(days=1))
     _load_register(con, JAN, BUILT - dt.timedelta(days=1))
-    assert months_to_rebuild(con, MONTHLY_MODELS) == []
+    assert months_to_rebuild(con, monthly_models()) == []
 
 
 def test_a_telemetry_load_makes_its_month_and_the_next_years_due(
         con: duckdb.DuckDBPyConnection) -> None:
     _load_telemetry(con, FEB, LATER)
-    assert months_to_rebuild(con, MONTHLY_MODELS) == [FEB, FEB_NEXT_YEAR]
+    assert months_to_rebuild(con, monthly_models()) == [FEB, FEB_NEXT_YEAR]
 
 
 def test_a_register_load_makes_due_the_months_ending_on_or_after_its_first_as_of(
         con: duckdb.DuckDBPyConnection) -> None:
     _load_register(con, dt.date(2025, 2, 28), LATER)
-    assert months_to_rebuild(con, MONTHLY_MODELS) == [FEB, MAR, FEB_NEXT_YEAR]
+    assert months_to_rebuild(con, monthly_models()) == [FEB, MAR, FEB_NEXT_YEAR]
 
 
 def test_a_month_one_model_never_built_is_due(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM audit.model_builds WHERE model = ? AND month = ?",
-                [MONTHLY_MODELS[-1], MAR])
-    assert months_to_rebuild(con, MONTHLY_MODELS) == [MAR]
+                [monthly_models()[-1], MAR])
+    assert months_to_rebuild(con, monthly_models()) == [MAR]
 
 
 def test_nothing_due_once_rebuilt_after_the_loads(con: duckdb.DuckDBPyConnection) -> None:
     _load_telemetry(con, FEB, LATER)
     _load_register(con, JAN, LATER)
-    _build(con, MONTHLY_MODELS, LATER + dt.timedelta(hours=1))
-    assert months_to_rebuild(con, MONTHLY_MODELS) == []
+    _build(con, monthly_models(), LATER + dt.timedelta(hours=1))
+    assert months_to_rebuild(con, monthly_models()) == []
 
 
 def test_after_an_ingest_the_months_due_are_rebuilt_in_one_range(warehouse: Warehouse) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from pipelines.assets.register import REGISTER_KEY
-from pipelines.assets.telemetry import HOURLY_KEY
+from pipelines.defs.ingest.register import REGISTER_KEY
+from pipelines.defs.ingest.telemetry import HOURLY_KEY
 from tests.conftest import Census, truth, typed_like
 
 

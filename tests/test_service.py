@@ -25,7 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from dagster import DagsterInstance, DagsterRunStatus
 
-from pipelines.resources import Warehouse
+from pipelines.defs.resources import Warehouse
 from pipelines.runs import PROCESS_TAG
 from tests.conftest import good_workbooks
 from tests.test_cli import env_for

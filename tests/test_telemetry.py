@@ -9,7 +9,7 @@ from dagster import AssetKey, DagsterInstance
 from polars.testing import assert_frame_equal
 
 from pipelines.definitions import build_definitions
-from pipelines.resources import Warehouse
+from pipelines.defs.resources import Warehouse
 from tests.conftest import Census, copy_into, truth
 
 MEASURES = ["racks_in_use", "it_load_kw", "facility_load_kw", "cpu_util_pct", "gpu_util_pct",

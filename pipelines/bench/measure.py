@@ -168,7 +168,7 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
 
 
 def _loaded_rows(warehouse: Path) -> int:
-    from pipelines.resources import Warehouse
+    from pipelines.defs.resources import Warehouse
 
     with Warehouse(path=str(warehouse)).build_reader() as con:
         return con.execute("SELECT coalesce(sum(rows_loaded), 0) FROM audit.ingestion_log "

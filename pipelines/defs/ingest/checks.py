@@ -3,7 +3,7 @@
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
-from pipelines.assets.metadata import markdown_preview
+from pipelines.defs.metadata import markdown_preview
 
 INGESTION_CHECKS = {
     "no_rejected_files": "No file of this kind was rejected whole",

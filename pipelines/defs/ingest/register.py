@@ -1,28 +1,15 @@
-"""The licensing register asset (its spec, and what one ingest step records of it)."""
+"""What one ingest step records of the licensing register."""
 
 import duckdb
-from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult
+from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, MaterializeResult
 
-from pipelines.assets.checks import ingestion_check_results
-from pipelines.assets.metadata import markdown_preview
-from pipelines.automation import ENGINEERS
+from pipelines.defs.ingest.checks import ingestion_check_results
+from pipelines.defs.metadata import markdown_preview
+from pipelines.defs.resources import Landing, ReferenceData
 from pipelines.ingest.licensing import KIND, ingest_licensing
-from pipelines.resources import Landing, ReferenceData
 
 REGISTER_KEY = AssetKey(["core", "centre_register"])
 
-REGISTER_SPEC = AssetSpec(
-    REGISTER_KEY,
-    group_name="ingest",
-    owners=[ENGINEERS],
-    kinds={"excel", "pandera", "duckdb"},
-    deps=[["core", "dim_province"], ["core", "dim_hub"], ["core", "dim_cluster"]],
-    # A run with no new workbook records nothing over the last real load.
-    skippable=True,
-    description="Licensing register (contract §1.1): every centre and version from the "
-                "provinces' workbooks in landing/licensing/, validated; bad rows go to "
-                "audit.quarantine, files to audit.ingestion_log.",
-)
 
 
 def load_register(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection,

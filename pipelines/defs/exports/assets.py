@@ -13,14 +13,14 @@ from dagster import (
     asset,
 )
 
-from pipelines.assets.publish import PUBLISHED_KEY
-from pipelines.assets.telemetry import MONTHS
-from pipelines.automation import ENGINEERS
+from pipelines.defs.owners import ENGINEERS
+from pipelines.defs.partitions import MONTHS
+from pipelines.defs.publish.assets import PUBLISHED_KEY
+from pipelines.defs.resources import ExportFolder, Warehouse
 from pipelines.export import delivery, headline
 from pipelines.export.bundle import ExportBundle, export_month
 from pipelines.export.delivery import Mailer
 from pipelines.export.sheets import NoDataForMonth
-from pipelines.resources import ExportFolder, Warehouse
 from pipelines.settings import WAREHOUSE_POOL
 
 EXPORT_KEY = AssetKey("summary_export")

@@ -1,18 +1,21 @@
 """Dagster resources: the warehouse (build copy, single writer, atomic publish), the
-landing folder and the reference data."""
+landing folder, the reference data and the export folder; and the resources of the code
+location, their settings EnvVars (README: Configuration)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Definitions, EnvVar, definitions
 from filelock import FileLock, Timeout
 
+from pipelines.export.delivery import Mailer
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
 from pipelines.warehouse.audit import attempted_sha256s
@@ -157,3 +160,24 @@ class ExportFolder(ConfigurableResource):
     @property
     def path(self) -> Path:
         return Path(self.root)
+
+
+@definitions
+def resources() -> Definitions:
+    return Definitions(resources=census_resources())
+
+
+def census_resources(given: Mapping[str, Path] | None = None) -> dict[str, Any]:
+    """The resources by key: a setting `given` (by variable name) is a plain value, any
+    other an EnvVar, which the UI shows by name and a run resolves from its environment."""
+    def value(name: str) -> str | EnvVar:
+        return str(given[name]) if given and name in given else EnvVar(name)
+
+    return {
+        "warehouse": Warehouse(path=value("CENSUS_WAREHOUSE")),
+        "landing": Landing(root=value("CENSUS_LANDING_DIR")),
+        "reference": ReferenceData(root=value("CENSUS_REFERENCE_DIR")),
+        "exports": ExportFolder(root=value("CENSUS_EXPORT_DIR")),
+        "mailer": Mailer.from_env(),
+    }
+

@@ -1,23 +1,15 @@
-"""Schedules: the daily refresh and the monthly ministry export."""
+"""The monthly ministry export's schedule."""
 
 import datetime as dt
 
 from dagster import (
     DefaultScheduleStatus,
     RunRequest,
-    ScheduleDefinition,
     ScheduleEvaluationContext,
     schedule,
 )
 
-from pipelines.jobs import export_job, ingest_job
-
-daily_refresh = ScheduleDefinition(
-    name="daily_refresh", job=ingest_job, cron_schedule="0 6 * * *",
-    execution_timezone="Asia/Shanghai", default_status=DefaultScheduleStatus.RUNNING,
-    description="Every day at 06:00 China time, ingest whatever the sensor has not (files "
-                "copied in with old dates, a sensor that was off); chain_runs then starts the "
-                "monthly rebuild and the publish, as after any ingest.")
+from pipelines.defs.exports.jobs import export_job
 
 
 @schedule(cron_schedule="0 9 5 * *", execution_timezone="Asia/Shanghai", job=export_job,

@@ -1,14 +1,23 @@
 """Publishing the warehouse: the build copy replaces the published file atomically."""
 
 
-from dagster import AssetKey, MaterializeResult, asset
+from dagster import AssetKey, Definitions, MaterializeResult, asset, definitions
 
-from pipelines.automation import ENGINEERS
-from pipelines.resources import Warehouse
+from pipelines.defs.ingest.jobs import INGEST_ASSETS
+from pipelines.defs.models.coverage import telemetry_coverage
+from pipelines.defs.models.sql_files import sql_models
+from pipelines.defs.owners import ENGINEERS
+from pipelines.defs.resources import Warehouse
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.warehouse.tables import TABLES
 
 PUBLISHED_KEY = AssetKey("published_warehouse")
+
+
+@definitions
+def publish() -> Definitions:
+    writers = [key for asset in [*INGEST_ASSETS, telemetry_coverage] for key in asset.keys]
+    return Definitions(assets=[publish_asset([*writers, *(m.key for m in sql_models())])])
 
 
 def publish_asset(upstream: list[AssetKey]):

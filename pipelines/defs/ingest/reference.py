@@ -4,10 +4,10 @@
 import polars as pl
 from dagster import AssetSpec, MaterializeResult, multi_asset
 
-from pipelines.assets.metadata import markdown_preview
-from pipelines.automation import ENGINEERS
+from pipelines.defs.metadata import markdown_preview
+from pipelines.defs.owners import ENGINEERS
+from pipelines.defs.resources import ReferenceData, Warehouse
 from pipelines.reference import Reference
-from pipelines.resources import ReferenceData, Warehouse
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.warehouse.tables import insert_frame
 

@@ -1,5 +1,6 @@
-"""The SQL model factory: one asset per file of dbt_like_sql/, dependencies from the
-SQL, monthly models partitioned by China month, checks from the tests of its header."""
+"""The SQL model assets: one per file of CENSUS_MODELS_DIR (dbt_like_sql/), dependencies
+from the SQL, monthly models partitioned by China month, checks from the tests of its
+header."""
 
 import warnings
 
@@ -11,18 +12,27 @@ from dagster import (
     AssetsDefinition,
     BackfillPolicy,
     BetaWarning,
+    Definitions,
     MaterializeResult,
     asset,
+    definitions,
 )
 
-from pipelines.assets.metadata import markdown_preview
-from pipelines.assets.telemetry import MONTHS
-from pipelines.automation import ANALYSTS, ENGINEERS, MART_FRESHNESS
-from pipelines.resources import Warehouse
+from pipelines.defs.metadata import markdown_preview
+from pipelines.defs.models.sql_files import sql_models
+from pipelines.defs.owners import ANALYSTS, ENGINEERS, MART_FRESHNESS
+from pipelines.defs.partitions import MONTHS
+from pipelines.defs.resources import Warehouse
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.sql_graph import SqlModel
 from pipelines.warehouse.model_tests import checked_rows, violations
 from pipelines.warehouse.models import materialise
+
+
+@definitions
+def sql_model_assets() -> Definitions:
+    """The models of the folder as it is when the definitions load."""
+    return Definitions(assets=[model_asset(m) for m in sql_models()])
 
 
 def model_asset(model: SqlModel) -> AssetsDefinition:

@@ -1,0 +1,7 @@
+"""The one partitioning of census: calendar months."""
+
+from dagster import MonthlyPartitionsDefinition
+
+# Calendar months in China time (contract §3); a partition key is the month's first day.
+MONTHS = MonthlyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Shanghai",
+                                     end_offset=1)
