@@ -27,6 +27,10 @@ def setting(name: str) -> Path:
     return Path(value).resolve() if value else PROJECT_ROOT / DEFAULTS[name]
 
 
+# The time zone of every month, day and hour census reports: China Standard Time. SQL
+# reaches it through the China-time macros of the warehouse (warehouse/migrations.py).
+CHINA_TIME = "Asia/Shanghai"
+
 # The pool of every asset that writes the warehouse: DuckDB takes one writer at a time.
 WAREHOUSE_POOL = "warehouse"
 
