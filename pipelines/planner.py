@@ -69,8 +69,7 @@ def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list
     due for the next. A range covers them all."""
     rows = con.execute("""
         WITH covered AS (
-            SELECT DISTINCT CAST(date_trunc('month', hour_start AT TIME ZONE
-                                            'Asia/Shanghai') AS DATE) AS month
+            SELECT DISTINCT china_month(hour_start) AS month
             FROM core.telemetry_hourly),
         builds AS (
             SELECT c.month, max(b.built_at) AS built_at

@@ -163,3 +163,29 @@ def test_a_schema_newer_or_older_than_the_code_is_named(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert (f"no schema version recorded, behind this census ({latest_version()}): the next "
             "census run migrates it") in done.stderr.splitlines()
+
+
+def test_china_month_bounds_are_macros_analysts_can_call(tmp_path: Path) -> None:
+    """A China month runs from 16:00 UTC on the last day of the month before: the
+    bounds every model, the coverage and the export share, in the published file."""
+    path = tmp_path / "w.duckdb"
+    open_writer(path)
+    Warehouse(path=str(path)).publish()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        start, end, before, first, clock = con.execute("""
+            SELECT china_month_start(DATE '2025-03-01'), china_month_end(DATE '2025-03-01'),
+                   china_month(TIMESTAMPTZ '2025-02-28 15:59:59+00'),
+                   china_month(TIMESTAMPTZ '2025-02-28 16:00:00+00'),
+                   china_time(TIMESTAMPTZ '2025-02-28 16:00:00+00')""").fetchone()
+        documented = con.execute("SELECT count(DISTINCT function_name) FROM duckdb_functions() "
+                                 "WHERE function_name LIKE 'china_%' AND comment IS NOT NULL"
+                                 ).fetchone()[0]
+    finally:
+        con.close()
+    assert (start.isoformat(), end.isoformat()) == ("2025-02-28T16:00:00+00:00",
+                                                    "2025-03-31T16:00:00+00:00")
+    assert (before.isoformat(), first.isoformat()) == ("2025-02-01", "2025-03-01")
+    assert clock.isoformat() == "2025-03-01T00:00:00"
+    assert documented == 5

@@ -34,8 +34,8 @@ covered AS (
     -- The months covered run from the first to the last month with any telemetry.
     SELECT
         -- converting the extremes, not every hour: the conversion keeps the order
-        date_trunc('month', min(hour_start) AT TIME ZONE 'Asia/Shanghai') AS first_month,
-        date_trunc('month', max(hour_start) AT TIME ZONE 'Asia/Shanghai') AS last_month
+        china_month(min(hour_start)) AS first_month,
+        china_month(max(hour_start)) AS last_month
     FROM core.telemetry_hourly
 ),
 figures AS (

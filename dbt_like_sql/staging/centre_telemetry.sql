@@ -27,8 +27,8 @@ hours AS (
     FROM core.telemetry_hourly AS h
     -- Bounds on hour_start itself (the month's start and end in China time, as UTC
     -- instants) let DuckDB skip the other months' row groups.
-    WHERE h.hour_start >= timezone('Asia/Shanghai', CAST($month AS TIMESTAMP))
-      AND h.hour_start < timezone('Asia/Shanghai', CAST($month AS TIMESTAMP) + INTERVAL 1 MONTH)
+    WHERE h.hour_start >= china_month_start($month)
+      AND h.hour_start < china_month_end($month)
 ),
 with_compute AS (
     SELECT

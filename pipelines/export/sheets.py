@@ -124,7 +124,7 @@ _DATA_QUALITY = f"""
         FROM audit.quarantine AS q
         WHERE q.resolved_at IS NULL
           AND (q.observed_at IS NULL
-               OR date_trunc('month', q.observed_at AT TIME ZONE 'Asia/Shanghai') = $month)),
+               OR china_month(q.observed_at) = $month)),
     by_province AS (
         SELECT p.province_code AS key, {", ".join(
             f"count(*) FILTER (WHERE f.rule = '{rule}') AS {rule}" for rule in RULES)},
@@ -154,8 +154,8 @@ _SOURCES = """
         WHERE valid_from <= last_day($month) AND (valid_to IS NULL OR valid_to > last_day($month))
         UNION
         SELECT DISTINCT source_file FROM core.telemetry_hourly
-        WHERE hour_start >= timezone('Asia/Shanghai', CAST($month AS TIMESTAMP))
-          AND hour_start < timezone('Asia/Shanghai', CAST($month AS TIMESTAMP) + INTERVAL 1 MONTH))
+        WHERE hour_start >= china_month_start($month)
+          AND hour_start < china_month_end($month))
     SELECT l.file_name, l.kind, l.sha256, l.rows_loaded,
            strftime(l.finished_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') AS loaded_at
     FROM audit.ingestion_log AS l JOIN used ON used.source_file = l.file_name
@@ -211,11 +211,10 @@ def read_vintage(con: duckdb.DuckDBPyConnection, month: dt.date) -> Vintage:
     row = con.execute("""
         SELECT (SELECT max(valid_from) FROM core.centre_register
                 WHERE valid_from <= last_day($month)),
-               (SELECT strftime(max(hour_start) AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%d %H:00')
+               (SELECT strftime(china_time(max(hour_start)), '%Y-%m-%d %H:00')
                 FROM core.telemetry_hourly
-                WHERE hour_start >= timezone('Asia/Shanghai', CAST($month AS TIMESTAMP))
-                  AND hour_start < timezone('Asia/Shanghai',
-                                            CAST($month AS TIMESTAMP) + INTERVAL 1 MONTH)),
+                WHERE hour_start >= china_month_start($month)
+                  AND hour_start < china_month_end($month)),
                (SELECT strftime(max(finished_at) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S')
                 FROM audit.ingestion_log WHERE status = 'loaded')""",
                       {"month": month}).fetchone()

@@ -22,6 +22,7 @@ import polars as pl
 from pipelines.generate.centres import Centre, CentreState
 from pipelines.generate.geography import EASTERN_HUB_PROVINCES, WESTERN_HUB_PROVINCES
 from pipelines.reference import Reference
+from pipelines.settings import CHINA_TIME
 from schemas.telemetry import MEASURES
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -250,7 +251,7 @@ def plan_restatement(rng: random.Random, exports: list[Export]) -> Export:
     loads; its name sorts after the original's."""
     original = rng.choice([e for e in exports if e.samples["centre_id"].n_unique() > 1]
                           or exports)
-    days = original.samples["ts"].dt.convert_time_zone("Asia/Shanghai").dt.day()
+    days = original.samples["ts"].dt.convert_time_zone(CHINA_TIME).dt.day()
     present = sorted(set(days))
     first = present[rng.randrange(len(present))]  # a day with samples
     restated = original.samples.filter(days.is_between(first, first + 2)).with_columns(
@@ -305,7 +306,7 @@ def _written(frame: pl.DataFrame, style: Style, text: bool) -> pl.DataFrame:
     """Typed canonical samples as the source writes them: its names, units (MW,
     ratio), timestamp form, and in text formats its number format (`;`: decimal comma)."""
     ts = pl.col("ts")
-    local = ts.dt.convert_time_zone("Asia/Shanghai")
+    local = ts.dt.convert_time_zone(CHINA_TIME)
     written_ts = {
         "offset": local.dt.strftime("%Y-%m-%dT%H:%M:%S+08:00") if text else ts,
         "utc": ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ") if text else ts,

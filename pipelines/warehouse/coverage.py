@@ -12,8 +12,8 @@ MONTH_COVERAGE = """
            count(*) / (24 * day(last_day(CAST($month AS DATE)))) AS coverage,
            sum(samples) AS samples
     FROM core.telemetry_hourly
-    WHERE hour_start >= timezone('Asia/Shanghai', CAST($month AS TIMESTAMP))
-      AND hour_start < timezone('Asia/Shanghai', CAST($month AS TIMESTAMP) + INTERVAL 1 MONTH)
+    WHERE hour_start >= china_month_start($month)
+      AND hour_start < china_month_end($month)
     GROUP BY centre_id
 """
 
@@ -39,8 +39,7 @@ def month_summary(con: duckdb.DuckDBPyConnection, month: str) -> dict:
         SELECT rule, count(*) FROM audit.quarantine
         WHERE starts_with(file_name, 'telemetry/') AND severity = 'error'
           AND resolved_at IS NULL AND observed_at IS NOT NULL
-          AND observed_at AT TIME ZONE 'Asia/Shanghai' >= CAST(? AS DATE)
-          AND observed_at AT TIME ZONE 'Asia/Shanghai' < CAST(? AS DATE) + INTERVAL 1 MONTH
+          AND observed_at >= china_month_start(?) AND observed_at < china_month_end(?)
         GROUP BY rule""", [month, month]).fetchall())
     preview = con.execute(
         "SELECT centre_id, hours_reported, coverage FROM core.telemetry_coverage "

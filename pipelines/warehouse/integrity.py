@@ -46,8 +46,7 @@ def integrity_problems(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -
         if orphans:
             problems.append(f"{table}: rows of {orphans} files the ingestion log does not "
                             "record as loaded")
-    months = [m for (m,) in con.execute("SELECT DISTINCT CAST(date_trunc('month', hour_start "
-                                        "AT TIME ZONE 'Asia/Shanghai') AS DATE) FROM "
+    months = [m for (m,) in con.execute("SELECT DISTINCT china_month(hour_start) FROM "
                                         "core.telemetry_hourly ORDER BY 1").fetchall()]
     problems += _compare(con, COVERAGE_TABLE, MONTH_COVERAGE, keys[COVERAGE_TABLE], months)
     for model in models:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipelines.settings import CHINA_TIME
 from pipelines.warehouse.tables import SCHEMAS, TABLES
 
 VERSION_TABLE = "audit.schema_version"
@@ -48,8 +49,34 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, comment: str,
         con.execute(f"COMMENT ON COLUMN {table}.{name} IS $${about}$$")
 
 
+# The China-time macros: the one definition of a China month's bounds, which the SQL
+# models, the coverage, the export and analysts' queries share. Comparing hour_start
+# with a month's bounds (constants once $month is bound) lets DuckDB skip the other
+# months by their min/max indexes; converting every hour to China time would not.
+CHINA_TIME_MACROS = (
+    ("china_time", "instant", f"timezone('{CHINA_TIME}', instant)",
+     "The China-time wall clock (TIMESTAMP) of an instant (TIMESTAMPTZ)"),
+    ("china_instant", "china_clock", f"timezone('{CHINA_TIME}', china_clock)",
+     "The instant (TIMESTAMPTZ) of a China-time wall clock (TIMESTAMP)"),
+    ("china_month", "instant", "CAST(date_trunc('month', china_time(instant)) AS DATE)",
+     "The first day of an instant's month in China time"),
+    ("china_month_start", "month", "china_instant(CAST(month AS TIMESTAMP))",
+     "The first instant of a month (its first day) in China time"),
+    ("china_month_end", "month", "china_instant(CAST(month AS TIMESTAMP) + INTERVAL 1 MONTH)",
+     "The first instant after a month (its first day) in China time"),
+)
+
+
+def create_china_time_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for name, parameter, body, about in CHINA_TIME_MACROS:
+        con.execute(f"CREATE OR REPLACE MACRO {name}({parameter}) AS {body}")
+        con.execute(f"COMMENT ON MACRO {name} IS $${about}$$")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the tables of contract §2.1 with their comments", create_tables),
+    Migration(2, "the China-time macros (china_month, china_month_start, …)",
+              create_china_time_macros),
 )
 
 

@@ -10,9 +10,10 @@ from dagster import (
 )
 
 from pipelines.defs.exports.jobs import export_job
+from pipelines.settings import CHINA_TIME
 
 
-@schedule(cron_schedule="0 9 5 * *", execution_timezone="Asia/Shanghai", job=export_job,
+@schedule(cron_schedule="0 9 5 * *", execution_timezone=CHINA_TIME, job=export_job,
           default_status=DefaultScheduleStatus.RUNNING,
           description="On the 5th of each month at 09:00 China time, export the previous "
                       "month.")
