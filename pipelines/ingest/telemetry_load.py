@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,17 +58,30 @@ class TelemetryReport:
 
 def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      run_id: str, scratch: Path) -> TelemetryReport:
-    con.execute("BEGIN TRANSACTION")
-    resolved = _reexamine_pending(con, run_id)
-    con.execute("COMMIT")
-    outcomes = attempt_new_files(
-        con, files, KIND, run_id,
-        lambda file, outcome: _ingest_export(con, file, outcome, run_id, scratch),
-        commit_each=True)
+    with _joins_as_written(con):
+        con.execute("BEGIN TRANSACTION")
+        resolved = _reexamine_pending(con, run_id)
+        con.execute("COMMIT")
+        outcomes = attempt_new_files(
+            con, files, KIND, run_id,
+            lambda file, outcome: _ingest_export(con, file, outcome, run_id, scratch),
+            commit_each=True)
     months = [row[0] for row in con.execute(
         "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
         [run_id]).fetchall()]
     return TelemetryReport(outcomes, resolved, months)
+
+
+@contextmanager
+def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Every join hashes its right side, as the SQL writes it (the register, the few
+    duplicate or restated keys). A file's rows are in tables of its open transaction,
+    which DuckDB estimates as empty: it would otherwise hash the file's millions of rows
+    and probe them with the register's few thousand. Not reset on an error: the run's
+    connection is then closed."""
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    yield
+    con.execute("RESET disabled_optimizers")
 
 
 def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
