@@ -21,7 +21,8 @@ SQL = re.compile(r"\b(SELECT|INSERT|DELETE|CREATE|COMMENT ON|ALTER|DROP|FROM|WHE
 # expression -> where its text comes from
 REVIEWED = {
     # table names: TABLES, model files (identifiers), the coverage and catalog names
-    "table": "a table name of TABLES, KEYS or the warehouse catalog",
+    "table": "a table name of TABLES, KEYS or the warehouse catalog, or a temporary table "
+             "of the telemetry ingestion", "target": "a temporary table of the ingestion",
     "table.name": "TABLES", "t.name": "TABLES", "name": "TABLES / reference table names",
     "schema": "TABLES or a model's folder (identifier)", "model.table": "model file name",
     "COVERAGE_TABLE": "constant",
@@ -50,10 +51,12 @@ REVIEWED = {
     "select": "a model's SELECT (dbt_like_sql/) or MONTH_COVERAGE",
     "MONTH_COVERAGE": "constant", "_IN_MONTHS": "constant", "hours": "constant SELECT",
     "_ALLOCATED_WITHIN": "constant",
-    "samples_sql": "constant SELECT",
+    "samples_sql": "constant SELECT", "_CLEAN": "constant SELECT",
+    "rows": "a row filter in code (an integer offset, a table in code)",
     "RULES_SQL": "a transform of dbt_like_sql/ingest/",
     "checked": "the transforms of dbt_like_sql/ingest/ composed",
     "export.scan": "read_csv, read_json or read_parquet, options bound as parameters",
+    "export.typed_scan": "read_csv, column types and options bound as parameters",
     "stored": "subquery built from the above",
     "expected": "subquery built from the above", "joined": "key columns in code",
     "differs or 'FALSE'": "column comparisons built from the catalog",

@@ -23,11 +23,14 @@ from pipelines.ingest.telemetry import (
     check_export,
     check_pending,
     column_map,
+    number_columns,
     unknown_centre_message,
 )
 from pipelines.ingest.telemetry_readers import (
     ExportUnreadable,
     load_cells,
+    load_text_cells,
+    load_typed_cells,
     open_export,
     restart,
 )
@@ -44,9 +47,14 @@ _FINDINGS = """CREATE OR REPLACE TEMP TABLE file_findings AS
            f.message, ts AS observed_at
     FROM (SELECT source_row, centre_id, ts, unnest(findings) AS f FROM file_checked
           WHERE len(findings) > 0)"""
-_SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
-    SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_checked
+_CLEAN = f"""SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_checked
     WHERE len(findings) = 0"""
+_PENDING_SAMPLES = f"CREATE OR REPLACE TEMP VIEW file_samples AS {_CLEAN}"
+# An export's samples: the rows nothing was found in, and those read again without finding.
+_SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
+    SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_parsed
+    WHERE NOT flagged
+    UNION ALL {_CLEAN}"""
 
 
 @dataclass(frozen=True)
@@ -90,13 +98,16 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
     try:
         with tempfile.TemporaryDirectory(dir=scratch) as work:
             export = open_export(file.path, Path(work))
-            columns = load_cells(con, export, Path(work))
-        outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
-        if outcome.rows_read == 0:
-            raise ExportRejected("the export has no rows")
-        mapping = column_map(list(columns))
-        check_export(con, columns, mapping, export.first_row, export.decimal_comma,
-                     file.file_name, export.row_word)
+            columns = load_typed_cells(con, export, number_columns)
+            text_cells = (lambda: ("export_cells", columns)) if columns is None else (
+                lambda: ("export_text_cells", load_text_cells(con, export)))
+            if columns is None:
+                columns = load_cells(con, export, Path(work))
+            outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
+            if outcome.rows_read == 0:
+                raise ExportRejected("the export has no rows")
+            mapping = column_map(list(columns))
+            check_export(con, columns, mapping, export, file.file_name, text_cells)
     except (ExportUnreadable, ExportRejected) as exc:
         restart(con)
         outcome.status, outcome.message = "rejected", str(exc)
@@ -105,7 +116,9 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
         restart(con)
         outcome.status, outcome.message = "rejected", unreadable(exc)
         return
-    con.execute("DROP TABLE export_cells")  # its rows are in file_checked now
+    # their rows are in file_parsed and file_checked now
+    con.execute("DROP TABLE export_cells")
+    con.execute("DROP TABLE IF EXISTS export_text_cells")
     run_statements(con, [_FINDINGS, _SAMPLES], {})
     _merge_file(con, file, outcome, export.row_word, run_id)
     outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
@@ -223,7 +236,7 @@ def _reexamine_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     for file_name, sha, _ in files:
         row_word = "record" if file_name.lower().endswith(".parquet") else "line"
         check_pending(con, file_name, row_word)
-        run_statements(con, [_FINDINGS, _SAMPLES], {})
+        run_statements(con, [_FINDINGS, _PENDING_SAMPLES], {})
         load_hours(con, "SELECT * FROM file_samples", file_name, run_id)
         run_statements(con, ["""INSERT INTO audit.quarantine BY NAME
                                 SELECT $file AS file_name, $sha AS sha256, * FROM file_findings"""],
