@@ -190,14 +190,15 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
     sample is its hour's mean and the aggregation is skipped. Each mean adds its samples
     in the order of their values, so that it is the same to the last bit on every run
     (DuckDB's parallel aggregation adds in whatever order the threads deliver)."""
-    hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples,
-                 $file AS source_file FROM ({samples_sql})""" if one_sample_per_hour else
+    # Hourly samples are their hours: read where they are, not copied.
+    create = ("CREATE OR REPLACE TEMP VIEW new_hours AS " if one_sample_per_hour else
+              "CREATE OR REPLACE TEMP TABLE new_hours AS ")
+    hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples
+                 FROM ({samples_sql})""" if one_sample_per_hour else
              f"""SELECT centre_id, date_trunc('hour', ts) AS hour_start,
                  {", ".join(f"avg({m} ORDER BY {m}) AS {m}" for m in MEASURES)},
-                 count(*) AS samples,
-                 $file AS source_file FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
-    run_statements(con, [f"CREATE OR REPLACE TEMP TABLE new_hours AS {hours}"],
-                   {"file": file_name})
+                 count(*) AS samples FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
+    con.execute(create + hours)
     # Restatements are sought only among the stored hours of the same time span:
     # constant bounds let DuckDB skip the rest of the history by its min/max indexes.
     low, high = con.execute("SELECT min(hour_start), max(hour_start) FROM new_hours").fetchone()
@@ -209,7 +210,8 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
         """DELETE FROM core.telemetry_hourly h USING restated r
            WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start
              AND h.hour_start BETWEEN $low AND $high""",
-        "INSERT INTO core.telemetry_hourly BY NAME SELECT * FROM new_hours",
+        """INSERT INTO core.telemetry_hourly BY NAME
+           SELECT *, $file AS source_file FROM new_hours""",
         # per hour first: the time-zone conversion then runs once per hour, not per row
         """INSERT INTO audit.telemetry_loads
            SELECT $run, $file,
@@ -221,6 +223,7 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
                  GROUP BY n.hour_start)
            GROUP BY month""",
     ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
+    con.execute("DROP VIEW new_hours" if one_sample_per_hour else "DROP TABLE new_hours")
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
     if outcome is not None and replaced:
         outcome.message = f"restated {replaced} centre-hours loaded by earlier files"
