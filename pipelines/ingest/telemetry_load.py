@@ -121,6 +121,7 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
     con.execute("DROP TABLE IF EXISTS export_text_cells")
     run_statements(con, [_FINDINGS, _SAMPLES], {})
     _merge_file(con, file, outcome, export.row_word, run_id)
+    con.execute("DROP TABLE file_parsed")  # the file's rows, freed before the next file's
     outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
 
 
