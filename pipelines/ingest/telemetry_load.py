@@ -98,16 +98,15 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
     try:
         with tempfile.TemporaryDirectory(dir=scratch) as work:
             export = open_export(file.path, Path(work))
-            columns = load_typed_cells(con, export, number_columns)
-            text_cells = (lambda: ("export_cells", columns)) if columns is None else (
-                lambda: ("export_text_cells", load_text_cells(con, export)))
-            if columns is None:
-                columns = load_cells(con, export, Path(work))
+            typed = load_typed_cells(con, export, number_columns)
+            columns = load_cells(con, export, Path(work)) if typed is None else typed
             outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
             if outcome.rows_read == 0:
                 raise ExportRejected("the export has no rows")
             mapping = column_map(list(columns))
-            check_export(con, columns, mapping, export, file.file_name, text_cells)
+            check_export(con, columns, mapping, export, file.file_name,
+                         lambda: ("export_cells", columns) if typed is None else
+                         ("export_text_cells", load_text_cells(con, export)))
     except (ExportUnreadable, ExportRejected) as exc:
         restart(con)
         outcome.status, outcome.message = "rejected", str(exc)
@@ -116,8 +115,7 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
         restart(con)
         outcome.status, outcome.message = "rejected", unreadable(exc)
         return
-    # their rows are in file_parsed and file_checked now
-    con.execute("DROP TABLE export_cells")
+    con.execute("DROP TABLE export_cells")  # its rows are in file_parsed now
     con.execute("DROP TABLE IF EXISTS export_text_cells")
     run_statements(con, [_FINDINGS, _SAMPLES], {})
     _merge_file(con, file, outcome, export.row_word, run_id)

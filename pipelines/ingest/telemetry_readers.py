@@ -1,8 +1,9 @@
 """Telemetry exports, read by DuckDB into the temporary table `export_cells`: the
 file's columns as it names them, as text (Parquet: as typed; a CSV whose number columns
-DuckDB reads as numbers: those as DOUBLE). The rows never come into Python. Here the file
-is checked and prepared first: gzip (with its limit), line lengths, encoding (GB18030
-and stray invalid bytes transcoded to UTF-8), separator."""
+DuckDB reads as numbers: those as DOUBLE), in file order (a row's number: CSV line,
+header = 1; JSON line; Parquet record). The rows never come into Python. Here the file is
+checked and prepared first: gzip (with its limit), line lengths, encoding (GB18030 and
+stray invalid bytes transcoded to UTF-8), separator."""
 
 from __future__ import annotations
 
