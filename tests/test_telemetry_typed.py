@@ -4,7 +4,10 @@ hours, pending samples and quarantine entries, value for value."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import math
+import random
 from pathlib import Path
 
 import duckdb
@@ -120,3 +123,31 @@ def test_a_digit_separator_is_unparseable_though_duckdb_reads_it(tmp_path: Path)
     assert [row[2:5] for row in got["quarantine"]] == [("racks_in_use", "1_000",
                                                         "unparseable")]
     assert len(got["hours"]) == 1
+
+
+def test_duckdb_reads_a_csv_number_as_a_cast_of_its_text(tmp_path: Path) -> None:
+    """What the typed CSV read rests on: where DuckDB's reader takes a cell as DOUBLE, it
+    is the DOUBLE the cast of the cell's text gives (the number form is that cast, less
+    `_`, commas and non-finite values, which the read leaves to the text)."""
+    rng = random.Random(5)
+    alphabet = "0123456789" * 3 + "+-.eE_ ,xinfINFaty\t\u3000"
+    cells = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+                    for _ in range(4000)} | {"1_000", "1e309", "-.5e-3", "+5", "1.", "0x10",
+                                              "nan", "-Infinity", " 12 ", "1,5"})
+    path = tmp_path / "cells.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        writer.writerow(["n", "cell"])
+        writer.writerows(enumerate(cells))
+    con = duckdb.connect()
+    read = con.execute(f"""SELECT n, cell FROM read_csv('{path}', header = true,
+                           columns = {{'n': 'BIGINT', 'cell': 'DOUBLE'}}, quote = '"',
+                           escape = '"', ignore_errors = true)""").fetchall()
+    assert 200 < len(read) < len(cells)  # some cells are numbers, many are not
+    cast = dict(con.execute("SELECT n, try_cast(cell AS DOUBLE) FROM (SELECT unnest(?) AS cell, "
+                            "generate_subscripts(?, 1) - 1 AS n)", [cells, cells]).fetchall())
+    assert [(cells[n], value, cast[n]) for n, value in read if not _same(value, cast[n])] == []
+
+
+def _same(read: float, cast: float | None) -> bool:
+    return cast is not None and (read == cast or (math.isnan(read) and math.isnan(cast)))
