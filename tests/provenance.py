@@ -59,7 +59,7 @@ class Module:
             if node is not scope and self.scope_of(node) is not scope:
                 continue
             if isinstance(node, ast.Assign) and any(_binds(t, name) for t in node.targets):
-                found.append(node.value)
+                found += [_part(t, node.value, name) for t in node.targets if _binds(t, name)]
             elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and \
                     _binds(node.target, name) and node.value is not None:
                 found.append(node.value)
@@ -84,6 +84,19 @@ class Module:
 
 def _binds(target: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
+
+
+def _part(target: ast.AST, value: ast.expr, name: str) -> ast.expr:
+    """What `name` takes of `value` assigned to `target`: in `a, b = x, y` only `x` for a
+    (through either branch of a conditional), else the whole value."""
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and \
+            len(target.elts) == len(value.elts):
+        return next(_part(t, v, name) for t, v in zip(target.elts, value.elts, strict=True)
+                    if _binds(t, name))
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.IfExp):
+        return ast.IfExp(test=value.test, body=_part(target, value.body, name),
+                         orelse=_part(target, value.orelse, name))
+    return value
 
 
 def _parameters(function: ast.AST) -> list[str]:

@@ -35,6 +35,9 @@ REVIEWED = {
         "header free of '$$' (it becomes COMMENT ON text)",
     ("pipelines/ingest/ingest_sql.py", "path.read_text(encoding='utf-8')"):
         "a transform of dbt_like_sql/ingest/ (code)",
+    ("pipelines/ingest/telemetry.py", "text_cells()"):
+        "the temporary table holding an export's cells as written, and its columns' types, "
+        "named by the caller (telemetry_load.py: the constant export_text_cells)",
     ("pipelines/defs/models/sql_files.py", "setting('CENSUS_MODELS_DIR')"):
         "the folder of the SQL models (CENSUS_MODELS_DIR): sql_graph takes its subfolder "
         "and file names only as lower-case SQL identifiers, and the path itself never "

@@ -23,17 +23,21 @@ CREATE OR REPLACE TEMP MACRO telemetry_trim(cell) AS CASE
 CREATE OR REPLACE TEMP MACRO telemetry_centre(text) AS CASE
     WHEN text <> '' AND NOT contains(text, chr(65533)) THEN upper(text) END;
 
+-- A number is finite: NaN and ±infinity are NULL (DuckDB compares NaN equal to NaN). A
+-- number the export types (a DOUBLE or integer column) is read by this alone.
+CREATE OR REPLACE TEMP MACRO telemetry_finite(number) AS
+    nullif(nullif(nullif(number, CAST('inf' AS DOUBLE)), CAST('-inf' AS DOUBLE)),
+           CAST('nan' AS DOUBLE));
+
 -- A number as exporters write it: plain, with thousands separators, or (in `;`-separated
 -- exports) with a decimal comma; finite. NULL where it is none of these.
 CREATE OR REPLACE TEMP MACRO telemetry_number(text, decimal_comma) AS
-    -- NaN and ±infinity out (DuckDB compares NaN equal to NaN); one cast, no outer CASE:
-    -- both cost several times the cast itself.
-    nullif(nullif(nullif(try_cast(CASE
+    -- One cast, no outer CASE: that costs several times the cast itself.
+    telemetry_finite(try_cast(CASE
         WHEN contains(text, '_') THEN NULL  -- a digit separator DuckDB would accept
         WHEN NOT contains(text, ',') THEN text
         WHEN decimal_comma THEN regexp_replace(text, ',', '.')
-        ELSE replace(text, ',', '') END AS DOUBLE), CAST('inf' AS DOUBLE)),
-        CAST('-inf' AS DOUBLE)), CAST('nan' AS DOUBLE));
+        ELSE replace(text, ',', '') END AS DOUBLE));
 
 -- A number read as written, or where that failed on a cell with text, read again
 -- trimmed.

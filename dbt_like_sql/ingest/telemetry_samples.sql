@@ -1,8 +1,12 @@
 -- Typed telemetry samples of one export (contract §1.2), from its cells as text, with
 -- the findings of cells that are missing or unreadable. Reads `export_text`:
 -- source_row and one text column per canonical column as written (NULL where the
--- export has no such column), and ts_instant: the sample time where the export types
--- it with its time zone (Parquet), there being nothing to read then (ts is NULL).
+-- export has no such column); ts_instant: the sample time where the export types it
+-- with its time zone (Parquet), there being nothing to read then (ts is NULL); and
+-- <measure>_typed: the number where the export types it (a DOUBLE or integer column),
+-- NULL where it gives text. A typed number is read as it is; its text then only says
+-- whether the cell holds a value (''), so a row this finds anything in is read again
+-- from its cells as written (findings quote them).
 -- The forms are the macros of telemetry_forms.sql.
 -- Parameters: $file, $row_word (line or record), $decimal_comma, $required (the
 -- canonical columns a row must carry), $label_<column> (the export's header of the
@@ -12,13 +16,20 @@ WITH as_written AS (
         *,
         telemetry_centre(telemetry_trim(centre_id)) AS centre_key,
         coalesce(ts_instant, telemetry_ts(ts)) AS ts_as_written,
-        telemetry_number(racks_in_use, $decimal_comma) AS racks_as_written,
-        telemetry_number(it_load_kw, $decimal_comma) AS it_as_written,
-        telemetry_number(facility_load_kw, $decimal_comma) AS facility_as_written,
-        telemetry_number(cpu_util_pct, $decimal_comma) AS cpu_as_written,
-        telemetry_number(gpu_util_pct, $decimal_comma) AS gpu_as_written,
-        telemetry_number(compute_capacity_pflops, $decimal_comma) AS capacity_as_written,
-        telemetry_number(compute_used_pflops, $decimal_comma) AS used_as_written
+        coalesce(telemetry_finite(racks_in_use_typed),
+                 telemetry_number(racks_in_use, $decimal_comma)) AS racks_as_written,
+        coalesce(telemetry_finite(it_load_kw_typed),
+                 telemetry_number(it_load_kw, $decimal_comma)) AS it_as_written,
+        coalesce(telemetry_finite(facility_load_kw_typed),
+                 telemetry_number(facility_load_kw, $decimal_comma)) AS facility_as_written,
+        coalesce(telemetry_finite(cpu_util_pct_typed),
+                 telemetry_number(cpu_util_pct, $decimal_comma)) AS cpu_as_written,
+        coalesce(telemetry_finite(gpu_util_pct_typed),
+                 telemetry_number(gpu_util_pct, $decimal_comma)) AS gpu_as_written,
+        coalesce(telemetry_finite(compute_capacity_pflops_typed),
+                 telemetry_number(compute_capacity_pflops, $decimal_comma)) AS capacity_as_written,
+        coalesce(telemetry_finite(compute_used_pflops_typed),
+                 telemetry_number(compute_used_pflops, $decimal_comma)) AS used_as_written
     FROM export_text
 ),
 typed AS (

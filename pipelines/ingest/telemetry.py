@@ -5,9 +5,12 @@ No rows come into Python."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from pipelines.ingest.ingest_sql import create_forms, transform
+from pipelines.ingest.telemetry_readers import Export
 from pipelines.ingest.values import norm_key
 from schemas.rules import Rule
 from schemas.telemetry import MEASURES, TELEMETRY_COLUMNS
@@ -17,6 +20,11 @@ ALIASES = {norm_key(alias): (column.name, factor)
 REQUIRED = [c.name for c in TELEMETRY_COLUMNS if c.required]
 SAMPLES_SQL = transform("telemetry_samples")
 RULES_SQL = transform("telemetry_rules")
+# Column types whose values are exactly the DOUBLE their text reads as (a DOUBLE's text is
+# its shortest round trip; an integer's is exact): read as they are. FLOAT and DECIMAL
+# columns are read through their text, which names another DOUBLE than their value.
+NUMBER_TYPES = {"DOUBLE", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER",
+                "USMALLINT", "UTINYINT"}
 
 
 class ExportRejected(Exception):
@@ -37,42 +45,89 @@ def column_map(columns: list[str]) -> dict[str, tuple[str, float]]:
     return found
 
 
+def number_columns(columns: list[str]) -> list[str]:
+    """The file's columns that carry measures (none where a required column is missing:
+    the file is then rejected after it is read)."""
+    try:
+        mapping = column_map(columns)
+    except ExportRejected:
+        return []
+    return [mapping[m][0] for m in MEASURES if m in mapping]
+
+
 def check_export(con: duckdb.DuckDBPyConnection, typed: dict[str, str],
-                 mapping: dict[str, tuple[str, float]], first_row: int, decimal_comma: bool,
-                 file_name: str, row_word: str) -> None:
-    """`export_cells` (the file as read, its columns `typed`) → `file_checked`: every row
-    with its typed sample, whether its centre is registered, and its findings. The file's
-    columns are referred to by position, so its header text never enters the SQL."""
+                 mapping: dict[str, tuple[str, float]], export: Export, file_name: str,
+                 text_cells: Callable[[], tuple[str, dict[str, str]]]) -> None:
+    """`export_cells` (the file as read, its columns `typed`) → `file_parsed`: every row's
+    sample, whether its centre is registered, and whether anything is found in it; then
+    the rows anything is found in, read again from their cells as written (`text_cells`:
+    the table holding those and its columns' types), with their findings → `file_checked`.
+    The file's columns are referred to by position, so its header text never enters the
+    SQL."""
+    labels = {name: source for name, (source, _) in mapping.items()}
+    params = {"file": file_name, "row_word": export.row_word,
+              "decimal_comma": export.decimal_comma, "required": REQUIRED, **_labels(labels),
+              **{f"factor_{m}": float(mapping.get(m, (None, 1))[1]) for m in MEASURES}}
+    _export_text(con, "export_cells", typed, mapping, export.first_row, typed_numbers=True)
+    run_checks(con, SAMPLES_SQL, params, parsed=True)
+    flagged = con.execute("SELECT count(*) FROM file_parsed WHERE flagged").fetchone()[0]
+    table, types = text_cells() if flagged else ("export_cells", typed)
+    _export_text(con, table, types, mapping, export.first_row, typed_numbers=False)
+    run_checks(con, SAMPLES_SQL, params)
+
+
+def _export_text(con: duckdb.DuckDBPyConnection, table: str, typed: dict[str, str],
+                 mapping: dict[str, tuple[str, float]], first_row: int,
+                 typed_numbers: bool) -> None:
+    """The view `export_text` (telemetry_samples.sql's input) over the cells in `table`:
+    with `typed_numbers`, every row, with the numbers of number columns as they are;
+    without, the rows `file_parsed` flags, every cell as text."""
     position = {name: n for n, name in enumerate(typed, start=1)}
     # A time typed with its time zone (Parquet) is taken as it is, not through text.
     ts_column = mapping["ts"][0]
     typed_instant = typed[ts_column] == "TIMESTAMP WITH TIME ZONE"
     instant = f"#{int(position[ts_column])}" if typed_instant else "CAST(NULL AS TIMESTAMPTZ)"
-    cells = ", ".join(
-        f"{_as_text(position[mapping[c.name][0]], typed[mapping[c.name][0]])} AS {c.name}"
-        if c.name in mapping and not (c.name == "ts" and typed_instant)
-        else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in TELEMETRY_COLUMNS)
+    cells = ", ".join(_cell(c.name, mapping, position, typed, typed_numbers)
+                      if not (c.name == "ts" and typed_instant)
+                      else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in TELEMETRY_COLUMNS)
     # Row ids follow the file's order (DuckDB keeps insertion order); inside a transaction
     # they start at an offset, not at 0.
-    offset = first_row - con.execute("SELECT min(rowid) FROM export_cells").fetchone()[0]
+    offset = first_row - con.execute(f"SELECT min(rowid) FROM {table}").fetchone()[0]
+    rows = "" if typed_numbers else (
+        f"WHERE rowid + {int(offset)} IN (SELECT source_row FROM file_parsed WHERE flagged)")
     con.execute(f"""CREATE OR REPLACE TEMP VIEW export_text AS
                     SELECT rowid + {int(offset)} AS source_row, {cells},
-                           {instant} AS ts_instant FROM export_cells""")
-    labels = {name: source for name, (source, _) in mapping.items()}
-    params = {"file": file_name, "row_word": row_word, "decimal_comma": decimal_comma,
-              "required": REQUIRED, **_labels(labels),
-              **{f"factor_{m}": float(mapping.get(m, (None, 1))[1]) for m in MEASURES}}
-    run_checks(con, SAMPLES_SQL, params)
+                           {instant} AS ts_instant FROM {table} {rows}""")
+
+
+def _cell(name: str, mapping: dict[str, tuple[str, float]], position: dict[str, int],
+          typed: dict[str, str], typed_numbers: bool) -> str:
+    """A canonical column of `export_text`, and `<measure>_typed` beside a measure."""
+    column = mapping.get(name, (None, 1))[0]
+    if column is None:
+        text = f"CAST(NULL AS VARCHAR) AS {name}"
+    elif name in MEASURES and typed_numbers and typed[column] in NUMBER_TYPES:
+        at = f"#{int(position[column])}"
+        return f"CASE WHEN {at} IS NOT NULL THEN '' END AS {name}, " \
+               f"CAST({at} AS DOUBLE) AS {name}_typed"
+    else:
+        text = f"{_as_text(position[column], typed[column])} AS {name}"
+    return f"{text}, CAST(NULL AS DOUBLE) AS {name}_typed" if name in MEASURES else text
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, samples_sql: str,
-               params: dict[str, object]) -> None:
+               params: dict[str, object], parsed: bool = False) -> None:
     """The row rules on `samples_sql` (typed samples with the measures as written and the
     findings so far, telemetry_samples.sql's shape) → the temporary table `file_checked`,
-    in one query: the samples are never stored on their own."""
+    in one query: the samples are never stored on their own. With `parsed`, the samples
+    and whether anything is found in them → `file_parsed` instead."""
     create_forms(con)
     checked = f"WITH telemetry_samples AS ({samples_sql}\n) SELECT * FROM ({RULES_SQL}\n)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE file_checked AS {checked}", _used(checked, params))
+    if parsed:
+        checked = f"""SELECT source_row, centre_id, ts, {", ".join(MEASURES)}, known,
+                             len(findings) > 0 AS flagged FROM ({checked})"""
+    target = "file_parsed" if parsed else "file_checked"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {checked}", _used(checked, params))
 
 
 def check_pending(con: duckdb.DuckDBPyConnection, file_name: str, row_word: str) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +23,14 @@ from pipelines.ingest.telemetry import (
     check_export,
     check_pending,
     column_map,
+    number_columns,
     unknown_centre_message,
 )
 from pipelines.ingest.telemetry_readers import (
     ExportUnreadable,
     load_cells,
+    load_text_cells,
+    load_typed_cells,
     open_export,
     restart,
 )
@@ -42,9 +47,14 @@ _FINDINGS = """CREATE OR REPLACE TEMP TABLE file_findings AS
            f.message, ts AS observed_at
     FROM (SELECT source_row, centre_id, ts, unnest(findings) AS f FROM file_checked
           WHERE len(findings) > 0)"""
-_SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
-    SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_checked
+_CLEAN = f"""SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_checked
     WHERE len(findings) = 0"""
+_PENDING_SAMPLES = f"CREATE OR REPLACE TEMP VIEW file_samples AS {_CLEAN}"
+# An export's samples: the rows nothing was found in, and those read again without finding.
+_SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
+    SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_parsed
+    WHERE NOT flagged
+    UNION ALL {_CLEAN}"""
 
 
 @dataclass(frozen=True)
@@ -56,17 +66,30 @@ class TelemetryReport:
 
 def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      run_id: str, scratch: Path) -> TelemetryReport:
-    con.execute("BEGIN TRANSACTION")
-    resolved = _reexamine_pending(con, run_id)
-    con.execute("COMMIT")
-    outcomes = attempt_new_files(
-        con, files, KIND, run_id,
-        lambda file, outcome: _ingest_export(con, file, outcome, run_id, scratch),
-        commit_each=True)
+    with _joins_as_written(con):
+        con.execute("BEGIN TRANSACTION")
+        resolved = _reexamine_pending(con, run_id)
+        con.execute("COMMIT")
+        outcomes = attempt_new_files(
+            con, files, KIND, run_id,
+            lambda file, outcome: _ingest_export(con, file, outcome, run_id, scratch),
+            commit_each=True)
     months = [row[0] for row in con.execute(
         "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
         [run_id]).fetchall()]
     return TelemetryReport(outcomes, resolved, months)
+
+
+@contextmanager
+def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Every join hashes its right side, as the SQL writes it (the register, the few
+    duplicate or restated keys). A file's rows are in tables of its open transaction,
+    which DuckDB estimates as empty: it would otherwise hash the file's millions of rows
+    and probe them with the register's few thousand. Not reset on an error: the run's
+    connection is then closed."""
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    yield
+    con.execute("RESET disabled_optimizers")
 
 
 def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
@@ -75,13 +98,15 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
     try:
         with tempfile.TemporaryDirectory(dir=scratch) as work:
             export = open_export(file.path, Path(work))
-            columns = load_cells(con, export, Path(work))
-        outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
-        if outcome.rows_read == 0:
-            raise ExportRejected("the export has no rows")
-        mapping = column_map(list(columns))
-        check_export(con, columns, mapping, export.first_row, export.decimal_comma,
-                     file.file_name, export.row_word)
+            typed = load_typed_cells(con, export, number_columns)
+            columns = load_cells(con, export, Path(work)) if typed is None else typed
+            outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
+            if outcome.rows_read == 0:
+                raise ExportRejected("the export has no rows")
+            mapping = column_map(list(columns))
+            check_export(con, columns, mapping, export, file.file_name,
+                         lambda: ("export_cells", columns) if typed is None else
+                         ("export_text_cells", load_text_cells(con, export)))
     except (ExportUnreadable, ExportRejected) as exc:
         restart(con)
         outcome.status, outcome.message = "rejected", str(exc)
@@ -90,9 +115,11 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
         restart(con)
         outcome.status, outcome.message = "rejected", unreadable(exc)
         return
-    con.execute("DROP TABLE export_cells")  # its rows are in file_checked now
+    con.execute("DROP TABLE export_cells")  # its rows are in file_parsed now
+    con.execute("DROP TABLE IF EXISTS export_text_cells")
     run_statements(con, [_FINDINGS, _SAMPLES], {})
     _merge_file(con, file, outcome, export.row_word, run_id)
+    con.execute("DROP TABLE file_parsed")  # the file's rows, freed before the next file's
     outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
 
 
@@ -162,14 +189,15 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
     sample is its hour's mean and the aggregation is skipped. Each mean adds its samples
     in the order of their values, so that it is the same to the last bit on every run
     (DuckDB's parallel aggregation adds in whatever order the threads deliver)."""
-    hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples,
-                 $file AS source_file FROM ({samples_sql})""" if one_sample_per_hour else
+    # Hourly samples are their hours: read where they are, not copied.
+    create = ("CREATE OR REPLACE TEMP VIEW new_hours AS " if one_sample_per_hour else
+              "CREATE OR REPLACE TEMP TABLE new_hours AS ")
+    hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples
+                 FROM ({samples_sql})""" if one_sample_per_hour else
              f"""SELECT centre_id, date_trunc('hour', ts) AS hour_start,
                  {", ".join(f"avg({m} ORDER BY {m}) AS {m}" for m in MEASURES)},
-                 count(*) AS samples,
-                 $file AS source_file FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
-    run_statements(con, [f"CREATE OR REPLACE TEMP TABLE new_hours AS {hours}"],
-                   {"file": file_name})
+                 count(*) AS samples FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
+    con.execute(create + hours)
     # Restatements are sought only among the stored hours of the same time span:
     # constant bounds let DuckDB skip the rest of the history by its min/max indexes.
     low, high = con.execute("SELECT min(hour_start), max(hour_start) FROM new_hours").fetchone()
@@ -181,7 +209,8 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
         """DELETE FROM core.telemetry_hourly h USING restated r
            WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start
              AND h.hour_start BETWEEN $low AND $high""",
-        "INSERT INTO core.telemetry_hourly BY NAME SELECT * FROM new_hours",
+        """INSERT INTO core.telemetry_hourly BY NAME
+           SELECT *, $file AS source_file FROM new_hours""",
         # per hour first: the time-zone conversion then runs once per hour, not per row
         """INSERT INTO audit.telemetry_loads
            SELECT $run, $file,
@@ -193,6 +222,7 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
                  GROUP BY n.hour_start)
            GROUP BY month""",
     ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
+    con.execute("DROP VIEW new_hours" if one_sample_per_hour else "DROP TABLE new_hours")
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
     if outcome is not None and replaced:
         outcome.message = f"restated {replaced} centre-hours loaded by earlier files"
@@ -208,7 +238,7 @@ def _reexamine_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     for file_name, sha, _ in files:
         row_word = "record" if file_name.lower().endswith(".parquet") else "line"
         check_pending(con, file_name, row_word)
-        run_statements(con, [_FINDINGS, _SAMPLES], {})
+        run_statements(con, [_FINDINGS, _PENDING_SAMPLES], {})
         load_hours(con, "SELECT * FROM file_samples", file_name, run_id)
         run_statements(con, ["""INSERT INTO audit.quarantine BY NAME
                                 SELECT $file AS file_name, $sha AS sha256, * FROM file_findings"""],

@@ -1,8 +1,9 @@
 """Telemetry exports, read by DuckDB into the temporary table `export_cells`: the
-file's columns as it names them, as text (Parquet: as typed), plus `source_row` (CSV:
-line, header = 1; JSON lines: line; Parquet: record number). The rows never come into
-Python. Here the file is checked and prepared first: gzip (with its limit), line
-lengths, encoding (GB18030 and stray invalid bytes transcoded to UTF-8), separator."""
+file's columns as it names them, as text (Parquet: as typed; a CSV whose number columns
+DuckDB reads as numbers: those as DOUBLE), in file order (a row's number: CSV line,
+header = 1; JSON line; Parquet record). The rows never come into Python. Here the file is
+checked and prepared first: gzip (with its limit), line lengths, encoding (GB18030 and
+stray invalid bytes transcoded to UTF-8), separator."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import codecs
 import gzip
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ class Export:
     options: tuple[object, ...]
     path: Path  # the file (or its decompressed or transcoded copy) the scan reads
     first_row: int  # source_row of the first row
+    typed_scan: str | None = None  # a CSV read with column types: `scan`, types bound first
 
 
 def open_export(path: Path, scratch: Path) -> Export:
@@ -53,9 +56,45 @@ def open_export(path: Path, scratch: Path) -> Export:
                       (dict.fromkeys(_json_keys(plain), "VARCHAR"),), plain, 1)
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
+    dialect = "header = true, delim = ?, quote = '\"', escape = '\"', null_padding = true"
+    # DuckDB reads a number as a text cast would, but takes `_` as a digit separator,
+    # which the number form refuses, and a decimal comma only where told: such files are
+    # read as text.
+    typed = separator != ";" and not _data_holds(text, b"_")
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
-                  "read_csv(?, all_varchar = true, header = true, delim = ?, quote = '\"', "
-                  "escape = '\"', null_padding = true)", (separator,), text, 2)
+                  f"read_csv(?, all_varchar = true, {dialect})", (separator,), text, 2,
+                  f"read_csv(?, columns = ?, {dialect})" if typed else None)
+
+
+def load_typed_cells(con: duckdb.DuckDBPyConnection, export: Export,
+                     numbers: Callable[[list[str]], list[str]]) -> dict[str, str] | None:
+    """A CSV's rows into `export_cells` with its number columns (`numbers` picks them from
+    the file's columns) as DOUBLE, parsed as DuckDB reads them; returns the columns and
+    their types. None, with nothing read, where the export cannot be read so (not such a
+    CSV, no number columns, a cell no number)."""
+    if export.typed_scan is None:
+        return None
+    try:
+        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {export.scan}",
+                                               [str(export.path), *export.options]).fetchall()]
+        chosen = set(numbers(names))
+        if not chosen:
+            return None
+        types = {name: "DOUBLE" if name in chosen else "VARCHAR" for name in names}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE export_cells AS SELECT * FROM "
+                    f"{export.typed_scan}", [str(export.path), types, *export.options])
+    except duckdb.Error:
+        restart(con)
+        return None
+    return _columns(con, "export_cells")
+
+
+def load_text_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, str]:
+    """The export's rows again, every column as text, into `export_text_cells` (after a
+    typed read: the cells as written, which findings quote)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE export_text_cells AS SELECT * FROM "
+                f"{export.scan}", [str(export.path), *export.options])
+    return _columns(con, "export_text_cells")
 
 
 def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
@@ -75,7 +114,11 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
         target = scratch / f"{export.path.name}.utf8"
         _transcode(export.path, target, "utf-8")
         con.execute(scan, [str(target), *export.options])
-    return {row[0]: row[1] for row in con.execute("DESCRIBE export_cells").fetchall()}
+    return _columns(con, "export_cells")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
 def restart(con: duckdb.DuckDBPyConnection) -> None:
@@ -140,6 +183,16 @@ def _decodes(head: bytes, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _data_holds(path: Path, byte: bytes) -> bool:
+    """Whether `byte` is anywhere in the file past its first line (the header)."""
+    with open(path, "rb") as handle:
+        handle.readline()
+        while block := handle.read(1 << 24):
+            if byte in block:
+                return True
+    return False
 
 
 def _separator(path: Path) -> str:
