@@ -214,8 +214,7 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
         # per hour first: the time-zone conversion then runs once per hour, not per row
         """INSERT INTO audit.telemetry_loads
            SELECT $run, $file,
-                  CAST(date_trunc('month', hour_start AT TIME ZONE 'Asia/Shanghai') AS DATE)
-                      AS month,
+                  china_month(hour_start) AS month,
                   sum(written), sum(replaced), $now
            FROM (SELECT n.hour_start, count(*) AS written, count(r.centre_id) AS replaced
                  FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
