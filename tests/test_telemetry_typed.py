@@ -151,3 +151,16 @@ def test_duckdb_reads_a_csv_number_as_a_cast_of_its_text(tmp_path: Path) -> None
 
 def _same(read: float, cast: float | None) -> bool:
     return cast is not None and (read == cast or (math.isnan(read) and math.isnan(cast)))
+
+
+def test_a_time_typed_with_its_zone_is_never_missing(tmp_path: Path) -> None:
+    """A Parquet `ts` typed as an instant has no text; a row flagged for another cell
+    must not also be found missing its time."""
+    pq.write_table(pa.table({
+        "centre_id": ["DC110100-0001"] * 2,
+        "ts": [dt.datetime(2025, 3, 6, hour, tzinfo=dt.UTC) for hour in range(2)],
+        "racks_in_use": [5.0, None], "it_load_kw": [1.0] * 2, "facility_load_kw": [2.0] * 2,
+        "cpu_util_pct": [3.0] * 2}), tmp_path / "zoned.parquet")
+    got = _ingested(tmp_path / "zoned.parquet", tmp_path)
+    assert [row[2:5] for row in got["quarantine"]] == [("racks_in_use", None, "missing")]
+    assert len(got["hours"]) == 1

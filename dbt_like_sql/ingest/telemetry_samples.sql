@@ -80,7 +80,8 @@ cells AS (
              'read': centre_key IS NOT NULL,
              'unreadable': 'not valid UTF-8 text'},
             {'name': 'ts', 'label': $label_ts, 'written': ts,
-             'blank': coalesce(telemetry_trim(ts), '') = '',
+             -- a time the export types with its zone has no text, and is not blank
+             'blank': ts_instant IS NULL AND coalesce(telemetry_trim(ts), '') = '',
              'read': instant IS NOT NULL,
              'unreadable': 'not a timestamp of an accepted form'},
             {'name': 'racks_in_use', 'label': $label_racks_in_use, 'written': racks_in_use,
