@@ -16,27 +16,35 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Reads a file and checks it; returns its writes to the warehouse, if any.
+Ingest = Callable[[LandingFile, FileOutcome], Callable[[], None] | None]
+
+
 def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], kind: str,
-                      run_id: str | None, ingest: Callable[[LandingFile, FileOutcome], None],
+                      run_id: str | None, ingest: Ingest,
                       commit_each: bool = False) -> list[FileOutcome]:
-    """Call `ingest` for every file not attempted before, in the files' order. With
-    `commit_each`, every file is one transaction that also records its outcome: a run that
-    dies keeps the files it finished, and each file's work is freed as it ends."""
+    """Call `ingest` for every file not attempted before, in the files' order, then the
+    writes it returns. With `commit_each`, `ingest` runs outside any transaction and the
+    writes are one transaction that also records the file's outcome: a run that dies keeps
+    the files it finished, and each file's work is freed as it ends."""
     attempted, first_by_sha = attempted_files(con, kind)
     outcomes: list[FileOutcome] = []
     for file in files:
         if (file.file_name, file.sha256) in attempted:
             continue  # this very file was attempted by an earlier run
-        if commit_each:
-            con.execute("BEGIN TRANSACTION")
         outcome = FileOutcome(file.file_name, file.sha256, kind, "loaded", now(), run_id=run_id)
+        write = None
         if file.sha256 in first_by_sha:
             outcome.status = "skipped_duplicate"
             outcome.message = f"same bytes as {first_by_sha[file.sha256]}"
         elif not is_supported(file, kind):
             outcome.status, outcome.message = "rejected", unsupported_reason(file, kind)
         else:
-            ingest(file, outcome)
+            write = ingest(file, outcome)
+        if commit_each:
+            con.execute("BEGIN TRANSACTION")
+        if write is not None:
+            write()
         first_by_sha.setdefault(file.sha256, file.file_name)
         outcome.finished_at = now()
         outcomes.append(outcome)

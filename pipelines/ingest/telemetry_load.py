@@ -1,15 +1,16 @@
 """The telemetry run: new exports → samples → hours in core.telemetry_hourly, with
 restatements, conflicting duplicates, and unknown centres kept until registered.
 
-Each file is staged in temporary tables and merged only when read to the end, so a
-file rejected half-way leaves nothing behind. Each file is one transaction together
-with its ingestion_log row (the re-examination of pending samples is another)."""
+Each file is read and checked into temporary tables first, outside any transaction
+(DuckDB scans the tables of an open transaction on one thread), so a file rejected
+half-way leaves nothing behind. Its writes to the warehouse are then one transaction
+together with its ingestion_log row (the re-examination of pending samples is another)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,6 @@ from pipelines.ingest.telemetry_readers import (
     load_text_cells,
     load_typed_cells,
     open_export,
-    restart,
 )
 from pipelines.warehouse.audit import FileOutcome
 from pipelines.warehouse.tables import run_statements
@@ -57,6 +57,12 @@ _SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
     UNION ALL {_CLEAN}"""
 
 
+# A file's temporary tables and views, dropped when its writes are done or it is rejected.
+_STAGING = ["export_cells", "export_text_cells", "export_text", "file_parsed", "file_checked",
+            "file_findings", "file_samples", "file_duplicates", "file_conflicts", "file_clean",
+            "new_hours", "restated"]
+
+
 @dataclass(frozen=True)
 class TelemetryReport:
     outcomes: list[FileOutcome]
@@ -72,7 +78,7 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
         con.execute("COMMIT")
         outcomes = attempt_new_files(
             con, files, KIND, run_id,
-            lambda file, outcome: _ingest_export(con, file, outcome, run_id, scratch),
+            lambda file, outcome: _stage_export(con, file, outcome, run_id, scratch),
             commit_each=True)
     months = [row[0] for row in con.execute(
         "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
@@ -92,8 +98,10 @@ def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("RESET disabled_optimizers")
 
 
-def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
-                   run_id: str, scratch: Path) -> None:
+def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
+                  run_id: str, scratch: Path) -> Callable[[], None] | None:
+    """The export read and checked into temporary tables; returns its writes to the
+    warehouse (None where it is rejected)."""
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(dir=scratch) as work:
@@ -108,25 +116,41 @@ def _ingest_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: F
                          lambda: ("export_cells", columns) if typed is None else
                          ("export_text_cells", load_text_cells(con, export)))
     except (ExportUnreadable, ExportRejected) as exc:
-        restart(con)
+        _drop_staging(con)
         outcome.status, outcome.message = "rejected", str(exc)
-        return
+        return None
     except Exception as exc:  # a hostile or broken file must not stop the other files
-        restart(con)
+        _drop_staging(con)
         outcome.status, outcome.message = "rejected", unreadable(exc)
-        return
+        return None
     con.execute("DROP TABLE export_cells")  # its rows are in file_parsed now
     con.execute("DROP TABLE IF EXISTS export_text_cells")
     run_statements(con, [_FINDINGS, _SAMPLES], {})
-    _merge_file(con, file, outcome, export.row_word, run_id)
-    con.execute("DROP TABLE file_parsed")  # the file's rows, freed before the next file's
-    outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
+    params = _stage_clean(con, file, export.row_word)
+
+    def write() -> None:
+        _write_file(con, params, file, outcome, run_id)
+        _drop_staging(con)
+        outcome.message = "; ".join(filter(None, [f"read as {export.described}",
+                                                  outcome.message]))
+    return write
 
 
-def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
-                row_word: str, run_id: str) -> None:
-    """Conflicting duplicates out, identical ones once; unknown centres to pending;
-    the rest to hours; findings to the quarantine."""
+def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    found = con.execute("""
+        SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary AND view_name IN $names
+        UNION ALL
+        SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name IN $names
+        ORDER BY 2 DESC""", {"names": _STAGING}).fetchall()  # views first: they read tables
+    for name, kind in found:
+        con.execute(f"DROP {kind} {name}")
+
+
+def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile,
+                 row_word: str) -> dict[str, object]:
+    """Conflicting duplicates out, identical ones once → the view `file_clean`, and the
+    hours of its registered centres → `new_hours`; returns the parameters of the
+    file's writes."""
     conflict = str(Rule.CONFLICTING_DUPLICATE)
     params = {"file": file.file_name, "sha": file.sha256,
               "unknown": unknown_centre_message(file.file_name, row_word),
@@ -162,33 +186,41 @@ def _merge_file(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: File
     ] if duplicates else ["CREATE OR REPLACE TEMP VIEW file_clean AS SELECT * FROM file_samples"],
         params)
     run_statements(con, [
-        f"""INSERT INTO core.telemetry_pending
-            SELECT $file, $sha, source_row, centre_id, ts, {_MEASURE_COLUMNS}
-            FROM file_clean WHERE NOT known""",
         f"""INSERT INTO file_findings
             SELECT source_row, centre_id, 'centre_id', centre_id, '{Rule.UNKNOWN_CENTRE}',
                    'error', format($unknown, source_row, centre_id), ts
+            FROM file_clean WHERE NOT known"""], params)
+    on_the_hour = con.execute("SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) "
+                              "FROM file_samples").fetchone()[0]
+    stage_hours(con, "SELECT * FROM file_clean WHERE known",
+                one_sample_per_hour=duplicates == 0 and on_the_hour)
+    return params
+
+
+def _write_file(con: duckdb.DuckDBPyConnection, params: dict[str, object],
+                file: LandingFile, outcome: FileOutcome, run_id: str) -> None:
+    """Unknown centres to pending; findings to the quarantine; the hours to
+    core.telemetry_hourly."""
+    run_statements(con, [
+        f"""INSERT INTO core.telemetry_pending
+            SELECT $file, $sha, source_row, centre_id, ts, {_MEASURE_COLUMNS}
             FROM file_clean WHERE NOT known""",
         """INSERT INTO audit.quarantine BY NAME
            SELECT $file AS file_name, $sha AS sha256, * FROM file_findings""",
     ], params)
-    on_the_hour = con.execute("SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) "
-                              "FROM file_samples").fetchone()[0]
-    load_hours(con, "SELECT * FROM file_clean WHERE known", file.file_name, run_id, outcome,
-               one_sample_per_hour=duplicates == 0 and on_the_hour)
+    write_hours(con, file.file_name, run_id, outcome)
     outcome.rows_rejected = con.execute(
         "SELECT count(DISTINCT source_row) FROM file_findings").fetchone()[0]
     outcome.rows_loaded = outcome.rows_read - outcome.rows_rejected
 
 
-def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str, run_id: str,
-               outcome: FileOutcome | None = None, one_sample_per_hour: bool = False) -> None:
-    """Hourly means of the samples replace whatever earlier files loaded for the same
-    centre-hours (a restatement); audit.telemetry_loads records how many. With
-    `one_sample_per_hour` (hourly exports: every ts on the hour, no key twice) each
-    sample is its hour's mean and the aggregation is skipped. Each mean adds its samples
-    in the order of their values, so that it is the same to the last bit on every run
-    (DuckDB's parallel aggregation adds in whatever order the threads deliver)."""
+def stage_hours(con: duckdb.DuckDBPyConnection, samples_sql: str,
+                one_sample_per_hour: bool = False) -> None:
+    """Hourly means of the samples → `new_hours`. With `one_sample_per_hour` (hourly
+    exports: every ts on the hour, no key twice) each sample is its hour's mean and the
+    aggregation is skipped. Each mean adds its samples in the order of their values, so
+    that it is the same to the last bit on every run (DuckDB's parallel aggregation adds
+    in whatever order the threads deliver)."""
     # Hourly samples are their hours: read where they are, not copied.
     create = ("CREATE OR REPLACE TEMP VIEW new_hours AS " if one_sample_per_hour else
               "CREATE OR REPLACE TEMP TABLE new_hours AS ")
@@ -198,6 +230,12 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
                  {", ".join(f"avg({m} ORDER BY {m}) AS {m}" for m in MEASURES)},
                  count(*) AS samples FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
     con.execute(create + hours)
+
+
+def write_hours(con: duckdb.DuckDBPyConnection, file_name: str, run_id: str,
+                outcome: FileOutcome | None = None) -> None:
+    """`new_hours` replace whatever earlier files loaded for the same centre-hours (a
+    restatement); audit.telemetry_loads records how many."""
     # Restatements are sought only among the stored hours of the same time span:
     # constant bounds let DuckDB skip the rest of the history by its min/max indexes.
     low, high = con.execute("SELECT min(hour_start), max(hour_start) FROM new_hours").fetchone()
@@ -221,7 +259,6 @@ def load_hours(con: duckdb.DuckDBPyConnection, samples_sql: str, file_name: str,
                  GROUP BY n.hour_start)
            GROUP BY month""",
     ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
-    con.execute("DROP VIEW new_hours" if one_sample_per_hour else "DROP TABLE new_hours")
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
     if outcome is not None and replaced:
         outcome.message = f"restated {replaced} centre-hours loaded by earlier files"
@@ -238,10 +275,12 @@ def _reexamine_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         row_word = "record" if file_name.lower().endswith(".parquet") else "line"
         check_pending(con, file_name, row_word)
         run_statements(con, [_FINDINGS, _PENDING_SAMPLES], {})
-        load_hours(con, "SELECT * FROM file_samples", file_name, run_id)
+        stage_hours(con, "SELECT * FROM file_samples")
+        write_hours(con, file_name, run_id)
         run_statements(con, ["""INSERT INTO audit.quarantine BY NAME
                                 SELECT $file AS file_name, $sha AS sha256, * FROM file_findings"""],
                        {"file": file_name, "sha": sha})
+        _drop_staging(con)
     run_statements(con, [
         """UPDATE audit.quarantine SET resolved_at = $now
            WHERE rule = $rule AND resolved_at IS NULL

@@ -84,7 +84,6 @@ def load_typed_cells(con: duckdb.DuckDBPyConnection, export: Export,
         con.execute(f"CREATE OR REPLACE TEMP TABLE export_cells AS SELECT * FROM "
                     f"{export.typed_scan}", [str(export.path), types, *export.options])
     except duckdb.Error:
-        restart(con)
         return None
     return _columns(con, "export_cells")
 
@@ -110,7 +109,6 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
                                    ) from exc
         # UTF-8 but for stray bytes past the sniffed head: those become U+FFFD, so only
         # their rows are quarantined.
-        restart(con)
         target = scratch / f"{export.path.name}.utf8"
         _transcode(export.path, target, "utf-8")
         con.execute(scan, [str(target), *export.options])
@@ -119,13 +117,6 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-
-
-def restart(con: duckdb.DuckDBPyConnection) -> None:
-    """A new transaction for the file: DuckDB aborts one on an error, and nothing of the
-    file was written yet."""
-    con.execute("ROLLBACK")
-    con.execute("BEGIN TRANSACTION")
 
 
 def _first_line(exc: Exception) -> str:
