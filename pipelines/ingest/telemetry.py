@@ -64,10 +64,7 @@ def check_export(con: duckdb.DuckDBPyConnection, typed: dict[str, str],
     the table holding those and its columns' types), with their findings → `file_checked`.
     The file's columns are referred to by position, so its header text never enters the
     SQL."""
-    labels = {name: source for name, (source, _) in mapping.items()}
-    params = {"file": file_name, "row_word": export.row_word,
-              "decimal_comma": export.decimal_comma, "required": REQUIRED, **_labels(labels),
-              **{f"factor_{m}": float(mapping.get(m, (None, 1))[1]) for m in MEASURES}}
+    params = _params(mapping, export, file_name)
     _export_text(con, "export_cells", typed, mapping, export.first_row, typed_numbers=True)
     run_checks(con, SAMPLES_SQL, params, parsed=True)
     flagged = con.execute("SELECT count(*) FROM file_parsed WHERE flagged").fetchone()[0]
@@ -76,12 +73,43 @@ def check_export(con: duckdb.DuckDBPyConnection, typed: dict[str, str],
     run_checks(con, SAMPLES_SQL, params)
 
 
+def parse_scan(con: duckdb.DuckDBPyConnection, scan: str, scan_params: dict[str, object],
+               typed: dict[str, str], mapping: dict[str, tuple[str, float]], export: Export,
+               file_name: str) -> None:
+    """The rows of `scan` (the file as read, its columns `typed`) → `file_parsed`, as
+    `check_export` makes it but straight from the file, without the rows' numbers
+    (source_row is NULL)."""
+    source = _export_text_sql(scan, typed, mapping, "CAST(NULL AS BIGINT)", typed_numbers=True)
+    run_checks(con, SAMPLES_SQL, {**_params(mapping, export, file_name), **scan_params},
+               parsed=True, export_text=source)
+
+
+def _params(mapping: dict[str, tuple[str, float]], export: Export,
+            file_name: str) -> dict[str, object]:
+    labels = {name: source for name, (source, _) in mapping.items()}
+    return {"file": file_name, "row_word": export.row_word,
+            "decimal_comma": export.decimal_comma, "required": REQUIRED, **_labels(labels),
+            **{f"factor_{m}": float(mapping.get(m, (None, 1))[1]) for m in MEASURES}}
+
+
 def _export_text(con: duckdb.DuckDBPyConnection, table: str, typed: dict[str, str],
                  mapping: dict[str, tuple[str, float]], first_row: int,
                  typed_numbers: bool) -> None:
     """The view `export_text` (telemetry_samples.sql's input) over the cells in `table`:
     with `typed_numbers`, every row, with the numbers of number columns as they are;
     without, the rows `file_parsed` flags, every cell as text."""
+    # Row ids follow the file's order (DuckDB keeps insertion order); the first need not
+    # be 0.
+    offset = first_row - con.execute(f"SELECT min(rowid) FROM {table}").fetchone()[0]
+    rows = "" if typed_numbers else (
+        f"WHERE rowid + {int(offset)} IN (SELECT source_row FROM file_parsed WHERE flagged)")
+    con.execute("CREATE OR REPLACE TEMP VIEW export_text AS " + _export_text_sql(
+        f"{table} {rows}", typed, mapping, f"rowid + {int(offset)}", typed_numbers))
+
+
+def _export_text_sql(source: str, typed: dict[str, str], mapping: dict[str, tuple[str, float]],
+                     source_row: str, typed_numbers: bool) -> str:
+    """telemetry_samples.sql's input over `source` (see `_export_text`)."""
     position = {name: n for n, name in enumerate(typed, start=1)}
     # A time typed with its time zone (Parquet) is taken as it is, not through text.
     ts_column = mapping["ts"][0]
@@ -90,14 +118,7 @@ def _export_text(con: duckdb.DuckDBPyConnection, table: str, typed: dict[str, st
     cells = ", ".join(_cell(c.name, mapping, position, typed, typed_numbers)
                       if not (c.name == "ts" and typed_instant)
                       else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in TELEMETRY_COLUMNS)
-    # Row ids follow the file's order (DuckDB keeps insertion order); inside a transaction
-    # they start at an offset, not at 0.
-    offset = first_row - con.execute(f"SELECT min(rowid) FROM {table}").fetchone()[0]
-    rows = "" if typed_numbers else (
-        f"WHERE rowid + {int(offset)} IN (SELECT source_row FROM file_parsed WHERE flagged)")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW export_text AS
-                    SELECT rowid + {int(offset)} AS source_row, {cells},
-                           {instant} AS ts_instant FROM {table} {rows}""")
+    return f"SELECT {source_row} AS source_row, {cells}, {instant} AS ts_instant FROM {source}"
 
 
 def _cell(name: str, mapping: dict[str, tuple[str, float]], position: dict[str, int],
@@ -116,13 +137,17 @@ def _cell(name: str, mapping: dict[str, tuple[str, float]], position: dict[str, 
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, samples_sql: str,
-               params: dict[str, object], parsed: bool = False) -> None:
+               params: dict[str, object], parsed: bool = False,
+               export_text: str | None = None) -> None:
     """The row rules on `samples_sql` (typed samples with the measures as written and the
     findings so far, telemetry_samples.sql's shape) → the temporary table `file_checked`,
     in one query: the samples are never stored on their own. With `parsed`, the samples
-    and whether anything is found in them → `file_parsed` instead."""
+    and whether anything is found in them → `file_parsed` instead. `export_text`: the
+    query `samples_sql` reads as export_text, where that is not the view."""
     create_forms(con)
-    checked = f"WITH telemetry_samples AS ({samples_sql}\n) SELECT * FROM ({RULES_SQL}\n)"
+    source = f"export_text AS ({export_text}\n), " if export_text else ""
+    checked = (f"WITH {source}telemetry_samples AS ({samples_sql}\n) "
+               f"SELECT * FROM ({RULES_SQL}\n)")
     if parsed:
         checked = f"""SELECT source_row, centre_id, ts, {", ".join(MEASURES)}, known,
                              len(findings) > 0 AS flagged FROM ({checked})"""

@@ -25,14 +25,18 @@ from pipelines.ingest.telemetry import (
     check_pending,
     column_map,
     number_columns,
+    parse_scan,
     unknown_centre_message,
 )
 from pipelines.ingest.telemetry_readers import (
+    Export,
     ExportUnreadable,
     load_cells,
     load_text_cells,
     load_typed_cells,
+    number_types,
     open_export,
+    scan_columns,
 )
 from pipelines.warehouse.audit import FileOutcome
 from pipelines.warehouse.tables import run_statements
@@ -106,6 +110,8 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
     try:
         with tempfile.TemporaryDirectory(dir=scratch) as work:
             export = open_export(file.path, Path(work))
+            if stage_whole(con, export, file.file_name, outcome):
+                return lambda: _write_hours_only(con, file, outcome, export, run_id)
             typed = load_typed_cells(con, export, number_columns)
             columns = load_cells(con, export, Path(work)) if typed is None else typed
             outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
@@ -134,6 +140,57 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
         outcome.message = "; ".join(filter(None, [f"read as {export.described}",
                                                   outcome.message]))
     return write
+
+
+def stage_whole(con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
+                 outcome: FileOutcome) -> bool:
+    """The export read once, straight from the file, when each of its rows is a sample
+    nothing is found in, of a registered centre, sent once (a national export as it
+    should be): its hours → `new_hours`. False, with nothing kept, where one is not:
+    the file is then read into a table, whose row ids give each finding its row."""
+    if not _parse_once(con, export, file_name):
+        _drop_staging(con)
+        return False
+    rows, whole, on_the_hour = con.execute("""
+        SELECT count(*), coalesce(bool_and(known AND NOT flagged), FALSE),
+               coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE)
+        FROM file_parsed""").fetchone()
+    if whole:
+        whole = con.execute("""SELECT count(*) = 0 FROM (SELECT 1 FROM file_parsed
+                               GROUP BY centre_id, ts HAVING count(*) > 1)""").fetchone()[0]
+    if not whole:
+        _drop_staging(con)
+        return False
+    outcome.rows_read = outcome.rows_loaded = rows
+    stage_hours(con, "SELECT * FROM file_parsed", one_sample_per_hour=on_the_hour)
+    return True
+
+
+def _parse_once(con: duckdb.DuckDBPyConnection, export: Export, file_name: str) -> bool:
+    """The export → `file_parsed` straight from the file: numbers as DuckDB reads them
+    where the export allows (`number_types`), else, or where a cell is no such number,
+    every cell as text. False where it cannot be read so."""
+    try:
+        types = number_types(con, export, number_columns)
+    except duckdb.Error:
+        return False
+    for typed_read in ([False] if types is None else [True, False]):
+        scan = export.typed_scan if typed_read and export.typed_scan else export.scan
+        params = {**export.params(), "columns": types} if typed_read else export.params()
+        try:
+            typed = scan_columns(con, scan, params)
+            parse_scan(con, scan, params, typed, column_map(list(typed)), export, file_name)
+        except (duckdb.Error, ExportRejected):
+            continue
+        return True
+    return False
+
+
+def _write_hours_only(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
+                      export: Export, run_id: str) -> None:
+    write_hours(con, file.file_name, run_id, outcome)
+    _drop_staging(con)
+    outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:

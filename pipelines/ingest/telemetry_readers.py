@@ -32,11 +32,14 @@ class Export:
     described: str  # the format as read, for the ingestion log
     row_word: str  # how a person finds a row: "line" or "record"
     decimal_comma: bool  # `;`-separated CSV: a comma is the decimal mark
-    scan: str  # the DuckDB table function reading it: parameters the path, then `options`
-    options: tuple[object, ...]
+    scan: str  # the DuckDB table function reading it, parameters $path and `options`
+    options: dict[str, object]
     path: Path  # the file (or its decompressed or transcoded copy) the scan reads
     first_row: int  # source_row of the first row
-    typed_scan: str | None = None  # a CSV read with column types: `scan`, types bound first
+    typed_scan: str | None = None  # a CSV read with column types: `scan`, types in $columns
+
+    def params(self, path: Path | None = None) -> dict[str, object]:
+        return {"path": str(path or self.path), **self.options}
 
 
 def open_export(path: Path, scratch: Path) -> Export:
@@ -44,7 +47,7 @@ def open_export(path: Path, scratch: Path) -> Export:
     it is read."""
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return Export("parquet", "record", False, "read_parquet(?)", (), path, 1)
+        return Export("parquet", "record", False, "read_parquet($path)", {}, path, 1)
     plain = _decompressed(path, scratch) if name.endswith(".gz") else path
     try:
         check_line_lengths(plain)
@@ -52,37 +55,52 @@ def open_export(path: Path, scratch: Path) -> Export:
         raise ExportUnreadable(str(exc)) from exc
     if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
         return Export("json lines", "line", False,
-                      "read_json(?, format = 'newline_delimited', columns = ?)",
-                      (dict.fromkeys(_json_keys(plain), "VARCHAR"),), plain, 1)
+                      "read_json($path, format = 'newline_delimited', columns = $columns)",
+                      {"columns": dict.fromkeys(_json_keys(plain), "VARCHAR")}, plain, 1)
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
-    dialect = "header = true, delim = ?, quote = '\"', escape = '\"', null_padding = true"
+    dialect = "header = true, delim = $delim, quote = '\"', escape = '\"', null_padding = true"
     # DuckDB reads a number as a text cast would, but takes `_` as a digit separator,
     # which the number form refuses, and a decimal comma only where told: such files are
     # read as text.
     typed = separator != ";" and not _data_holds(text, b"_")
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
-                  f"read_csv(?, all_varchar = true, {dialect})", (separator,), text, 2,
-                  f"read_csv(?, columns = ?, {dialect})" if typed else None)
+                  f"read_csv($path, all_varchar = true, {dialect})", {"delim": separator},
+                  text, 2, f"read_csv($path, columns = $columns, {dialect})" if typed else None)
+
+
+def number_types(con: duckdb.DuckDBPyConnection, export: Export,
+                 numbers: Callable[[list[str]], list[str]]) -> dict[str, str] | None:
+    """The column types of a CSV's `typed_scan` ($columns): its number columns (`numbers`
+    picks them from the file's columns) DOUBLE, parsed as DuckDB reads them, the others
+    text. None where the export cannot be read so (not such a CSV, no number columns)."""
+    if export.typed_scan is None:
+        return None
+    names = list(scan_columns(con, export.scan, export.params()))
+    chosen = set(numbers(names))
+    if not chosen:
+        return None
+    return {name: "DOUBLE" if name in chosen else "VARCHAR" for name in names}
+
+
+def scan_columns(con: duckdb.DuckDBPyConnection, scan: str,
+                 params: dict[str, object]) -> dict[str, str]:
+    """The columns a scan gives and their types."""
+    return {row[0]: row[1] for row in
+            con.execute(f"DESCRIBE SELECT * FROM {scan}", params).fetchall()}
 
 
 def load_typed_cells(con: duckdb.DuckDBPyConnection, export: Export,
                      numbers: Callable[[list[str]], list[str]]) -> dict[str, str] | None:
-    """A CSV's rows into `export_cells` with its number columns (`numbers` picks them from
-    the file's columns) as DOUBLE, parsed as DuckDB reads them; returns the columns and
-    their types. None, with nothing read, where the export cannot be read so (not such a
-    CSV, no number columns, a cell no number)."""
-    if export.typed_scan is None:
-        return None
+    """A CSV's rows into `export_cells` as its `typed_scan` reads them (`number_types`);
+    returns the columns and their types. None, with nothing read, where the export cannot
+    be read so (see `number_types`, or a cell no number)."""
     try:
-        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {export.scan}",
-                                               [str(export.path), *export.options]).fetchall()]
-        chosen = set(numbers(names))
-        if not chosen:
+        types = number_types(con, export, numbers)
+        if types is None:
             return None
-        types = {name: "DOUBLE" if name in chosen else "VARCHAR" for name in names}
         con.execute(f"CREATE OR REPLACE TEMP TABLE export_cells AS SELECT * FROM "
-                    f"{export.typed_scan}", [str(export.path), types, *export.options])
+                    f"{export.typed_scan}", {**export.params(), "columns": types})
     except duckdb.Error:
         return None
     return _columns(con, "export_cells")
@@ -92,7 +110,7 @@ def load_text_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str,
     """The export's rows again, every column as text, into `export_text_cells` (after a
     typed read: the cells as written, which findings quote)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE export_text_cells AS SELECT * FROM "
-                f"{export.scan}", [str(export.path), *export.options])
+                f"{export.scan}", export.params())
     return _columns(con, "export_text_cells")
 
 
@@ -102,7 +120,7 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
     returns the file's columns and their types."""
     scan = f"CREATE OR REPLACE TEMP TABLE export_cells AS SELECT * FROM {export.scan}"
     try:
-        con.execute(scan, [str(export.path), *export.options])
+        con.execute(scan, export.params())
     except duckdb.Error as exc:
         if "Invalid unicode" not in str(exc):
             raise ExportUnreadable(f"not readable as {export.described} ({_first_line(exc)})"
@@ -111,7 +129,7 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
         # their rows are quarantined.
         target = scratch / f"{export.path.name}.utf8"
         _transcode(export.path, target, "utf-8")
-        con.execute(scan, [str(target), *export.options])
+        con.execute(scan, export.params(target))
     return _columns(con, "export_cells")
 
 
