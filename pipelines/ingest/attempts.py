@@ -27,31 +27,48 @@ def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], 
     writes it returns. With `commit_each`, `ingest` runs outside any transaction and the
     writes are one transaction that also records the file's outcome: a run that dies keeps
     the files it finished, and each file's work is freed as it ends."""
-    attempted, first_by_sha = attempted_files(con, kind)
     outcomes: list[FileOutcome] = []
-    for file in files:
-        if (file.file_name, file.sha256) in attempted:
-            continue  # this very file was attempted by an earlier run
-        outcome = FileOutcome(file.file_name, file.sha256, kind, "loaded", now(), run_id=run_id)
-        write = None
-        if file.sha256 in first_by_sha:
-            outcome.status = "skipped_duplicate"
-            outcome.message = f"same bytes as {first_by_sha[file.sha256]}"
-        elif not is_supported(file, kind):
-            outcome.status, outcome.message = "rejected", unsupported_reason(file, kind)
-        else:
-            write = ingest(file, outcome)
+    for file, status, message in _verdicts(con, files, kind):
+        outcome = FileOutcome(file.file_name, file.sha256, kind, status, now(), run_id=run_id,
+                              message=message)
+        write = ingest(file, outcome) if status == "loaded" else None
         if commit_each:
             con.execute("BEGIN TRANSACTION")
         if write is not None:
             write()
-        first_by_sha.setdefault(file.sha256, file.file_name)
         outcome.finished_at = now()
         outcomes.append(outcome)
         if commit_each:
             record_outcomes(con, [outcome])
             con.execute("COMMIT")
     return outcomes
+
+
+def files_to_ingest(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
+                    kind: str) -> list[LandingFile]:
+    """The files `attempt_new_files` will hand to its `ingest`, in order."""
+    return [file for file, status, _ in _verdicts(con, files, kind) if status == "loaded"]
+
+
+def _verdicts(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
+              kind: str) -> list[tuple[LandingFile, str, str | None]]:
+    """Each file not attempted before (by name and SHA-256) with what becomes of it:
+    "loaded" (to be ingested), "skipped_duplicate" (the same bytes as an earlier file)
+    or "rejected" (not a format of its kind), and why."""
+    attempted, first_by_sha = attempted_files(con, kind)
+    verdicts: list[tuple[LandingFile, str, str | None]] = []
+    for file in files:
+        if (file.file_name, file.sha256) in attempted:
+            continue  # this very file was attempted by an earlier run
+        if file.sha256 in first_by_sha:
+            verdicts.append((file, "skipped_duplicate",
+                             f"same bytes as {first_by_sha[file.sha256]}"))
+        elif not is_supported(file, kind):
+            verdicts.append((file, "rejected", unsupported_reason(file, kind)))
+        else:
+            verdicts.append((file, "loaded", None))
+        first_by_sha.setdefault(file.sha256, file.file_name)
+    return verdicts
 
 
 def unreadable(exc: Exception) -> str:

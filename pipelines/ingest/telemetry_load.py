@@ -9,7 +9,6 @@ together with its ingestion_log row (the re-examination of pending samples is an
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.attempts import attempt_new_files, now, unreadable
+from pipelines.ingest.attempts import attempt_new_files, files_to_ingest, now, unreadable
+from pipelines.ingest.export_opener import ExportOpener
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry import (
     ExportRejected,
@@ -35,7 +35,6 @@ from pipelines.ingest.telemetry_readers import (
     load_text_cells,
     load_typed_cells,
     number_types,
-    open_export,
     scan_columns,
 )
 from pipelines.warehouse.audit import FileOutcome
@@ -80,10 +79,11 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
         con.execute("BEGIN TRANSACTION")
         resolved = _reexamine_pending(con, run_id)
         con.execute("COMMIT")
-        outcomes = attempt_new_files(
-            con, files, KIND, run_id,
-            lambda file, outcome: _stage_export(con, file, outcome, run_id, scratch),
-            commit_each=True)
+        with ExportOpener(files_to_ingest(con, files, KIND), scratch) as opener:
+            outcomes = attempt_new_files(
+                con, files, KIND, run_id,
+                lambda file, outcome: _stage_export(con, file, outcome, run_id, opener),
+                commit_each=True)
     months = [row[0] for row in con.execute(
         "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
         [run_id]).fetchall()]
@@ -103,24 +103,22 @@ def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
-                  run_id: str, scratch: Path) -> Callable[[], None] | None:
+                  run_id: str, opener: ExportOpener) -> Callable[[], None] | None:
     """The export read and checked into temporary tables; returns its writes to the
     warehouse (None where it is rejected)."""
-    scratch.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory(dir=scratch) as work:
-            export = open_export(file.path, Path(work))
-            if stage_whole(con, export, file.file_name, outcome):
-                return lambda: _write_hours_only(con, file, outcome, export, run_id)
-            typed = load_typed_cells(con, export, number_columns)
-            columns = load_cells(con, export, Path(work)) if typed is None else typed
-            outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
-            if outcome.rows_read == 0:
-                raise ExportRejected("the export has no rows")
-            mapping = column_map(list(columns))
-            check_export(con, columns, mapping, export, file.file_name,
-                         lambda: ("export_cells", columns) if typed is None else
-                         ("export_text_cells", load_text_cells(con, export)))
+        export = opener.open(file)
+        if stage_whole(con, export, file.file_name, outcome):
+            return lambda: _write_hours_only(con, file, outcome, export, run_id)
+        typed = load_typed_cells(con, export, number_columns)
+        columns = load_cells(con, export) if typed is None else typed
+        outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
+        if outcome.rows_read == 0:
+            raise ExportRejected("the export has no rows")
+        mapping = column_map(list(columns))
+        check_export(con, columns, mapping, export, file.file_name,
+                     lambda: ("export_cells", columns) if typed is None else
+                     ("export_text_cells", load_text_cells(con, export)))
     except (ExportUnreadable, ExportRejected) as exc:
         _drop_staging(con)
         outcome.status, outcome.message = "rejected", str(exc)
@@ -129,6 +127,8 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
         _drop_staging(con)
         outcome.status, outcome.message = "rejected", unreadable(exc)
         return None
+    finally:
+        opener.release(file)
     con.execute("DROP TABLE export_cells")  # its rows are in file_parsed now
     con.execute("DROP TABLE IF EXISTS export_text_cells")
     run_statements(con, [_FINDINGS, _SAMPLES], {})

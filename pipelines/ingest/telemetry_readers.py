@@ -36,6 +36,7 @@ class Export:
     options: dict[str, object]
     path: Path  # the file (or its decompressed or transcoded copy) the scan reads
     first_row: int  # source_row of the first row
+    scratch: Path  # where copies of it are written while it is read
     typed_scan: str | None = None  # a CSV read with column types: `scan`, types in $columns
 
     def params(self, path: Path | None = None) -> dict[str, object]:
@@ -47,7 +48,8 @@ def open_export(path: Path, scratch: Path) -> Export:
     it is read."""
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return Export("parquet", "record", False, "read_parquet($path)", {}, path, 1)
+        return Export("parquet", "record", False, "read_parquet($path)", {}, path, 1,
+                      scratch)
     plain = _decompressed(path, scratch) if name.endswith(".gz") else path
     try:
         check_line_lengths(plain)
@@ -56,7 +58,8 @@ def open_export(path: Path, scratch: Path) -> Export:
     if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
         return Export("json lines", "line", False,
                       "read_json($path, format = 'newline_delimited', columns = $columns)",
-                      {"columns": dict.fromkeys(_json_keys(plain), "VARCHAR")}, plain, 1)
+                      {"columns": dict.fromkeys(_json_keys(plain), "VARCHAR")}, plain, 1,
+                      scratch)
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
     dialect = "header = true, delim = $delim, quote = '\"', escape = '\"', null_padding = true"
@@ -66,7 +69,8 @@ def open_export(path: Path, scratch: Path) -> Export:
     typed = separator != ";" and not _data_holds(text, b"_")
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
                   f"read_csv($path, all_varchar = true, {dialect})", {"delim": separator},
-                  text, 2, f"read_csv($path, columns = $columns, {dialect})" if typed else None)
+                  text, 2, scratch,
+                  f"read_csv($path, columns = $columns, {dialect})" if typed else None)
 
 
 def number_types(con: duckdb.DuckDBPyConnection, export: Export,
@@ -114,8 +118,7 @@ def load_text_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str,
     return _columns(con, "export_text_cells")
 
 
-def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
-               scratch: Path) -> dict[str, str]:
+def load_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, str]:
     """The export's rows into `export_cells` (in file order: its row id gives source_row);
     returns the file's columns and their types."""
     scan = f"CREATE OR REPLACE TEMP TABLE export_cells AS SELECT * FROM {export.scan}"
@@ -127,7 +130,7 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export,
                                    ) from exc
         # UTF-8 but for stray bytes past the sniffed head: those become U+FFFD, so only
         # their rows are quarantined.
-        target = scratch / f"{export.path.name}.utf8"
+        target = export.scratch / f"{export.path.name}.utf8"
         _transcode(export.path, target, "utf-8")
         con.execute(scan, export.params(target))
     return _columns(con, "export_cells")
