@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import sqlglot
 import yaml
-from sqlglot import exp
+
+from pipelines.select_sql import NotOneSelect, parse_select
 
 THIS = "this"  # the model's rows under test, a CTE the test's SELECT reads
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -114,16 +115,12 @@ def _test(test: object, returns: list[str], tables: Collection[str]) -> ModelTes
     if not isinstance(violations, str):
         raise HeaderError(f"test {name}: violations is a SELECT")
     try:
-        tree = sqlglot.parse_one(violations, read="duckdb")
-    except sqlglot.errors.ParseError as exc:
-        raise HeaderError(f"test {name}: not valid SQL: {str(exc).splitlines()[0]}") from exc
-    if not isinstance(tree, exp.Query):
-        raise HeaderError(f"test {name}: violations is one SELECT")
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)} | {THIS}
-    for table in tree.find_all(exp.Table):
-        read = f"{table.db}.{table.name}" if table.db else table.name
-        if table.name and read not in ctes and read not in tables:
-            raise HeaderError(f"test {name}: reads table {read}, which no asset produces")
+        _, read = parse_select(violations, ctes=[THIS])
+    except NotOneSelect as exc:
+        raise HeaderError(f"test {name}: violations: {exc}") from exc
+    unknown = [table for table in read if table not in tables]
+    if unknown:
+        raise HeaderError(f"test {name}: reads table {unknown[0]}, which no asset produces")
     return ModelTest(name, _text(singular["description"], f"test {name}"), violations)
 
 

@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlglot
 from dagster import AssetKey
 from sqlglot import exp
 from sqlglot.lineage import lineage
 
 from pipelines.model_header import HeaderError, ModelTest, read_header
+from pipelines.select_sql import NotOneSelect, parse_select
 
 INGEST = "ingest"  # the ingestion's transforms (pipelines/ingest/ingest_sql.py), not models
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -56,17 +56,11 @@ def _model(path: Path, known: dict[str, AssetKey]) -> SqlModel:
                          "(letters, digits, underscores)")
     sql = path.read_text(encoding="utf-8")
     try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-    except sqlglot.errors.ParseError as exc:
-        raise ModelError(f"{path}: not valid SQL: {str(exc).splitlines()[0]}") from exc
-    if not isinstance(tree, exp.Query):
-        raise ModelError(f"{path}: a model is one SELECT, not {type(tree).__name__}")
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        tree, read = parse_select(sql)
+    except NotOneSelect as exc:
+        raise ModelError(f"{path}: {exc}; a model is one query") from exc
     deps = []
-    for table in tree.find_all(exp.Table):
-        if not table.name or (not table.db and table.name in ctes):
-            continue  # table functions and CTEs
-        name = f"{table.db}.{table.name}" if table.db else table.name
+    for name in read:
         if name not in known:
             raise ModelError(f"{path}: references table {name}, which no asset produces")
         if known[name] not in deps:

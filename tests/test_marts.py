@@ -2,10 +2,8 @@
 independent computation from the generator's truth (contract §3)."""
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from dagster import DagsterInstance
@@ -16,9 +14,9 @@ from pipelines.defs.models.sql_files import sql_models
 from pipelines.generate import generate
 from pipelines.settings import setting
 from pipelines.sql_graph import ModelError
-from pipelines.warehouse.model_tests import violations
 from tests import independent, independent_outlook
 from tests.conftest import Census, copy_into, truth
+from tests.corrupted import violations_before_and_after
 
 
 def test_centre_monthly_equals_the_independent_computation(loaded: Census,
@@ -65,18 +63,10 @@ def test_model_checks_pass_on_generated_data(loaded: Census) -> None:
 ])
 def test_mart_checks_catch_broken_marts(loaded: Census, tmp_path: Path, check_name: str,
                                         corruption: str) -> None:
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(loaded.warehouse, copy)
-    [model] = [m for m in sql_models() if m.table == "marts.region_monthly"]
-    [test] = [t for t in model.tests if t.name == check_name]
-    con = duckdb.connect(str(copy))
-    try:
-        months = ["2025-05-01"]
-        assert violations(con, model, test, months) == 0
-        con.execute(corruption)
-        assert violations(con, model, test, months) > 0
-    finally:
-        con.close()
+    before, after = violations_before_and_after(loaded.warehouse, tmp_path,
+                                                "marts.region_monthly", check_name, corruption)
+    assert before == 0
+    assert after > 0
 
 
 def test_month_boundaries_are_china_time(census: Census, generated: Path) -> None:

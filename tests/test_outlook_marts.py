@@ -2,18 +2,15 @@
 computation from the generator's truth (contract §3), and their checks against broken
 copies of them."""
 
-import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.defs.models.sql_files import sql_models
-from pipelines.warehouse.model_tests import violations
 from tests import independent, independent_outlook
 from tests.conftest import Census
+from tests.corrupted import violations_before_and_after
 
 
 def test_glut_outlook_equals_the_independent_computation(loaded: Census,
@@ -88,15 +85,7 @@ def test_licence_findings_equal_the_independent_computation(loaded: Census,
 ])
 def test_outlook_checks_catch_broken_marts(loaded: Census, tmp_path: Path, table: str,
                                            check_name: str, corruption: str) -> None:
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(loaded.warehouse, copy)
-    [model] = [m for m in sql_models() if m.table == table]
-    [test] = [t for t in model.tests if t.name == check_name]
-    con = duckdb.connect(str(copy))
-    try:
-        months = ["2025-05-01"]
-        assert violations(con, model, test, months) == 0
-        con.execute(corruption)
-        assert violations(con, model, test, months) > 0
-    finally:
-        con.close()
+    before, after = violations_before_and_after(loaded.warehouse, tmp_path, table,
+                                                check_name, corruption)
+    assert before == 0
+    assert after > 0

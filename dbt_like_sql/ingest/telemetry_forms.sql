@@ -55,7 +55,7 @@ CREATE OR REPLACE TEMP MACRO telemetry_ts(text) AS CASE
         THEN try_cast(text AS TIMESTAMPTZ)
     WHEN regexp_full_match(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}'
             || '(:[0-9]{2}(\.[0-9]+)?)?')
-        THEN timezone('Asia/Shanghai', try_cast(text AS TIMESTAMP))
+        THEN china_instant(try_cast(text AS TIMESTAMP))
     WHEN regexp_full_match(text, '[0-9]{9,13}')
         THEN timezone('UTC', make_timestamp(CAST(text AS BIGINT)
             * CASE WHEN CAST(text AS BIGINT) >= 100000000000 THEN 1000 ELSE 1000000 END)) END;

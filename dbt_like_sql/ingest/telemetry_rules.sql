@@ -30,7 +30,7 @@ checked AS (
         coalesce(racks_in_use < 0, FALSE) OR CASE
             WHEN racks_in_use > 1.1 * fewest_racks THEN versions IS NULL OR racks_in_use > 1.1
                 * coalesce(list_filter(versions, lambda v: v.valid_from
-                                       <= CAST(timezone('Asia/Shanghai', ts) AS DATE))[-1],
+                                       <= CAST(china_time(ts) AS DATE))[-1],
                            versions[1]).design_racks
             ELSE FALSE END AS racks_broken,
         coalesce(it_load_kw < 0, FALSE) AS it_broken,

@@ -11,6 +11,8 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from pipelines.warehouse.migrations import create_china_time_macros
+
 FOLDER = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "ingest"
 FORMS = "telemetry_forms"
 
@@ -37,7 +39,8 @@ def _macros() -> tuple[str, ...]:
 
 
 def create_forms(con: duckdb.DuckDBPyConnection) -> None:
-    """The macros of telemetry_forms.sql on this connection (temporary: they are the
-    ingestion's, not the warehouse's)."""
+    """The macros of telemetry_forms.sql, and the China-time macros they call, on this
+    connection (temporary: they are the ingestion's, not the warehouse's)."""
+    create_china_time_macros(con, temporary=True)
     for statement in _macros():
         con.execute(statement)

@@ -93,10 +93,10 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
 @contextmanager
 def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Every join hashes its right side, as the SQL writes it (the register, the few
-    duplicate or restated keys). A file's rows are in tables of its open transaction,
-    which DuckDB estimates as empty: it would otherwise hash the file's millions of rows
-    and probe them with the register's few thousand. Not reset on an error: the run's
-    connection is then closed."""
+    duplicate or restated keys). DuckDB estimates the tables an open transaction made
+    (the re-examined pending samples) as empty: it would otherwise hash their rows and
+    probe them with the register's. Not reset on an error: the run's connection is then
+    closed."""
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     yield
     con.execute("RESET disabled_optimizers")
@@ -109,7 +109,8 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
     try:
         export = opener.open(file)
         if stage_whole(con, export, file.file_name, outcome):
-            return lambda: _write_hours_only(con, file, outcome, export, run_id)
+            return _writes(con, export, outcome,
+                           lambda: write_hours(con, file.file_name, run_id, outcome))
         typed = load_typed_cells(con, export, number_columns)
         columns = load_cells(con, export) if typed is None else typed
         outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
@@ -133,17 +134,22 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
     con.execute("DROP TABLE IF EXISTS export_text_cells")
     run_statements(con, [_FINDINGS, _SAMPLES], {})
     params = _stage_clean(con, file, export.row_word)
+    return _writes(con, export, outcome, lambda: _write_file(con, params, file, outcome, run_id))
 
-    def write() -> None:
-        _write_file(con, params, file, outcome, run_id)
+
+def _writes(con: duckdb.DuckDBPyConnection, export: Export, outcome: FileOutcome,
+            write: Callable[[], None]) -> Callable[[], None]:
+    """`write`, then the file's temporary tables dropped and how it was read noted."""
+    def written() -> None:
+        write()
         _drop_staging(con)
         outcome.message = "; ".join(filter(None, [f"read as {export.described}",
                                                   outcome.message]))
-    return write
+    return written
 
 
 def stage_whole(con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
-                 outcome: FileOutcome) -> bool:
+                outcome: FileOutcome) -> bool:
     """The export read once, straight from the file, when each of its rows is a sample
     nothing is found in, of a registered centre, sent once (a national export as it
     should be): its hours → `new_hours`. False, with nothing kept, where one is not:
@@ -184,13 +190,6 @@ def _parse_once(con: duckdb.DuckDBPyConnection, export: Export, file_name: str) 
             continue
         return True
     return False
-
-
-def _write_hours_only(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
-                      export: Export, run_id: str) -> None:
-    write_hours(con, file.file_name, run_id, outcome)
-    _drop_staging(con)
-    outcome.message = "; ".join(filter(None, [f"read as {export.described}", outcome.message]))
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:

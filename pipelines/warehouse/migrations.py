@@ -67,10 +67,14 @@ CHINA_TIME_MACROS = (
 )
 
 
-def create_china_time_macros(con: duckdb.DuckDBPyConnection) -> None:
+def create_china_time_macros(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
+    """The macros in the warehouse, or `temporary`, on this connection alone (the
+    ingestion's transforms run on connections without a warehouse too)."""
     for name, parameter, body, about in CHINA_TIME_MACROS:
-        con.execute(f"CREATE OR REPLACE MACRO {name}({parameter}) AS {body}")
-        con.execute(f"COMMENT ON MACRO {name} IS $${about}$$")
+        con.execute(f"CREATE OR REPLACE {'TEMP ' if temporary else ''}MACRO {name}({parameter}) "
+                    f"AS {body}")
+        if not temporary:
+            con.execute(f"COMMENT ON MACRO {name} IS $${about}$$")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
