@@ -35,10 +35,11 @@ class ExportOpener:
         return self._opened[file.path][0].result()
 
     def release(self, file: LandingFile) -> None:
-        """The file's decompressed or transcoded copy is no longer read: removed."""
-        future, folder = self._opened.pop(file.path)
-        future.cancel()
-        shutil.rmtree(folder, ignore_errors=True)
+        """The file's decompressed or transcoded copy is no longer read: removed (nothing
+        to remove where its opening never started)."""
+        _, folder = self._opened.pop(file.path, (None, None))
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _start(self, file: LandingFile) -> None:
         self._scratch.mkdir(parents=True, exist_ok=True)

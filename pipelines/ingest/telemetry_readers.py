@@ -89,7 +89,7 @@ def number_types(con: duckdb.DuckDBPyConnection, export: Export,
 
 def scan_columns(con: duckdb.DuckDBPyConnection, scan: str,
                  params: dict[str, object]) -> dict[str, str]:
-    """The columns a scan gives and their types."""
+    """The columns a scan (or a table) gives and their types."""
     return {row[0]: row[1] for row in
             con.execute(f"DESCRIBE SELECT * FROM {scan}", params).fetchall()}
 
@@ -107,7 +107,7 @@ def load_typed_cells(con: duckdb.DuckDBPyConnection, export: Export,
                     f"{export.typed_scan}", {**export.params(), "columns": types})
     except duckdb.Error:
         return None
-    return _columns(con, "export_cells")
+    return scan_columns(con, "export_cells", {})
 
 
 def load_text_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, str]:
@@ -115,7 +115,7 @@ def load_text_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str,
     typed read: the cells as written, which findings quote)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE export_text_cells AS SELECT * FROM "
                 f"{export.scan}", export.params())
-    return _columns(con, "export_text_cells")
+    return scan_columns(con, "export_text_cells", {})
 
 
 def load_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, str]:
@@ -133,11 +133,7 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, str]
         target = export.scratch / f"{export.path.name}.utf8"
         _transcode(export.path, target, "utf-8")
         con.execute(scan, export.params(target))
-    return _columns(con, "export_cells")
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    return scan_columns(con, "export_cells", {})
 
 
 def _first_line(exc: Exception) -> str:
