@@ -2,21 +2,14 @@
 -- defined once, as macros the telemetry transforms call (created on the connection
 -- before they run).
 
--- The white space people pad cells with: the code points of Unicode white space (tab,
--- space, no-break and ideographic spaces among them).
-CREATE OR REPLACE TEMP MACRO telemetry_white() AS [9, 10, 11, 12, 13, 32, 133, 160, 5760,
-    8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287,
-    12288];
-
--- A cell without that padding; the (slow) trim runs only where an end is white.
-CREATE OR REPLACE TEMP MACRO telemetry_trim(cell) AS CASE
-    WHEN list_contains(telemetry_white(), ord(cell))
-         OR list_contains(telemetry_white(), ord(right(cell, 1)))
-    THEN trim(cell, list_aggregate([chr(c) FOR c IN telemetry_white()], 'string_agg', ''))
-    ELSE cell END;
+-- A cell without the white space people pad it with: the code points of Unicode white
+-- space, tab to carriage return, U+0085 and the separators \p{Z} (no-break and ideographic
+-- spaces among them). One function: a macro's every use is planned anew, per file.
+CREATE OR REPLACE TEMP MACRO telemetry_trim(cell) AS
+    regexp_replace(cell, '^[\t-\r\x{85}\p{Z}]+|[\t-\r\x{85}\p{Z}]+$', '', 'g');
 
 -- The macros below read a trimmed cell; a cell they read as it is reads the same trimmed,
--- so the transforms trim (the slow part) only the cells that fail as they are.
+-- so the transforms trim only the cells that fail as they are.
 
 -- A centre ID: upper-cased; NULL where empty or where bytes were not valid UTF-8 (the
 -- reader puts U+FFFD for them).
