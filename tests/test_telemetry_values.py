@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gzip
+import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -44,6 +45,26 @@ def test_unreadable_timestamps_are_null(text: str) -> None:
 def test_numbers(text: str, decimal_comma: bool, expected: float | None) -> None:
     got = forms().execute("SELECT telemetry_number(?, ?)", [text, decimal_comma]).fetchone()
     assert got[0] == expected
+
+
+def test_the_trim_removes_unicode_white_space_and_nothing_else() -> None:
+    """Padding is any Unicode white space at either end (tab to carriage return, U+0085
+    and the separators Zs, Zl, Zp: no-break and ideographic spaces among them); every
+    other character of the basic plane is kept, at the ends and within."""
+    characters = [chr(c) for c in range(1, 0x10000) if not 0xD800 <= c <= 0xDFFF]
+    white = {c for c in characters
+             if c in "\t\n\v\f\r\x85" or unicodedata.category(c) in ("Zs", "Zl", "Zp")}
+    con = forms()
+    con.execute("CREATE TABLE padded AS SELECT unnest(?) AS c", [characters])
+    kept = {c for (c,) in con.execute(
+        "SELECT c FROM padded WHERE telemetry_trim(c || c || 'x' || c || 'y' || c) "
+        "= c || c || 'x' || c || 'y' || c").fetchall()}
+    trimmed = {c for (c,) in con.execute(
+        "SELECT c FROM padded WHERE telemetry_trim(c || c || 'x' || c || 'y' || c) "
+        "= 'x' || c || 'y'").fetchall()}
+    assert trimmed == white
+    assert kept == set(characters) - white
+    assert con.execute("SELECT telemetry_trim(?)", ["\u3000 \t"]).fetchone()[0] == ""
 
 
 def test_aliases_and_units() -> None:
