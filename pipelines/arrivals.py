@@ -1,7 +1,7 @@
 """Which landed files a sensor tick hands to the ingest: the settled files the warehouse
 has not attempted, all in one run.
 
-The tick's cursor remembers each file as size:mtime:sha256, so an unchanged file is
+The tick's cursor remembers each file as its stamp and SHA-256, so an unchanged file is
 not hashed again, and the files hashed in a tick the warehouse was busy (a run was
 writing it) wait for the next."""
 
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.ingest.files import sha256_of
+from pipelines.ingest.files import file_stamp, sha256_of
 
 # A file younger than this may still be being copied in; it waits for the next tick.
 SETTLE_SECONDS = 5.0
@@ -21,7 +21,7 @@ SETTLE_SECONDS = 5.0
 
 @dataclass
 class Arrivals:
-    known: dict[str, str] = field(default_factory=dict)  # file name → size:mtime:sha256
+    known: dict[str, str] = field(default_factory=dict)  # file name → stamp:sha256
     waiting: list[str] = field(default_factory=list)  # hashed, not yet compared
 
     @classmethod
@@ -38,7 +38,7 @@ class Arrivals:
         now = time.time()
         for path, file_name in paths:
             stat = path.stat()
-            stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+            stamp = file_stamp(stat)
             if self.known.get(file_name, "").rpartition(":")[0] == stamp:
                 continue
             if now - stat.st_mtime < SETTLE_SECONDS:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from pipelines.generate import generate
@@ -130,12 +131,19 @@ def kill_inside(census: CensusFolder, earlier: int, step: str, delay: float,
     end between the look and the kill; past the step, the process is let finish."""
     wait_for_step(census, earlier, step, process)
     time.sleep(delay)
-    try:
-        os.killpg(process.pid, signal.SIGSTOP)
-    except ProcessLookupError:  # the whole run finished
-        process.communicate()
-        return False
-    inside = step in in_progress(census, earlier)
+    while True:
+        try:
+            os.killpg(process.pid, signal.SIGSTOP)
+        except ProcessLookupError:  # the whole run finished
+            process.communicate()
+            return False
+        try:
+            inside = step in in_progress(census, earlier)
+            break
+        except sqlalchemy.exc.OperationalError:
+            # Frozen while writing its event log, it holds the log's lock: let it go on.
+            os.killpg(process.pid, signal.SIGCONT)
+            time.sleep(0.01)
     os.killpg(process.pid, signal.SIGKILL if inside else signal.SIGCONT)
     process.communicate(timeout=600)
     return inside

@@ -1,8 +1,12 @@
 """Files are identified by SHA-256: a second run loads nothing, and the same bytes
 under another name are skipped_duplicate (contract §1)."""
 
+import json
+import os
+import time
 from pathlib import Path
 
+from pipelines.ingest.files import discover, sha256_of
 from tests.conftest import Census, copy_into, good_workbooks, quarter_pair
 
 
@@ -54,3 +58,24 @@ def test_a_later_submission_versions_the_register(census: Census, generated: Pat
     assert versions
     for first, second in zip(versions[::2], versions[1::2], strict=True):
         assert first[2] == second[1] and not first[3] and second[3] and second[2] is None
+
+
+def test_an_unchanged_file_is_not_hashed_again_and_a_changed_one_is(tmp_path: Path) -> None:
+    export = tmp_path / "landing" / "telemetry" / "hebei_2025-01.csv"
+    export.parent.mkdir(parents=True)
+    export.write_text("centre_id,ts\nDC1,2025-01-01T00:00:00\n")
+    hashed = tmp_path / "landing_sha256.json"
+    os.utime(export, (1, 1))  # changed "long ago" as far as the memory is concerned
+    time.sleep(2.1)  # a file changed within the last moments is not remembered
+    [first] = discover(tmp_path / "landing", "telemetry", hashed)
+    assert first.sha256 == sha256_of(export)
+    # What the memory says of a file whose stamp is unchanged is taken without reading it.
+    memory = json.loads(hashed.read_text())
+    stamp = memory["telemetry/hebei_2025-01.csv"].rpartition(" ")[0]
+    hashed.write_text(json.dumps({"telemetry/hebei_2025-01.csv": f"{stamp} remembered"}))
+    assert discover(tmp_path / "landing", "telemetry", hashed)[0].sha256 == "remembered"
+    # New bytes of the same size, with the modification time set back: hashed again.
+    export.write_text("centre_id,ts\nDC2,2025-01-01T00:00:00\n")
+    os.utime(export, (1, 1))
+    [again] = discover(tmp_path / "landing", "telemetry", hashed)
+    assert again.sha256 == sha256_of(export) != first.sha256

@@ -39,6 +39,11 @@ class Warehouse(ConfigurableResource):
     def build_path(self) -> Path:
         return self.published_path.parent / ".build" / self.published_path.name
 
+    @property
+    def landing_sha256(self) -> Path:
+        """The landing files' SHA-256 by stamp, kept beside the build copy by its writers."""
+        return self.build_path.parent / "landing_sha256.json"
+
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The build copy, read-write. It starts as a copy of the published file and
@@ -135,8 +140,9 @@ class Landing(ConfigurableResource):
 
     root: str
 
-    def files(self, kind: str) -> list[LandingFile]:
-        return discover(Path(self.root), kind)
+    def files(self, kind: str, hashed: Path | None = None) -> list[LandingFile]:
+        """The files of one kind; `hashed` remembers their SHA-256 between runs."""
+        return discover(Path(self.root), kind, hashed)
 
     def paths(self) -> list[tuple[Path, str]]:
         """Every file of both folders with its path under the landing folder, unhashed."""

@@ -4,6 +4,9 @@ was already attempted."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +31,42 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(root: Path, kind: str) -> list[LandingFile]:
+_STAMP_SETTLED_SECONDS = 2.0
+
+
+def file_stamp(stat: os.stat_result) -> str:
+    """What changes whenever a file's bytes may have: its size, modification and change
+    times and inode (the kernel sets the change time on every write, and no tool can set
+    it back)."""
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
+def discover(root: Path, kind: str, hashed: Path | None = None) -> list[LandingFile]:
     """Every file under `root/kind/`, in lexicographic order of its path under the
     landing folder (contract §1.2). Hidden files and editor lock files are ignored; a
-    file of another format is kept, so that it is rejected visibly."""
-    return [LandingFile(path, name, sha256_of(path)) for path, name in list_files(root, (kind,))]
+    file of another format is kept, so that it is rejected visibly. `hashed`: a JSON
+    file remembering each file's SHA-256 by its stamp, so that the files of earlier
+    months, still in the folder, are not read again on every run."""
+    known = json.loads(hashed.read_text()) if hashed and hashed.exists() else {}
+    files, seen = [], {}
+    for path, name in list_files(root, (kind,)):
+        stat = path.stat()
+        stamp = file_stamp(stat)
+        stamp_known, _, sha = known.get(name, "").rpartition(" ")
+        if stamp_known != stamp:
+            sha = sha256_of(path)
+        files.append(LandingFile(path, name, sha))
+        # A file changed moments ago may change again within the same clock tick, under
+        # the same stamp: it is hashed again next time.
+        if time.time() - stat.st_ctime > _STAMP_SETTLED_SECONDS:
+            seen[name] = f"{stamp} {sha}"
+    if hashed:
+        others = {name: value for name, value in known.items()
+                  if not name.startswith(f"{kind}/")}
+        partial = hashed.with_name(f".{hashed.name}.partial")
+        partial.write_text(json.dumps({**others, **seen}, sort_keys=True))
+        os.replace(partial, hashed)
+    return files
 
 
 def list_files(root: Path, kinds: tuple[str, ...] = tuple(SUFFIXES)) -> list[tuple[Path, str]]:

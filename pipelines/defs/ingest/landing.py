@@ -13,6 +13,8 @@ from pipelines.defs.ingest.register import REGISTER_KEY, load_register
 from pipelines.defs.ingest.telemetry import HOURLY_KEY, load_telemetry
 from pipelines.defs.owners import ENGINEERS
 from pipelines.defs.resources import Landing, ReferenceData, Warehouse
+from pipelines.ingest.licensing import KIND as LICENSING
+from pipelines.ingest.telemetry_load import KIND as TELEMETRY
 from pipelines.settings import WAREHOUSE_POOL
 
 
@@ -52,9 +54,11 @@ from pipelines.settings import WAREHOUSE_POOL
 def landing_files(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing,
                   reference: ReferenceData):
     with warehouse.writer() as con:
-        register, register_checks = load_register(context, con, landing, reference)
-        hourly, hourly_checks = load_telemetry(context, con, landing,
-                                               warehouse.build_path.parent / "scratch")
+        register, register_checks = load_register(
+            context, con, landing.files(LICENSING, warehouse.landing_sha256), reference)
+        hourly, hourly_checks = load_telemetry(
+            context, con, landing.files(TELEMETRY, warehouse.landing_sha256),
+            warehouse.build_path.parent / "scratch")
     for result in (register, hourly):
         if result is not None:
             yield result

@@ -5,7 +5,8 @@ from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, Materiali
 
 from pipelines.defs.ingest.checks import ingestion_check_results
 from pipelines.defs.metadata import markdown_preview
-from pipelines.defs.resources import Landing, ReferenceData
+from pipelines.defs.resources import ReferenceData
+from pipelines.ingest.files import LandingFile
 from pipelines.ingest.licensing import KIND, ingest_licensing
 
 REGISTER_KEY = AssetKey(["core", "centre_register"])
@@ -13,12 +14,13 @@ REGISTER_KEY = AssetKey(["core", "centre_register"])
 
 
 def load_register(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection,
-                  landing: Landing, reference: ReferenceData
+                  files: list[LandingFile], reference: ReferenceData
                   ) -> tuple[MaterializeResult | None, list[AssetCheckResult]]:
-    """Ingest new workbooks in one transaction; a materialisation only when a workbook was
-    attempted, and the checks of the register as it now stands."""
+    """Ingest the new of `files` (landing/licensing/) in one transaction; a
+    materialisation only when a workbook was attempted, and the checks of the register
+    as it now stands."""
     con.execute("BEGIN TRANSACTION")
-    report = ingest_licensing(con, landing.files(KIND), reference.load(), context.run.run_id)
+    report = ingest_licensing(con, files, reference.load(), context.run.run_id)
     con.execute("COMMIT")
     checks = ingestion_check_results(con, KIND, REGISTER_KEY)
     if not report.outcomes:

@@ -7,7 +7,7 @@ import duckdb
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, MaterializeResult
 
 from pipelines.defs.ingest.checks import ingestion_check_results
-from pipelines.defs.resources import Landing
+from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry_load import KIND, ingest_telemetry
 
 HOURLY_KEY = AssetKey(["core", "telemetry_hourly"])
@@ -15,11 +15,12 @@ HOURLY_KEY = AssetKey(["core", "telemetry_hourly"])
 
 
 def load_telemetry(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection,
-                   landing: Landing, scratch: Path
+                   files: list[LandingFile], scratch: Path
                    ) -> tuple[MaterializeResult | None, list[AssetCheckResult]]:
-    """Ingest new exports; a materialisation only when an export was attempted or pending
-    samples were loaded, and the checks of the telemetry as it now stands."""
-    report = ingest_telemetry(con, landing.files(KIND), context.run.run_id, scratch)
+    """Ingest the new of `files` (landing/telemetry/); a materialisation only when an
+    export was attempted or pending samples were loaded, and the checks of the telemetry
+    as it now stands."""
+    report = ingest_telemetry(con, files, context.run.run_id, scratch)
     checks = ingestion_check_results(con, KIND, HOURLY_KEY)
     if not report.outcomes and not report.resolved:
         return None, checks
