@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gzip
+import os
 import unicodedata
 from pathlib import Path
 
@@ -111,4 +112,10 @@ def test_gzip_and_broken_gzip(tmp_path: Path) -> None:
     broken = tmp_path / "y.csv.gz"
     broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(ExportUnreadable, match="gzip"):
+        open_export(broken, tmp_path)
+    # A sound header, then deflate data broken in the middle.
+    packed = bytearray(gzip.compress(os.urandom(1 << 16)))
+    packed[len(packed) // 2:len(packed) // 2 + 64] = bytes(64)
+    broken.write_bytes(bytes(packed))
+    with pytest.raises(ExportUnreadable, match="not a readable gzip file"):
         open_export(broken, tmp_path)

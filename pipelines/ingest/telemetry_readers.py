@@ -8,7 +8,6 @@ stray invalid bytes transcoded to UTF-8), separator."""
 from __future__ import annotations
 
 import codecs
-import gzip
 import json
 import shutil
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from isal import igzip, isal_zlib
 
 from pipelines.ingest.limits import MAX_DECOMPRESSED_BYTES, LimitExceeded, check_line_lengths
 
@@ -150,7 +150,8 @@ def _decompressed(path: Path, scratch: Path) -> Path:
     target = scratch / path.name.removesuffix(".gz").removesuffix(".GZ")
     written = 0
     try:
-        with gzip.open(path, "rb") as source, open(target, "wb") as out:
+        # ISA-L's gzip (the standard library's interface) inflates about 2.5× faster.
+        with igzip.open(path, "rb") as source, open(target, "wb") as out:
             while block := source.read(1 << 20):
                 written += len(block)
                 if written > MAX_DECOMPRESSED_BYTES:
@@ -158,7 +159,7 @@ def _decompressed(path: Path, scratch: Path) -> Path:
                         f"decompresses to more than {MAX_DECOMPRESSED_BYTES:,} bytes: "
                         "refused (a gzip bomb?)")
                 out.write(block)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, isal_zlib.error) as exc:
         raise ExportUnreadable(f"not a readable gzip file ({exc})") from exc
     return target
 
