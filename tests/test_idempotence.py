@@ -79,3 +79,6 @@ def test_an_unchanged_file_is_not_hashed_again_and_a_changed_one_is(tmp_path: Pa
     os.utime(export, (1, 1))
     [again] = discover(tmp_path / "landing", "telemetry", hashed)
     assert again.sha256 == sha256_of(export) != first.sha256
+    # A memory a crash left unreadable is ignored, not an error: the files are hashed.
+    hashed.write_text('{"telemetry/hebei_2025-01.csv": "')
+    assert discover(tmp_path / "landing", "telemetry", hashed)[0].sha256 == again.sha256

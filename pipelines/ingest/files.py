@@ -47,7 +47,7 @@ def discover(root: Path, kind: str, hashed: Path | None = None) -> list[LandingF
     file of another format is kept, so that it is rejected visibly. `hashed`: a JSON
     file remembering each file's SHA-256 by its stamp, so that the files of earlier
     months, still in the folder, are not read again on every run."""
-    known = json.loads(hashed.read_text()) if hashed and hashed.exists() else {}
+    known = _remembered(hashed)
     files, seen = [], {}
     for path, name in list_files(root, (kind,)):
         stat = path.stat()
@@ -67,6 +67,16 @@ def discover(root: Path, kind: str, hashed: Path | None = None) -> list[LandingF
         partial.write_text(json.dumps({**others, **seen}, sort_keys=True))
         os.replace(partial, hashed)
     return files
+
+
+def _remembered(hashed: Path | None) -> dict[str, str]:
+    """The memory of `discover`; none where it is missing or unreadable (a crash may
+    leave it so): every file is then hashed."""
+    try:
+        known = json.loads(hashed.read_text()) if hashed else {}
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
 
 
 def list_files(root: Path, kinds: tuple[str, ...] = tuple(SUFFIXES)) -> list[tuple[Path, str]]:
