@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.ingest.files import file_stamp, sha256_of
+from pipelines.ingest.files import file_stamp, sha256_of, stamped, unstamped
 
 # A file younger than this may still be being copied in; it waits for the next tick.
 SETTLE_SECONDS = 5.0
@@ -39,11 +39,11 @@ class Arrivals:
         for path, file_name in paths:
             stat = path.stat()
             stamp = file_stamp(stat)
-            if self.known.get(file_name, "").rpartition(":")[0] == stamp:
+            if unstamped(self.known.get(file_name, ""))[0] == stamp:
                 continue
             if now - stat.st_mtime < SETTLE_SECONDS:
                 continue
-            self.known[file_name] = f"{stamp}:{sha256_of(path)}"
+            self.known[file_name] = stamped(stamp, sha256_of(path))
             if file_name not in self.waiting:
                 self.waiting.append(file_name)
 
@@ -58,7 +58,7 @@ class Arrivals:
         return new
 
     def sha256(self, file_name: str) -> str:
-        return self.known[file_name].rpartition(":")[2]
+        return unstamped(self.known[file_name])[1]
 
 
 def batch_key(files: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from pipelines.ingest.files import discover, sha256_of
+from pipelines.ingest.files import discover, sha256_of, stamped, unstamped
 from tests.conftest import Census, copy_into, good_workbooks, quarter_pair
 
 
@@ -71,8 +71,8 @@ def test_an_unchanged_file_is_not_hashed_again_and_a_changed_one_is(tmp_path: Pa
     assert first.sha256 == sha256_of(export)
     # What the memory says of a file whose stamp is unchanged is taken without reading it.
     memory = json.loads(hashed.read_text())
-    stamp = memory["telemetry/hebei_2025-01.csv"].rpartition(" ")[0]
-    hashed.write_text(json.dumps({"telemetry/hebei_2025-01.csv": f"{stamp} remembered"}))
+    stamp, _ = unstamped(memory["telemetry/hebei_2025-01.csv"])
+    hashed.write_text(json.dumps({"telemetry/hebei_2025-01.csv": stamped(stamp, "remembered")}))
     assert discover(tmp_path / "landing", "telemetry", hashed)[0].sha256 == "remembered"
     # New bytes of the same size, with the modification time set back: hashed again.
     export.write_text("centre_id,ts\nDC2,2025-01-01T00:00:00\n")

@@ -41,6 +41,17 @@ def file_stamp(stat: os.stat_result) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
 
 
+def stamped(stamp: str, sha256: str) -> str:
+    """How a file's SHA-256 is remembered: with the stamp it was taken at."""
+    return f"{stamp}:{sha256}"
+
+
+def unstamped(remembered: str) -> tuple[str, str]:
+    """(stamp, SHA-256) of a remembered file; empty where nothing is remembered."""
+    stamp, _, sha256 = remembered.rpartition(":")
+    return stamp, sha256
+
+
 def discover(root: Path, kind: str, hashed: Path | None = None) -> list[LandingFile]:
     """Every file under `root/kind/`, in lexicographic order of its path under the
     landing folder (contract §1.2). Hidden files and editor lock files are ignored; a
@@ -52,14 +63,14 @@ def discover(root: Path, kind: str, hashed: Path | None = None) -> list[LandingF
     for path, name in list_files(root, (kind,)):
         stat = path.stat()
         stamp = file_stamp(stat)
-        stamp_known, _, sha = known.get(name, "").rpartition(" ")
+        stamp_known, sha = unstamped(known.get(name, ""))
         if stamp_known != stamp:
             sha = sha256_of(path)
         files.append(LandingFile(path, name, sha))
         # A file changed moments ago may change again within the same clock tick, under
         # the same stamp: it is hashed again next time.
         if time.time() - stat.st_ctime > _STAMP_SETTLED_SECONDS:
-            seen[name] = f"{stamp} {sha}"
+            seen[name] = stamped(stamp, sha)
     if hashed:
         others = {name: value for name, value in known.items()
                   if not name.startswith(f"{kind}/")}
