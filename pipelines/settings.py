@@ -58,17 +58,22 @@ def settings_given(given: Mapping[str, Path]) -> Iterator[None]:
 # reaches it through the China-time macros of the warehouse (warehouse/migrations.py).
 CHINA_TIME = "Asia/Shanghai"
 
+# How often each sensor looks: as often as Dagster's sensor daemon goes round (every 5 s).
+SENSOR_INTERVAL_SECONDS = 5
+
 # The pool of every asset that writes the warehouse: DuckDB takes one writer at a time.
 WAREHOUSE_POOL = "warehouse"
 
 # dagster.yaml, by top-level key: Dagster's telemetry off; one run at a time in the
-# `warehouse` pool (queued runs wait for the one in progress); a stopped `census ui` lets
-# its code server finish the runs in progress before it exits; the daemon's run
-# monitoring marks failed a run whose process died (the local launcher cannot resume
-# one) and frees the pool slot a dead run held.
+# `warehouse` pool (queued runs wait for the one in progress); a queued run started within
+# a second rather than Dagster's five (a sensor's chain of runs waits at every link); a
+# stopped `census ui` lets its code server finish the runs in progress before it exits;
+# the daemon's run monitoring marks failed a run whose process died (the local launcher
+# cannot resume one) and frees the pool slot a dead run held.
 INSTANCE_SETTINGS = {
     "telemetry": "telemetry:\n  enabled: false\n",
     "concurrency": "concurrency:\n  pools:\n    default_limit: 1\n    granularity: run\n",
+    "run_queue": "run_queue:\n  dequeue_interval_seconds: 1\n",
     "code_servers": "code_servers:\n  wait_for_local_processes_on_shutdown: true\n",
     "run_monitoring": ("run_monitoring:\n  enabled: true\n  poll_interval_seconds: 30\n"
                        "  max_resume_run_attempts: 0\n  free_slots_after_run_end_seconds: 300\n"),

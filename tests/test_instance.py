@@ -28,6 +28,7 @@ def test_the_instance_has_one_writer_finishing_runs_and_run_monitoring(
         pools = instance.get_concurrency_config().pool_config
         assert pools.default_pool_limit == 1
         assert pools.pool_granularity.value == "run"
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
         assert instance.code_server_settings["wait_for_local_processes_on_shutdown"]
     finally:
         instance.dispose()

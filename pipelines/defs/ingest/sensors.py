@@ -12,9 +12,11 @@ from dagster import (
 from pipelines.arrivals import Arrivals, batch_key, batch_tags
 from pipelines.defs.ingest.jobs import ingest_job
 from pipelines.defs.resources import Landing, Warehouse
+from pipelines.settings import SENSOR_INTERVAL_SECONDS
 
 
-@sensor(job=ingest_job, minimum_interval_seconds=10, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job=ingest_job, minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        default_status=DefaultSensorStatus.RUNNING,
         description="New register workbooks and telemetry exports in the landing folder start "
                     "one ingest run together; a file whose bytes the warehouse has attempted "
                     "(audit.ingestion_log) never starts one.")

@@ -15,11 +15,13 @@ from pipelines.defs.models.jobs import monthly_job
 from pipelines.defs.publish.jobs import publish_job
 from pipelines.defs.resources import Warehouse
 from pipelines.planner import next_run
+from pipelines.settings import SENSOR_INTERVAL_SECONDS
 
 
 @run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job, monthly_job],
                    request_jobs=[monthly_job, publish_job],
-                   default_status=DefaultSensorStatus.RUNNING, minimum_interval_seconds=10,
+                   default_status=DefaultSensorStatus.RUNNING,
+                   minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
                    description="After an ingest run (the landing sensor's, the daily "
                                "refresh's), rebuild the months due, or publish when none "
                                "is; after a monthly run, publish. The planner's runs, as "
