@@ -52,12 +52,16 @@ def test_leap_days_and_quarters() -> None:
 def test_thirteen_months_generate_at_once_and_never_over_other_files(tmp_path: Path) -> None:
     out = tmp_path / "landing"
     (out / "licensing").mkdir(parents=True)  # an empty landing folder is written into
-    command = [sys.executable, "-m", "pipelines.cli", "generate", "--centres", "70",
+    command = [sys.executable, "-m", "pipelines.cli", "generate", "--centres", "20",
                "--months", "13", "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     files = pl.read_csv(out / "_truth" / "register_files.csv")
-    assert files.height > 100 and files["reason"].null_count() == files.height - 2
+    assert files["reason"].null_count() == files.height - 2  # the two planted rejections
+    # Register versions at every quarter's end the thirteen months reach.
+    versions = pl.read_csv(out / "_truth" / "register_versions.csv", infer_schema=False)
+    assert sorted(set(versions["valid_from"])) == [
+        "2024-12-31", "2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31", "2026-03-31"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["landing"]  # no partial folder left
     before = digests(out)
     again = subprocess.run(command, capture_output=True, text=True, timeout=600)

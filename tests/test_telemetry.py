@@ -115,10 +115,12 @@ def late_centre(generated: Path) -> tuple[str, pl.DataFrame]:
 @pytest.mark.slow
 def test_unknown_centre_loads_once_registered(census: Census, generated: Path) -> None:
     centre, expected = late_centre(generated)
-    for export in sorted((generated / "telemetry").iterdir()):
-        (census.landing / "telemetry").mkdir(exist_ok=True)
-        copy_into(export, census, folder="telemetry")
     versions = truth(generated, "register_versions")
+    # The exports of the centre's province (named <province>_<month>), every month's.
+    workbook = versions.filter(centre_id=centre)["source_file"][0]
+    province = Path(workbook).stem.rsplit("_", 1)[0]
+    for export in sorted((generated / "telemetry").glob(f"{province}_*")):
+        copy_into(export, census, folder="telemetry")
     early = sorted({generated / f for f in versions.filter(
         pl.col("valid_from") < "2025-06-30")["source_file"]})
     for workbook in early:
