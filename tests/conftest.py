@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult
+from filelock import FileLock
 
 from pipelines.definitions import build_definitions
 from pipelines.generate import generate
@@ -66,20 +67,40 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["DAGSTER_HOME"] = saved
 
 
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+              make: Callable[[Path], None]) -> Path:
+    """The folder `make` fills, made once in a test session: of the workers `make test`
+    starts (pytest-xdist), the first to ask makes it and the others wait for it."""
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # the session's folder, above each worker's own
+    folder, made = root / name, root / f"{name}.made"
+    with FileLock(root / f"{name}.lock"):
+        if not made.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            made.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated register workbooks (truth in _truth/), shared read-only by tests."""
-    out = tmp_path_factory.mktemp("generated") / "landing"
-    generate(seed=SEED, centres=CENTRES, months=MONTHS, start=START, out=out)
-    return out
+    return made_once(tmp_path_factory, "generated", lambda folder: generate(
+        seed=SEED, centres=CENTRES, months=MONTHS, start=START, out=folder / "landing")
+    ) / "landing"
 
 
 @pytest.fixture(scope="session")
 def loaded(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Census:
-    """The generated inputs ingested once by the real Dagster job."""
-    census = Census(generated, tmp_path_factory.mktemp("loaded") / "census.duckdb")
-    assert census.run().success
-    return census
+    """The generated inputs ingested once by the real Dagster job; each worker has a copy
+    of its own (tests run jobs on it)."""
+    def load(folder: Path) -> None:
+        assert Census(generated, folder / "census.duckdb").run().success
+
+    own = tmp_path_factory.mktemp("loaded")
+    shutil.copytree(made_once(tmp_path_factory, "loaded", load), own, dirs_exist_ok=True)
+    return Census(generated, own / "census.duckdb")
 
 
 @pytest.fixture(scope="module")
