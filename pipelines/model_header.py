@@ -13,17 +13,20 @@ every column's documentation and its data tests:
       - relationships: {column: centre_id, to: core.centre_register}
       - name: a_bespoke_check
         description: What holds
+        severity: warn
         violations: SELECT count(*) FROM this WHERE ...
     */
 
 Every test is a SELECT of one number, the rows (or months) that break it; `this` is the
-model's rows being checked (the months built). The grain implies `keys_unique`."""
+model's rows being checked (the months built). The grain implies `keys_unique`. A test
+is an error where it fails unless its `severity` is `warn` (a finding to look at, not a
+broken table)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlglot
 import yaml
@@ -31,6 +34,7 @@ import yaml
 from pipelines.select_sql import NotOneSelect, parse_select
 
 THIS = "this"  # the model's rows under test, a CTE the test's SELECT reads
+SEVERITIES = ("error", "warn")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -43,6 +47,7 @@ class ModelTest:
     name: str
     description: str
     sql: str  # a SELECT of the number of rows of `this` breaking the test
+    severity: str = "error"  # or "warn"
 
 
 @dataclass(frozen=True)
@@ -101,15 +106,16 @@ def read_header(sql: str, returns: list[str], tables: Collection[str]) -> ModelH
 def _test(test: object, returns: list[str], tables: Collection[str]) -> ModelTest:
     generic = isinstance(test, dict) and len(test) == 1  # a generic test, its arguments
     if generic and "within" in test:
-        return _within(_keys(test["within"], "within", required={"column", "min", "max"},
-                             optional={"name", "description"}), returns)
+        args = _keys(test["within"], "within", required={"column", "min", "max"},
+                     optional={"name", "description", "severity"})
+        return _with_severity(_within(args, returns), args)
     if generic and "relationships" in test:
-        return _relationships(_keys(test["relationships"], "relationships",
-                                    required={"column", "to"},
-                                    optional={"field", "name", "description"}),
-                              returns, tables)
+        args = _keys(test["relationships"], "relationships", required={"column", "to"},
+                     optional={"field", "name", "description", "severity"})
+        return _with_severity(_relationships(args, returns, tables), args)
     singular = _keys(test, "a test (within, relationships, or name, description and "
-                           "violations)", required={"name", "description", "violations"})
+                           "violations)", required={"name", "description", "violations"},
+                     optional={"severity"})
     name = _name(singular["name"])
     violations = singular["violations"]
     if not isinstance(violations, str):
@@ -121,7 +127,16 @@ def _test(test: object, returns: list[str], tables: Collection[str]) -> ModelTes
     unknown = [table for table in read if table not in tables]
     if unknown:
         raise HeaderError(f"test {name}: reads table {unknown[0]}, which no asset produces")
-    return ModelTest(name, _text(singular["description"], f"test {name}"), violations)
+    return _with_severity(
+        ModelTest(name, _text(singular["description"], f"test {name}"), violations), singular)
+
+
+def _with_severity(test: ModelTest, args: dict) -> ModelTest:
+    severity = args.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise HeaderError(f"test {test.name}: severity {severity!r} is not one of "
+                          f"{', '.join(SEVERITIES)}")
+    return replace(test, severity=severity)
 
 
 def _within(args: dict, returns: list[str]) -> ModelTest:

@@ -16,7 +16,6 @@ from pipelines.defs.models.jobs import monthly_job
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.publish.jobs import publish_job
 from pipelines.defs.resources import Warehouse
-from pipelines.warehouse.coverage import COVERAGE_TABLE
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,8 @@ def partition_range_tags(months: list[dt.date]) -> dict[str, str]:
 
 
 def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list[dt.date]:
-    """Months (China time) to rebuild: each month with telemetry that the coverage or a
-    monthly model (`models`) never built, or whose oldest build predates a telemetry load
+    """Months (China time) to rebuild: each month with telemetry that a monthly model
+    (`models`) never built, or whose oldest build predates a telemetry load
     of the month or the load of a register row as of the month's last day or earlier (a
     month's register state is the one on its last day: a later as-of cannot change it);
     and, for each, the month a year later (its 12-month growth). From the warehouse alone,
@@ -94,5 +93,5 @@ def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list
         SELECT month FROM due
         UNION SELECT CAST(month + INTERVAL 12 MONTH AS DATE) FROM due
         WHERE CAST(month + INTERVAL 12 MONTH AS DATE) IN (SELECT month FROM covered)
-        ORDER BY 1""", {"models": [COVERAGE_TABLE, *models]}).fetchall()
+        ORDER BY 1""", {"models": models}).fetchall()
     return [row[0] for row in rows]

@@ -5,6 +5,7 @@ are read from the SQL with sqlglot; a model using the `$month` parameter is mont
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,18 +42,22 @@ class SqlModel:
         return ".".join(self.key.path)
 
 
-def load_models(folder: Path, sources: dict[str, AssetKey]) -> list[SqlModel]:
+def load_models(folder: Path, sources: dict[str, AssetKey],
+                checked_against: Collection[str] = ()) -> list[SqlModel]:
     """Every model under `folder`. `sources` maps the tables other assets produce
-    (`core.centre_register`) to their keys; any other table reference is an error."""
+    (`core.centre_register`) to their keys; any other table reference is an error. A
+    model's tests may read `checked_against` too (the warehouse's audit tables)."""
     paths = sorted(p for p in folder.glob("*/*.sql") if p.parent.name != INGEST)
     produced = {f"{p.parent.name}.{p.stem}": AssetKey([p.parent.name, p.stem]) for p in paths}
     known = frozenset({**sources, **produced}.items())
-    return [_model(path, path.read_text(encoding="utf-8"), known) for path in paths]
+    return [_model(path, path.read_text(encoding="utf-8"), known, frozenset(checked_against))
+            for path in paths]
 
 
 # Definitions read the models several times in a process: each text is parsed once.
 @cache
-def _model(path: Path, sql: str, known_items: frozenset[tuple[str, AssetKey]]) -> SqlModel:
+def _model(path: Path, sql: str, known_items: frozenset[tuple[str, AssetKey]],
+           checked_against: frozenset[str]) -> SqlModel:
     known = dict(known_items)
     # The folder and file name become the table's name in DDL: plain identifiers only.
     if not all(_IDENTIFIER.fullmatch(part) for part in (path.parent.name, path.stem)):
@@ -73,7 +78,7 @@ def _model(path: Path, sql: str, known_items: frozenset[tuple[str, AssetKey]]) -
         raise ModelError(f"{path}: name every column the model returns (no *, every "
                          "expression AS a name): the header documents each")
     try:
-        header = read_header(sql, tree.named_selects, known)
+        header = read_header(sql, tree.named_selects, known.keys() | checked_against)
     except HeaderError as exc:
         raise ModelError(f"{path}: {exc}") from exc
     return SqlModel(AssetKey([path.parent.name, path.stem]), path, sql,

@@ -106,14 +106,14 @@ def test_register_checks_and_census_job(tmp_path: Path) -> None:
     assert checks == {
         *(("core/centre_register", name) for name in ingestion),
         *(("core/telemetry_hourly", name) for name in ingestion),
-        ("core/telemetry_coverage", "no_rejected_samples"),
-        ("core/telemetry_coverage", "centres_reporting"),
         *((m.key.to_user_string(), t.name)
           for m in sql_models() for t in m.tests),
     }
     assert {name for key, name in checks if key == "marts/region_monthly"} == {
         "keys_unique", "rack_utilisation_within_0_1.1", "power_utilisation_within_0_1.1",
         "every_level", "provinces_add_up_to_national", "glut_signals_consistent"}
+    assert {name for key, name in checks if key == "core/telemetry_coverage"} == {
+        "keys_unique", "coverage_within_0_1", "centres_reporting", "no_rejected_samples"}
     assert {job.name for job in defs.resolve_all_job_defs()} >= {"ingest", "monthly", "publish",
                                                                  "export"}
 

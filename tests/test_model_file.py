@@ -11,10 +11,9 @@ import duckdb
 from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
 from pipelines.definitions import build_definitions
-from pipelines.defs.models.sql_files import SOURCES
+from pipelines.defs.models.sql_files import sql_models
 from pipelines.planner import partition_range_tags
 from pipelines.settings import PROJECT_ROOT, setting
-from pipelines.sql_graph import load_models
 from pipelines.warehouse.integrity import integrity_problems
 from tests.conftest import Census
 
@@ -43,7 +42,7 @@ def check(warehouse: Path, models: Path) -> list[str]:
     """`census check` of the build copy the run wrote."""
     con = duckdb.connect(str(warehouse.parent / ".build" / warehouse.name), read_only=True)
     try:
-        return integrity_problems(con, load_models(models, SOURCES))
+        return integrity_problems(con, sql_models(models))
     finally:
         con.close()
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import DagsterInstance, materialize
+from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
-from pipelines.defs.models.coverage import telemetry_coverage
+from pipelines.defs.models.sql_assets import model_asset
+from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.resources import Warehouse
 
 # China's March 2025 starts at 16:00 UTC on 28 February and has 744 hours.
@@ -28,8 +29,16 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
         # centre A: the last February hour (China time), then 400 March hours
         hours(con, "DC110000-0001", "2025-02-28 15:00:00+00", 401)
         hours(con, "DC110000-0002", "2025-03-10 00:00:00+00", 10)  # under half
+        # a sample rejected in March (China time), and one in February
+        con.execute("""
+            INSERT INTO audit.quarantine (file_name, centre_id, rule, severity, observed_at)
+            VALUES ('telemetry/t.csv', 'DC110000-0001', 'out_of_range', 'error',
+                    '2025-02-28 16:00:00+00'),
+                   ('telemetry/t.csv', 'DC110000-0001', 'out_of_range', 'error',
+                    '2025-02-28 15:59:59+00')""")
+    [coverage] = [m for m in sql_models() if m.table == "core.telemetry_coverage"]
 
-    result = materialize([telemetry_coverage], partition_key="2025-03-01",
+    result = materialize([model_asset(coverage)], partition_key="2025-03-01",
                          resources={"warehouse": warehouse},
                          instance=DagsterInstance.ephemeral())
 
@@ -43,7 +52,11 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
     assert [(model, str(month)) for model, month in builds] == [
         ("core.telemetry_coverage", "2025-03-01")]
     (materialised,) = result.asset_materializations_for_node("core__telemetry_coverage")
-    assert materialised.metadata["dagster/row_count"].value == 410
-    assert materialised.metadata["2025-03/centres_reporting"].value == 1  # A: 400 / 744
-    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-    assert checks == {"no_rejected_samples": True, "centres_reporting": False}
+    assert materialised.metadata["dagster/row_count"].value == 2
+    checks = {c.check_name: (c.passed, c.severity, c.metadata["violations"].value)
+              for c in result.get_asset_check_evaluations()}
+    assert checks == {  # B's 10 hours are under half; one sample rejected in March
+        "keys_unique": (True, AssetCheckSeverity.ERROR, 0),
+        "coverage_within_0_1": (True, AssetCheckSeverity.ERROR, 0),
+        "centres_reporting": (False, AssetCheckSeverity.WARN, 1),
+        "no_rejected_samples": (False, AssetCheckSeverity.WARN, 1)}

@@ -1,14 +1,13 @@
 """Integrity of a warehouse file (`census check`): what a crash, a half-finished run or
 a bug would break. Every table opens, keys are unique, every file behind a row was
-loaded, and the coverage and every SQL model equal a fresh computation from their
-inputs."""
+loaded, and every SQL model (the coverage among them) equals a fresh computation from
+its inputs."""
 
 from __future__ import annotations
 
 import duckdb
 
 from pipelines.sql_graph import SqlModel
-from pipelines.warehouse.coverage import COVERAGE_TABLE, MONTH_COVERAGE
 from pipelines.warehouse.tables import TABLES
 
 # Rows must come from files the ingestion log records as loaded.
@@ -48,7 +47,6 @@ def integrity_problems(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -
                             "record as loaded")
     months = [m for (m,) in con.execute("SELECT DISTINCT china_month(hour_start) FROM "
                                         "core.telemetry_hourly ORDER BY 1").fetchall()]
-    problems += _compare(con, COVERAGE_TABLE, MONTH_COVERAGE, keys[COVERAGE_TABLE], months)
     for model in models:
         if model.table not in tables:
             problems.append(f"{model.table}: missing")

@@ -119,16 +119,6 @@ TABLES: tuple[Table, ...] = (
             "racks_in_use", "it_load_kw", "facility_load_kw", "cpu_util_pct", "gpu_util_pct",
             "compute_capacity_pflops", "compute_used_pflops")),
     )),
-    Table("core.telemetry_coverage",
-          "Telemetry coverage per month (China time) and centre: hours reported of hours in "
-          "the month", (
-        ("month", "DATE", "First day of the month, China time"),
-        ("centre_id", "VARCHAR", "Centre ID"),
-        ("hours_in_month", "BIGINT", "24 x days of the month"),
-        ("hours_reported", "BIGINT", "Distinct hours with telemetry"),
-        ("coverage", "DOUBLE", "hours_reported / hours_in_month"),
-        ("samples", "BIGINT", "Samples behind those hours"),
-    ), keys=("month", "centre_id")),
     Table("audit.telemetry_loads", "Centre-hours each telemetry load wrote, by month", (
         ("run_id", "VARCHAR", "Dagster run"),
         ("file_name", "VARCHAR", "File whose samples were loaded"),

@@ -7,8 +7,8 @@ from pipelines.defs.exports.assets import EXPORT_KEY
 from pipelines.defs.ingest.jobs import INGEST_ASSETS
 from pipelines.defs.publish.assets import PUBLISHED_KEY
 
-# Every asset but the ingest's, the publish and the export: the coverage and the SQL
-# models, whichever files CENSUS_MODELS_DIR holds.
+# Every asset but the ingest's, the publish and the export: the SQL models (the coverage
+# among them), whichever files CENSUS_MODELS_DIR holds.
 MONTHLY = (AssetSelection.all() - AssetSelection.assets(*INGEST_ASSETS)
            - AssetSelection.assets(PUBLISHED_KEY, EXPORT_KEY))
 

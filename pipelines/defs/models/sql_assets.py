@@ -28,6 +28,8 @@ from pipelines.sql_graph import SqlModel
 from pipelines.warehouse.model_tests import checked_rows, violations
 from pipelines.warehouse.models import materialise
 
+_SEVERITY = {"error": AssetCheckSeverity.ERROR, "warn": AssetCheckSeverity.WARN}
+
 
 @definitions
 def sql_model_assets() -> Definitions:
@@ -70,6 +72,6 @@ def model_asset(model: SqlModel) -> AssetsDefinition:
             for test, broken in results:
                 yield AssetCheckResult(
                     check_name=test.name, asset_key=model.key, passed=broken == 0,
-                    severity=AssetCheckSeverity.ERROR, metadata={"violations": broken})
+                    severity=_SEVERITY[test.severity], metadata={"violations": broken})
 
     return sql_model

@@ -4,7 +4,6 @@
 from dagster import AssetKey, Definitions, MaterializeResult, asset, definitions
 
 from pipelines.defs.ingest.jobs import INGEST_ASSETS
-from pipelines.defs.models.coverage import telemetry_coverage
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.owners import ENGINEERS
 from pipelines.defs.resources import Warehouse
@@ -16,7 +15,7 @@ PUBLISHED_KEY = AssetKey("published_warehouse")
 
 @definitions
 def publish() -> Definitions:
-    writers = [key for asset in [*INGEST_ASSETS, telemetry_coverage] for key in asset.keys]
+    writers = [key for asset in INGEST_ASSETS for key in asset.keys]
     return Definitions(assets=[publish_asset([*writers, *(m.key for m in sql_models())])])
 
 
