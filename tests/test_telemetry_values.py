@@ -63,7 +63,12 @@ def test_the_trim_removes_unicode_white_space_and_nothing_else() -> None:
     trimmed = {c for (c,) in con.execute(
         "SELECT c FROM padded WHERE telemetry_trim(c || c || 'x' || c || 'y' || c) "
         "= 'x' || c || 'y'").fetchall()}
+    # Padding at one end only, a letter at the other.
+    one_end = {c for (c,) in con.execute(
+        "SELECT c FROM padded WHERE telemetry_trim('x' || c) = 'x' "
+        "AND telemetry_trim(c || 'y') = 'y'").fetchall()}
     assert trimmed == white
+    assert one_end == white
     assert kept == set(characters) - white
     assert con.execute("SELECT telemetry_trim(?)", ["\u3000 \t"]).fetchone()[0] == ""
 

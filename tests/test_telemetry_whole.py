@@ -28,6 +28,8 @@ CLEAN = [
     ["dc110100-0002", "1741230000", "60", "1", "2", "3", "4"],
     ["DC110100-0002", "1741233600000", "70", "1,000", "2,000", "3", "4"],
 ]
+# Samples on the hour only: a key sent twice is then sought hour by hour per centre.
+HOURLY = [row for row in CLEAN if ":30" not in row[1]]
 UNKNOWN = ["DC999999-0001", "2025-03-06T09:00:00Z", "5", "1", "2", "3", "4"]
 
 
@@ -88,12 +90,19 @@ def test_a_clean_export_read_once_stores_what_the_row_read_stores(tmp_path: Path
 
 @pytest.mark.parametrize("rows", [
     [*CLEAN, ["DC110100-0001", "2025-03-06T00:00:00Z", "10", "1.5", "2.25", "30", ""]],
+    [*HOURLY, ["DC110100-0002", "2025-03-06T02:00:00Z", "50", "1", "2", "3", "4"]],
+    [*HOURLY, ["DC110100-0001", "2025-03-06T01:00:00Z", "11", "1", "2", "3", "4"]],
     [*CLEAN[:-1], ["DC110100-0002", "1741233600000", "-70", "1", "2", "3", "4"]],
     [*CLEAN[:-1], ["DC110100-0002", "", "70", "1", "2", "3", "4"]],
-], ids=["sent twice", "a rule broken", "a value missing"])
+], ids=["sent twice", "sent twice on the hour", "sent twice on the hour, other values",
+        "a rule broken", "a value missing"])
 def test_an_export_with_anything_to_report_is_read_row_by_row(tmp_path: Path,
                                                               rows: list[list[str]]) -> None:
     assert not _read_once(_write(tmp_path / "export.csv", rows), tmp_path)
+
+
+def test_an_hourly_export_of_each_key_once_is_read_once(tmp_path: Path) -> None:
+    assert _read_once(_write(tmp_path / "hourly.csv", HOURLY), tmp_path)
 
 
 def test_read_once_keeps_nothing_of_an_export_it_declines(tmp_path: Path) -> None:

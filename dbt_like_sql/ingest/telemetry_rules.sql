@@ -1,8 +1,9 @@
 -- The row rules of contract §1.2 on typed telemetry samples: whether the centre is
 -- registered (`known`) and the findings of the rules a sample breaks. Reads
 -- `telemetry_samples` (the output of telemetry_samples.sql, or pending samples in its
--- shape) and core.centre_register. A sample that already has findings (missing or
--- unreadable values) keeps them and is not checked further.
+-- shape, `unread` saying whether it has findings) and core.centre_register. A sample
+-- that already has findings (missing or unreadable values) keeps them and is not
+-- checked further.
 -- design_racks in a rule is that of the centre's register version valid on the
 -- sample's China date (the earliest version where the sample precedes them all).
 -- Parameters: $file, $row_word, $label_<measure> (the export's header of the column).
@@ -78,6 +79,10 @@ judged AS (
 SELECT
     source_row, centre_id, ts, racks_in_use, it_load_kw, facility_load_kw, cpu_util_pct,
     gpu_util_pct, compute_capacity_pflops, compute_used_pflops, known,
+    -- Whether the sample has findings, without building them (a first pass over a
+    -- whole file asks no more).
+    unread OR racks_broken OR it_broken OR facility_broken OR cpu_broken OR gpu_broken
+        OR capacity_broken OR used_broken OR used_over_capacity AS flagged,
     CASE WHEN rules IS NULL THEN findings ELSE [
         {'column_name': r.name, 'value': r.written, 'rule': r.rule,
          'message': format('{}, {} {}, column ''{}'': {} ({})', $file, $row_word, source_row,

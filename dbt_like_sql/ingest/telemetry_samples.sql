@@ -6,7 +6,8 @@
 -- <measure>_typed: the number where the export types it (a DOUBLE or integer column),
 -- NULL where it gives text. A typed number is read as it is; its text then only says
 -- whether the cell holds a value (''), so a row this finds anything in is read again
--- from its cells as written (findings quote them).
+-- from its cells as written (findings quote them). `unread`: whether the row has
+-- findings, without building them where only that is asked.
 -- The forms are the macros of telemetry_forms.sql.
 -- Parameters: $file, $row_word (line or record), $decimal_comma, $required (the
 -- canonical columns a row must carry), $label_<column> (the export's header of the
@@ -16,20 +17,16 @@ WITH as_written AS (
         *,
         telemetry_centre(telemetry_trim(centre_id)) AS centre_key,
         coalesce(ts_instant, telemetry_ts(ts)) AS ts_as_written,
-        coalesce(telemetry_finite(racks_in_use_typed),
-                 telemetry_number(racks_in_use, $decimal_comma)) AS racks_as_written,
-        coalesce(telemetry_finite(it_load_kw_typed),
-                 telemetry_number(it_load_kw, $decimal_comma)) AS it_as_written,
-        coalesce(telemetry_finite(facility_load_kw_typed),
-                 telemetry_number(facility_load_kw, $decimal_comma)) AS facility_as_written,
-        coalesce(telemetry_finite(cpu_util_pct_typed),
-                 telemetry_number(cpu_util_pct, $decimal_comma)) AS cpu_as_written,
-        coalesce(telemetry_finite(gpu_util_pct_typed),
-                 telemetry_number(gpu_util_pct, $decimal_comma)) AS gpu_as_written,
-        coalesce(telemetry_finite(compute_capacity_pflops_typed),
-                 telemetry_number(compute_capacity_pflops, $decimal_comma)) AS capacity_as_written,
-        coalesce(telemetry_finite(compute_used_pflops_typed),
-                 telemetry_number(compute_used_pflops, $decimal_comma)) AS used_as_written
+        telemetry_measure(racks_in_use_typed, racks_in_use, $decimal_comma) AS racks_as_written,
+        telemetry_measure(it_load_kw_typed, it_load_kw, $decimal_comma) AS it_as_written,
+        telemetry_measure(facility_load_kw_typed, facility_load_kw, $decimal_comma)
+            AS facility_as_written,
+        telemetry_measure(cpu_util_pct_typed, cpu_util_pct, $decimal_comma) AS cpu_as_written,
+        telemetry_measure(gpu_util_pct_typed, gpu_util_pct, $decimal_comma) AS gpu_as_written,
+        telemetry_measure(compute_capacity_pflops_typed, compute_capacity_pflops,
+                          $decimal_comma) AS capacity_as_written,
+        telemetry_measure(compute_used_pflops_typed, compute_used_pflops, $decimal_comma)
+            AS used_as_written
     FROM export_text
 ),
 typed AS (
@@ -151,5 +148,8 @@ SELECT
         {'column_name': v.name, 'value': v.written, 'rule': v.rule,
          'message': format('{}, {} {}, column ''{}'': {} ({})', $file, $row_word, source_row,
                            v.label, v.reason, v.rule)}
-        FOR v IN verdicts IF v.rule IS NOT NULL], []) AS findings
+        FOR v IN verdicts IF v.rule IS NOT NULL], []) AS findings,
+    -- Whether the row has findings, where only that is asked: its cells are examined
+    -- only where one was not read.
+    CASE WHEN examined IS NULL THEN FALSE ELSE len(findings) > 0 END AS unread
 FROM judged

@@ -150,7 +150,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, samples_sql: str,
                f"SELECT * FROM ({RULES_SQL}\n)")
     if parsed:
         checked = f"""SELECT source_row, centre_id, ts, {", ".join(MEASURES)}, known,
-                             len(findings) > 0 AS flagged FROM ({checked})"""
+                             flagged FROM ({checked})"""
     target = "file_parsed" if parsed else "file_checked"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {checked}", _used(checked, params))
 
@@ -160,7 +160,7 @@ def check_pending(con: duckdb.DuckDBPyConnection, file_name: str, row_word: str)
     → `file_checked`; findings name the canonical columns, values as stored."""
     written = ", ".join(f"CAST({m} AS VARCHAR) AS {m}_written" for m in MEASURES)
     run_checks(con, f"""
-        SELECT source_row, centre_id, ts, {", ".join(MEASURES)}, {written},
+        SELECT source_row, centre_id, ts, {", ".join(MEASURES)}, {written}, FALSE AS unread,
                CAST([] AS STRUCT(column_name VARCHAR, value VARCHAR, rule VARCHAR,
                                  message VARCHAR)[]) AS findings
         FROM core.telemetry_pending

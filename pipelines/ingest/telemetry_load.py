@@ -43,6 +43,10 @@ from schemas.rules import Rule
 from schemas.telemetry import MEASURES
 
 KIND = "telemetry"
+_HOUR_US = 3_600_000_000
+# The span of hours up to which duplicate samples are sought in a bitstring per centre (two
+# years: under 3 KB a centre).
+_BITSTRING_HOURS = 2 * 366 * 24
 _MEASURE_COLUMNS = ", ".join(MEASURES)
 # The findings of the file's rows, one row each (file_checked holds them as lists).
 _FINDINGS = """CREATE OR REPLACE TEMP TABLE file_findings AS
@@ -157,19 +161,36 @@ def stage_whole(con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
     if not _parse_once(con, export, file_name):
         _drop_staging(con)
         return False
-    rows, whole, on_the_hour = con.execute("""
+    rows, whole, on_the_hour, first, last = con.execute(f"""
         SELECT count(*), coalesce(bool_and(known AND NOT flagged), FALSE),
-               coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE)
+               coalesce(bool_and(epoch_us(ts) % {_HOUR_US} = 0), TRUE),
+               min(epoch_us(ts)) // {_HOUR_US}, max(epoch_us(ts)) // {_HOUR_US}
         FROM file_parsed""").fetchone()
     if whole:
-        whole = con.execute("""SELECT count(*) = 0 FROM (SELECT 1 FROM file_parsed
-                               GROUP BY centre_id, ts HAVING count(*) > 1)""").fetchone()[0]
+        whole = not _sent_twice(con, on_the_hour, first, last)
     if not whole:
         _drop_staging(con)
         return False
     outcome.rows_read = outcome.rows_loaded = rows
     stage_hours(con, "SELECT * FROM file_parsed", one_sample_per_hour=on_the_hour)
     return True
+
+
+def _sent_twice(con: duckdb.DuckDBPyConnection, on_the_hour: bool, first: int | None,
+                last: int | None) -> bool:
+    """Whether a (centre, ts) of `file_parsed` (every centre registered) is there twice.
+    Samples on the hour within a bounded span are counted against a bitstring of their
+    hours per centre, a few kilobytes each: five times cheaper than grouping the rows by
+    key."""
+    if on_the_hour and first is not None and last - first < _BITSTRING_HOURS:
+        return con.execute(f"""
+            SELECT sum(samples) <> sum(bit_count(hours)) FROM (
+                SELECT count(*) AS samples,
+                       bitstring_agg(epoch_us(ts) // {_HOUR_US}, $first, $last) AS hours
+                FROM file_parsed GROUP BY centre_id)""",
+                           {"first": first, "last": last}).fetchone()[0]
+    return con.execute("""SELECT count(*) > 0 FROM (SELECT 1 FROM file_parsed
+                          GROUP BY centre_id, ts HAVING count(*) > 1)""").fetchone()[0]
 
 
 def _parse_once(con: duckdb.DuckDBPyConnection, export: Export, file_name: str) -> bool:
@@ -246,7 +267,7 @@ def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile,
             SELECT source_row, centre_id, 'centre_id', centre_id, '{Rule.UNKNOWN_CENTRE}',
                    'error', format($unknown, source_row, centre_id), ts
             FROM file_clean WHERE NOT known"""], params)
-    on_the_hour = con.execute("SELECT coalesce(bool_and(epoch_us(ts) % 3600000000 = 0), TRUE) "
+    on_the_hour = con.execute(f"SELECT coalesce(bool_and(epoch_us(ts) % {_HOUR_US} = 0), TRUE) "
                               "FROM file_samples").fetchone()[0]
     stage_hours(con, "SELECT * FROM file_clean WHERE known",
                 one_sample_per_hour=duplicates == 0 and on_the_hour)
