@@ -92,10 +92,12 @@ def test_a_clean_export_read_once_stores_what_the_row_read_stores(tmp_path: Path
     [*CLEAN, ["DC110100-0001", "2025-03-06T00:00:00Z", "10", "1.5", "2.25", "30", ""]],
     [*HOURLY, ["DC110100-0002", "2025-03-06T02:00:00Z", "50", "1", "2", "3", "4"]],
     [*HOURLY, ["DC110100-0001", "2025-03-06T01:00:00Z", "11", "1", "2", "3", "4"]],
+    [*HOURLY, ["DC110100-0001", "2028-03-06T01:00:00Z", "11", "1", "2", "3", "4"],
+     ["DC110100-0002", "2025-03-06T02:00:00Z", "50", "1", "2", "3", "4"]],
     [*CLEAN[:-1], ["DC110100-0002", "1741233600000", "-70", "1", "2", "3", "4"]],
     [*CLEAN[:-1], ["DC110100-0002", "", "70", "1", "2", "3", "4"]],
 ], ids=["sent twice", "sent twice on the hour", "sent twice on the hour, other values",
-        "a rule broken", "a value missing"])
+        "sent twice on the hour over three years", "a rule broken", "a value missing"])
 def test_an_export_with_anything_to_report_is_read_row_by_row(tmp_path: Path,
                                                               rows: list[list[str]]) -> None:
     assert not _read_once(_write(tmp_path / "export.csv", rows), tmp_path)
