@@ -132,7 +132,7 @@ def _test(test: object, returns: list[str], tables: Collection[str]) -> ModelTes
 
 
 def _with_severity(test: ModelTest, args: dict) -> ModelTest:
-    severity = args.get("severity", "error")
+    severity = args.get("severity", test.severity)  # its default: error
     if severity not in SEVERITIES:
         raise HeaderError(f"test {test.name}: severity {severity!r} is not one of "
                           f"{', '.join(SEVERITIES)}")

@@ -44,6 +44,9 @@ from schemas.telemetry import MEASURES
 
 KIND = "telemetry"
 _HOUR_US = 3_600_000_000
+# Over a file's samples (ts): whether every one is on the hour; a sample's hour, as a number.
+_ALL_ON_THE_HOUR = f"coalesce(bool_and(epoch_us(ts) % {_HOUR_US} = 0), TRUE)"
+_HOUR_NUMBER = f"epoch_us(ts) // {_HOUR_US}"
 # The span of hours up to which duplicate samples are sought in a bitstring per centre (two
 # years: under 3 KB a centre).
 _BITSTRING_HOURS = 2 * 366 * 24
@@ -163,8 +166,7 @@ def stage_whole(con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
         return False
     rows, whole, on_the_hour, first, last = con.execute(f"""
         SELECT count(*), coalesce(bool_and(known AND NOT flagged), FALSE),
-               coalesce(bool_and(epoch_us(ts) % {_HOUR_US} = 0), TRUE),
-               min(epoch_us(ts)) // {_HOUR_US}, max(epoch_us(ts)) // {_HOUR_US}
+               {_ALL_ON_THE_HOUR}, min({_HOUR_NUMBER}), max({_HOUR_NUMBER})
         FROM file_parsed""").fetchone()
     if whole:
         whole = not _sent_twice(con, on_the_hour, first, last)
@@ -186,7 +188,7 @@ def _sent_twice(con: duckdb.DuckDBPyConnection, on_the_hour: bool, first: int | 
         return con.execute(f"""
             SELECT sum(samples) <> sum(bit_count(hours)) FROM (
                 SELECT count(*) AS samples,
-                       bitstring_agg(epoch_us(ts) // {_HOUR_US}, $first, $last) AS hours
+                       bitstring_agg({_HOUR_NUMBER}, $first, $last) AS hours
                 FROM file_parsed GROUP BY centre_id)""",
                            {"first": first, "last": last}).fetchone()[0]
     return con.execute("""SELECT count(*) > 0 FROM (SELECT 1 FROM file_parsed
@@ -267,8 +269,7 @@ def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile,
             SELECT source_row, centre_id, 'centre_id', centre_id, '{Rule.UNKNOWN_CENTRE}',
                    'error', format($unknown, source_row, centre_id), ts
             FROM file_clean WHERE NOT known"""], params)
-    on_the_hour = con.execute(f"SELECT coalesce(bool_and(epoch_us(ts) % {_HOUR_US} = 0), TRUE) "
-                              "FROM file_samples").fetchone()[0]
+    on_the_hour = con.execute(f"SELECT {_ALL_ON_THE_HOUR} FROM file_samples").fetchone()[0]
     stage_hours(con, "SELECT * FROM file_clean WHERE known",
                 one_sample_per_hour=duplicates == 0 and on_the_hour)
     return params

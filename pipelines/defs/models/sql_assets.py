@@ -23,12 +23,14 @@ from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.owners import ANALYSTS, ENGINEERS, MART_FRESHNESS
 from pipelines.defs.partitions import MONTHS
 from pipelines.defs.resources import Warehouse
+from pipelines.model_header import SEVERITIES
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.sql_graph import SqlModel
 from pipelines.warehouse.model_tests import checked_rows, violations
 from pipelines.warehouse.models import materialise
 
-_SEVERITY = {"error": AssetCheckSeverity.ERROR, "warn": AssetCheckSeverity.WARN}
+# A test header's severity (SEVERITIES: error, warn) as Dagster names it.
+_SEVERITY = {severity: AssetCheckSeverity[severity.upper()] for severity in SEVERITIES}
 
 
 @definitions
