@@ -298,14 +298,15 @@ def stage_hours(con: duckdb.DuckDBPyConnection, samples_sql: str,
     exports: every ts on the hour, no key twice) each sample is its hour's mean and the
     aggregation is skipped. Each mean adds its samples in the order of their values, so
     that it is the same to the last bit on every run (DuckDB's parallel aggregation adds
-    in whatever order the threads deliver)."""
+    in whatever order the threads deliver): the hour's list of values, sorted, then
+    averaged: `avg(x ORDER BY x)` to the bit, at under half its cost."""
     # Hourly samples are their hours: read where they are, not copied.
     create = ("CREATE OR REPLACE TEMP VIEW new_hours AS " if one_sample_per_hour else
               "CREATE OR REPLACE TEMP TABLE new_hours AS ")
     hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples
                  FROM ({samples_sql})""" if one_sample_per_hour else
              f"""SELECT centre_id, date_trunc('hour', ts) AS hour_start,
-                 {", ".join(f"avg({m} ORDER BY {m}) AS {m}" for m in MEASURES)},
+                 {", ".join(f"list_avg(list_sort(list({m}))) AS {m}" for m in MEASURES)},
                  count(*) AS samples FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
     con.execute(create + hours)
 
