@@ -199,7 +199,7 @@ def test_planned_glut_is_flagged_and_tight_regions_are_not(loaded: Census,
 def year_on_year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Census]:
     """Fourteen months, so that two months have a month twelve earlier."""
     landing = tmp_path_factory.mktemp("year_on_year") / "landing"
-    generate(seed=5, centres=25, months=14, start="2024-05", out=landing)
+    generate(seed=5, centres=10, months=14, start="2024-05", out=landing)
     census = Census(landing, landing.parent / "census.duckdb")
     census.run()
     return landing, census

@@ -67,10 +67,13 @@ def open_export(path: Path, scratch: Path) -> Export:
     # which the number form refuses, and a decimal comma only where told: such files are
     # read as text.
     typed = separator != ";" and not _data_holds(text, b"_")
+    # The typed read is given every column (as the text read names them) and the dialect:
+    # DuckDB's sniffer, which costs more than reading a small export, has nothing to find.
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
                   f"read_csv($path, all_varchar = true, {dialect})", {"delim": separator},
                   text, 2, scratch,
-                  f"read_csv($path, columns = $columns, {dialect})" if typed else None)
+                  f"read_csv($path, columns = $columns, auto_detect = false, {dialect})"
+                  if typed else None)
 
 
 def number_types(con: duckdb.DuckDBPyConnection, export: Export,
