@@ -4,8 +4,6 @@ location, their settings EnvVars (README: Configuration)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
 from pipelines.warehouse.audit import attempted_sha256s
 from pipelines.warehouse.migrations import migrate
+from pipelines.warehouse.published_file import atomic_copy, publish_file
 
 
 class Warehouse(ConfigurableResource):
@@ -40,6 +39,11 @@ class Warehouse(ConfigurableResource):
         return self.published_path.parent / ".build" / self.published_path.name
 
     @property
+    def spare_path(self) -> Path:
+        """The file published before the current one, written into at the next publish."""
+        return self.build_path.with_name(f"{self.published_path.stem}.spare.duckdb")
+
+    @property
     def landing_sha256(self) -> Path:
         """The landing files' SHA-256 by stamp, kept beside the build copy by its writers."""
         return self.build_path.parent / "landing_sha256.json"
@@ -57,7 +61,7 @@ class Warehouse(ConfigurableResource):
         with self._lock():
             with self._connect() as con:
                 con.execute("CHECKPOINT")
-            _atomic_copy(self.build_path, self.published_path)
+            publish_file(self.build_path, self.published_path, self.spare_path)
         return self.published_path
 
     @contextmanager
@@ -98,7 +102,7 @@ class Warehouse(ConfigurableResource):
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         build = self.build_path
         if not build.exists() and self.published_path.exists():
-            _atomic_copy(self.published_path, build)
+            atomic_copy(self.published_path, build)
         con = duckdb.connect(str(build), config={
             "memory_limit": self.memory_limit, "threads": self.threads})
         try:
@@ -117,22 +121,6 @@ class Warehouse(ConfigurableResource):
             yield con
         finally:
             con.close()
-
-
-def _atomic_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # One name: the caller holds the writer lock, and a copy cut short by a crash is
-    # overwritten by the next rather than left behind.
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, partial)
-    with open(partial, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 class Landing(ConfigurableResource):
