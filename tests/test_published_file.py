@@ -6,6 +6,7 @@ files and a real reader process."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,18 @@ def test_a_connection_of_this_process_is_seen_too(tmp_path: Path) -> None:
         assert publish_file(build, published, spare) is False
         assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 1_000
     assert rows(published) == 2_000
+
+
+def test_the_published_file_is_never_written_in_place(tmp_path: Path) -> None:
+    build, published = tmp_path / ".build" / "w.duckdb", tmp_path / "w.duckdb"
+    spare = tmp_path / ".build" / "w.spare.duckdb"
+    build.parent.mkdir()
+    grow(build, 1_000)
+    publish_file(build, published, spare)
+    spare.unlink()
+    os.link(published, spare)  # both names on one file, as no publish leaves them
+    before = published.read_bytes()
+    grow(build, 1_000)
+    assert publish_file(build, published, spare) is False
+    assert spare.read_bytes() == before  # the file analysts had: as it was
+    assert published.read_bytes() == build.read_bytes()

@@ -25,7 +25,9 @@ def publish_file(build: Path, published: Path, spare: Path) -> bool:
     was brought up to date (False: a whole copy was written)."""
     published.parent.mkdir(parents=True, exist_ok=True)
     first = not published.exists()
-    synced = spare.exists() and _synced(build, spare)
+    # Never the published file itself (were the names ever linked to one file).
+    synced = (spare.exists() and (first or not spare.samefile(published))
+              and _synced(build, spare))
     kept = spare.with_name(f"{spare.name}.next")
     kept.unlink(missing_ok=True)
     if not first:
