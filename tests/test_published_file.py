@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.defs.resources import Warehouse
 from pipelines.warehouse.published_file import publish_file
@@ -33,16 +34,22 @@ def grow(build: Path, rows: int) -> None:
         con.execute("CHECKPOINT")
 
 
+@pytest.fixture
+def paths(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The build copy, the published file and the spare, as the warehouse names them."""
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+    warehouse.build_path.parent.mkdir()
+    return warehouse.build_path, warehouse.published_path, warehouse.spare_path
+
+
 def rows(path: Path) -> int:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute("SELECT count(*) FROM t").fetchone()[0]
 
 
 def test_each_publish_is_the_build_copy_and_the_replaced_file_is_reused(
-        tmp_path: Path) -> None:
-    build, published = tmp_path / ".build" / "w.duckdb", tmp_path / "w.duckdb"
-    spare = tmp_path / ".build" / "w.spare.duckdb"
-    build.parent.mkdir()
+        paths: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    build, published, spare = paths
     synced, inodes = [], []
     for step in range(4):
         grow(build, 300_000)
@@ -88,12 +95,10 @@ def test_a_file_a_reader_holds_is_not_written_into(tmp_path: Path) -> None:
     assert rows(warehouse.published_path) == 4_000
 
 
-def test_a_connection_of_this_process_is_seen_too(tmp_path: Path) -> None:
-    build, published = tmp_path / ".build" / "w.duckdb", tmp_path / "w.duckdb"
-    spare = tmp_path / ".build" / "w.spare.duckdb"
-    build.parent.mkdir()
+def test_a_connection_of_this_process_is_seen_too(paths: tuple[Path, Path, Path]) -> None:
+    build, published, spare = paths
     grow(build, 1_000)
-    publish_file(build, published, spare)
+    publish_file(*paths)
     with duckdb.connect(str(spare), read_only=True) as con:
         grow(build, 1_000)
         assert publish_file(build, published, spare) is False
@@ -101,12 +106,11 @@ def test_a_connection_of_this_process_is_seen_too(tmp_path: Path) -> None:
     assert rows(published) == 2_000
 
 
-def test_the_published_file_is_never_written_in_place(tmp_path: Path) -> None:
-    build, published = tmp_path / ".build" / "w.duckdb", tmp_path / "w.duckdb"
-    spare = tmp_path / ".build" / "w.spare.duckdb"
-    build.parent.mkdir()
+def test_the_published_file_is_never_written_in_place(
+        paths: tuple[Path, Path, Path]) -> None:
+    build, published, spare = paths
     grow(build, 1_000)
-    publish_file(build, published, spare)
+    publish_file(*paths)
     spare.unlink()
     os.link(published, spare)  # both names on one file, as no publish leaves them
     before = published.read_bytes()
