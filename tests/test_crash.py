@@ -75,7 +75,7 @@ class Scenario:
 
 # With few points (CI), one in each part of a run first: register and telemetry (one step),
 # marts, publish.
-FIRST = ("landing_files", "marts__region_monthly", "published_warehouse")
+FIRST = ("landing_files", "monthly_models", "published_warehouse")
 
 
 def kill_plan(steps: list[tuple[str, float, float]], points: int,

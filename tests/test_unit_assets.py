@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
-from pipelines.defs.models.sql_assets import model_asset
+from pipelines.defs.models.sql_assets import models_asset
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.resources import Warehouse
 
@@ -38,7 +38,7 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
                     '2025-02-28 15:59:59+00')""")
     [coverage] = [m for m in sql_models() if m.table == "core.telemetry_coverage"]
 
-    result = materialize([model_asset(coverage)], partition_key="2025-03-01",
+    result = materialize([models_asset([coverage])], partition_key="2025-03-01",
                          resources={"warehouse": warehouse},
                          instance=DagsterInstance.ephemeral())
 
@@ -51,7 +51,7 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
         ("2025-03-01", "DC110000-0002", MARCH_HOURS, 10, 40)]
     assert [(model, str(month)) for model, month in builds] == [
         ("core.telemetry_coverage", "2025-03-01")]
-    (materialised,) = result.asset_materializations_for_node("core__telemetry_coverage")
+    (materialised,) = result.asset_materializations_for_node("monthly_models")
     assert materialised.metadata["dagster/row_count"].value == 2
     checks = {c.check_name: (c.passed, c.severity, c.metadata["violations"].value)
               for c in result.get_asset_check_evaluations()}
@@ -60,3 +60,39 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
         "coverage_within_0_1": (True, AssetCheckSeverity.ERROR, 0),
         "centres_reporting": (False, AssetCheckSeverity.WARN, 1),
         "no_rejected_samples": (False, AssetCheckSeverity.WARN, 1)}
+
+
+def _model_file(folder: Path, name: str, select: str) -> None:
+    schema, table = name.split(".")
+    (folder / schema).mkdir(parents=True, exist_ok=True)
+    (folder / schema / f"{table}.sql").write_text(
+        f"/*\ndescription: {name}\ngrain: [month]\ncolumns:\n  month: First day of the month\n"
+        f"  n: A number\n*/\n{select}\n", encoding="utf-8")
+
+
+def test_a_model_failing_leaves_the_others_built_and_names_itself(tmp_path: Path) -> None:
+    # One step builds the run's models: a failing one stops only the models it feeds.
+    models = tmp_path / "models"
+    month = "SELECT CAST($month AS DATE) AS month"
+    _model_file(models, "staging.broken", f"{month}, CAST('many' AS INTEGER) AS n")
+    _model_file(models, "marts.fed_by_broken",
+                "SELECT month, n FROM staging.broken WHERE month = CAST($month AS DATE)")
+    _model_file(models, "marts.sound", f"{month}, 1 AS n")
+    warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
+
+    result = materialize([models_asset(sql_models(models))], partition_key="2025-03-01",
+                         resources={"warehouse": warehouse},
+                         instance=DagsterInstance.ephemeral(), raise_on_error=False)
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.message
+    assert "staging.broken: Conversion Error" in message
+    assert "marts.fed_by_broken: not built, staging.broken failed" in message
+    assert [".".join(e.asset_key.path) for e in result.get_asset_materialization_events()] \
+        == ["marts.sound"]
+    with warehouse.build_reader() as con:
+        assert con.execute("SELECT model FROM audit.model_builds").fetchall() == [
+            ("marts.sound",)]
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN "
+                           "('broken', 'fed_by_broken')").fetchone()[0] == 0

@@ -31,7 +31,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-_STAMP_SETTLED_SECONDS = 2.0
+STAMP_SETTLED_SECONDS = 2.0
 
 
 def file_stamp(stat: os.stat_result) -> str:
@@ -69,7 +69,7 @@ def discover(root: Path, kind: str, hashed: Path | None = None) -> list[LandingF
         files.append(LandingFile(path, name, sha))
         # A file changed moments ago may change again within the same clock tick, under
         # the same stamp: it is hashed again next time.
-        if time.time() - stat.st_ctime > _STAMP_SETTLED_SECONDS:
+        if time.time() - stat.st_ctime > STAMP_SETTLED_SECONDS:
             seen[name] = stamped(stamp, sha)
     if hashed:
         others = {name: value for name, value in known.items()

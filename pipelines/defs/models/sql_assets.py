@@ -1,21 +1,30 @@
 """The SQL model assets: one per file of CENSUS_MODELS_DIR (dbt_like_sql/), dependencies
 from the SQL, monthly models partitioned by China month, checks from the tests of its
-header."""
+header. As dbt's assets do, the models a run selects are built by one step, in the order
+of their dependencies, on one connection: a step and a connection per model cost more
+than most models' SQL."""
 
 import warnings
+from collections.abc import Iterator
+from graphlib import TopologicalSorter
 
+import duckdb
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetKey,
     AssetsDefinition,
+    AssetSpec,
     BackfillPolicy,
     BetaWarning,
     Definitions,
+    Failure,
     MaterializeResult,
-    asset,
     definitions,
+    multi_asset,
 )
 
 from pipelines.defs.metadata import markdown_preview
@@ -31,49 +40,99 @@ from pipelines.warehouse.models import materialise
 
 # A test header's severity (SEVERITIES: error, warn) as Dagster names it.
 _SEVERITY = {severity: AssetCheckSeverity[severity.upper()] for severity in SEVERITIES}
+# The step building the monthly models, and the one building the others (a step runs
+# either month-partitioned assets or unpartitioned ones).
+STEP = {True: "monthly_models", False: "models"}
 
 
 @definitions
 def sql_model_assets() -> Definitions:
     """The models of the folder as it is when the definitions load."""
-    return Definitions(assets=[model_asset(m) for m in sql_models()])
+    models = sql_models()
+    return Definitions(assets=[
+        models_asset([m for m in models if m.monthly == monthly])
+        for monthly in STEP if any(m.monthly == monthly for m in models)])
 
 
-def model_asset(model: SqlModel) -> AssetsDefinition:
+def model_spec(model: SqlModel) -> AssetSpec:
     schema, table = model.key.path
+    return AssetSpec(
+        model.key, deps=model.deps, partitions_def=MONTHS if model.monthly else None,
+        group_name="marts" if schema == "marts" else "warehouse", kinds={"duckdb", "sql"},
+        owners=[ANALYSTS if schema == "marts" else ENGINEERS],
+        freshness_policy=MART_FRESHNESS if schema == "marts" else None,
+        description=f"{model.description} (dbt_like_sql/{schema}/{table}.sql)",
+        metadata={"grain": ", ".join(model.grain)})
+
+
+def models_asset(models: list[SqlModel]) -> AssetsDefinition:
+    """The models (all monthly or none), any subset of them built by one step."""
+    monthly = models[0].monthly
+    in_order = _dependency_order(models)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BetaWarning)  # backfill_policy is beta in 1.13
 
-        @asset(
-            key=model.key,
-            deps=model.deps,
-            partitions_def=MONTHS if model.monthly else None,
-            backfill_policy=BackfillPolicy.single_run() if model.monthly else None,
-            group_name="marts" if schema == "marts" else "warehouse",
-            kinds={"duckdb", "sql"},
-            owners=[ANALYSTS if schema == "marts" else ENGINEERS],
+        @multi_asset(
+            name=STEP[monthly],
+            specs=[model_spec(m) for m in models],
+            check_specs=[AssetCheckSpec(t.name, asset=m.key, description=t.description)
+                         for m in models for t in m.tests],
+            can_subset=True,
+            partitions_def=MONTHS if monthly else None,
+            backfill_policy=BackfillPolicy.single_run() if monthly else None,
             pool=WAREHOUSE_POOL,
-            freshness_policy=MART_FRESHNESS if schema == "marts" else None,
-            description=f"{model.description} (dbt_like_sql/{schema}/{table}.sql)",
-            metadata={"grain": ", ".join(model.grain)},
-            check_specs=[AssetCheckSpec(t.name, asset=model.key, description=t.description)
-                         for t in model.tests],
         )
-        def sql_model(context: AssetExecutionContext, warehouse: Warehouse):
-            months = list(context.partition_keys) if model.monthly else []
+        def sql_models_step(context: AssetExecutionContext, warehouse: Warehouse):
+            months = list(context.partition_keys) if monthly else []
+            selected = [m for m in in_order if m.key in context.selected_asset_keys]
+            failed: dict[str, str] = {}  # table: why
             with warehouse.writer() as con:
-                con.execute("BEGIN TRANSACTION")
-                rows = materialise(con, model, months, context.run.run_id)
-                con.execute("COMMIT")
-                results = [(t, violations(con, model, t, months)) for t in model.tests]
-                preview = con.execute(f"{checked_rows(model)} LIMIT 10",
-                                      {"months": months} if model.monthly else {}).pl()
-            yield MaterializeResult(metadata={
-                "dagster/row_count": rows, "months": ", ".join(m[:7] for m in months) or "all",
-                "sql": f"dbt_like_sql/{schema}/{table}.sql", "preview": markdown_preview(preview)})
-            for test, broken in results:
-                yield AssetCheckResult(
-                    check_name=test.name, asset_key=model.key, passed=broken == 0,
-                    severity=_SEVERITY[test.severity], metadata={"violations": broken})
+                for model in selected:
+                    # A model whose upstream failed is not built on stale rows.
+                    blocked = [t for t in map(_table, model.deps) if t in failed]
+                    if blocked:
+                        failed[model.table] = f"not built, {', '.join(blocked)} failed"
+                        continue
+                    try:
+                        yield from _build(con, model, months, context)
+                    except duckdb.Error as exc:
+                        failed[model.table] = str(exc)
+            if failed:
+                raise Failure("; ".join(f"{table}: {why}" for table, why in failed.items()))
 
-    return sql_model
+    return sql_models_step
+
+
+def _build(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
+           context: AssetExecutionContext) -> Iterator[MaterializeResult | AssetCheckResult]:
+    """One model rebuilt for `months` in a transaction of its own, then its tests."""
+    schema, table = model.key.path
+    con.execute("BEGIN TRANSACTION")
+    try:
+        rows = materialise(con, model, months, context.run.run_id)
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    tests = [t for t in model.tests if AssetCheckKey(model.key, t.name)
+             in context.selected_asset_check_keys]
+    results = [(t, violations(con, model, t, months)) for t in tests]
+    preview = con.execute(f"{checked_rows(model)} LIMIT 10",
+                          {"months": months} if model.monthly else {}).pl()
+    yield MaterializeResult(asset_key=model.key, metadata={
+        "dagster/row_count": rows, "months": ", ".join(m[:7] for m in months) or "all",
+        "sql": f"dbt_like_sql/{schema}/{table}.sql", "preview": markdown_preview(preview)})
+    for test, broken in results:
+        yield AssetCheckResult(
+            check_name=test.name, asset_key=model.key, passed=broken == 0,
+            severity=_SEVERITY[test.severity], metadata={"violations": broken})
+
+
+def _table(key: AssetKey) -> str:
+    return ".".join(key.path)
+
+
+def _dependency_order(models: list[SqlModel]) -> list[SqlModel]:
+    by_key = {m.key: m for m in models}
+    graph = TopologicalSorter({m.key: [d for d in m.deps if d in by_key] for m in models})
+    return [by_key[key] for key in graph.static_order()]
