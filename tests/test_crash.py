@@ -9,8 +9,8 @@ warehouse passes `census check` and equals the last completed run; the next run
 completes, and its warehouse equals that of an uninterrupted run. Real processes.
 
 CENSUS_CRASH_POINTS sets the number of kills (CI: 4, one each in the register and
-telemetry step, a mart and the publish, then one in the first other step; README:
-Reliability, the full count)."""
+telemetry step, the SQL models' step and the publish, then one in the first other step;
+README: Reliability, the full count)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class Scenario:
 
 
 # With few points (CI), one in each part of a run first: register and telemetry (one step),
-# marts, publish.
+# the SQL models (one step), publish.
 FIRST = ("landing_files", "monthly_models", "published_warehouse")
 
 

@@ -15,7 +15,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetKey,
     AssetsDefinition,
     AssetSpec,
     BackfillPolicy,
@@ -43,6 +42,10 @@ _SEVERITY = {severity: AssetCheckSeverity[severity.upper()] for severity in SEVE
 # The step building the monthly models, and the one building the others (a step runs
 # either month-partitioned assets or unpartitioned ones).
 STEP = {True: "monthly_models", False: "models"}
+
+
+class ModelNotBuilt(Exception):
+    """A model left unbuilt because a model it reads failed."""
 
 
 @definitions
@@ -84,21 +87,21 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
         )
         def sql_models_step(context: AssetExecutionContext, warehouse: Warehouse):
             months = list(context.partition_keys) if monthly else []
-            selected = [m for m in in_order if m.key in context.selected_asset_keys]
-            failed: dict[str, str] = {}  # table: why
+            failures: list[tuple[SqlModel, str]] = []  # each failed model, and why
             with warehouse.writer() as con:
-                for model in selected:
-                    # A model whose upstream failed is not built on stale rows.
-                    blocked = [t for t in map(_table, model.deps) if t in failed]
-                    if blocked:
-                        failed[model.table] = f"not built, {', '.join(blocked)} failed"
+                for model in in_order:
+                    if model.key not in context.selected_asset_keys:
                         continue
+                    # A model whose upstream failed is not built on stale rows.
+                    blocked = [f.table for f, _ in failures if f.key in model.deps]
                     try:
+                        if blocked:
+                            raise ModelNotBuilt(f"not built, {', '.join(blocked)} failed")
                         yield from _build(con, model, months, context)
-                    except duckdb.Error as exc:
-                        failed[model.table] = str(exc)
-            if failed:
-                raise Failure("; ".join(f"{table}: {why}" for table, why in failed.items()))
+                    except (duckdb.Error, ModelNotBuilt) as exc:
+                        failures.append((model, str(exc)))
+            if failures:
+                raise Failure("; ".join(f"{m.table}: {why}" for m, why in failures))
 
     return sql_models_step
 
@@ -126,10 +129,6 @@ def _build(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
         yield AssetCheckResult(
             check_name=test.name, asset_key=model.key, passed=broken == 0,
             severity=_SEVERITY[test.severity], metadata={"violations": broken})
-
-
-def _table(key: AssetKey) -> str:
-    return ".".join(key.path)
 
 
 def _dependency_order(models: list[SqlModel]) -> list[SqlModel]:
