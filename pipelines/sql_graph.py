@@ -8,6 +8,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 from dagster import AssetKey
@@ -84,6 +85,13 @@ def _model(path: Path, sql: str, known_items: frozenset[tuple[str, AssetKey]],
     return SqlModel(AssetKey([path.parent.name, path.stem]), path, sql,
                     tuple(sorted(deps, key=lambda k: k.path)), monthly, header.description,
                     header.grain, header.column_docs, header.tests)
+
+
+def in_dependency_order(models: list[SqlModel]) -> list[SqlModel]:
+    """The models, each after every model of the list it reads."""
+    by_key = {m.key: m for m in models}
+    graph = TopologicalSorter({m.key: [d for d in m.deps if d in by_key] for m in models})
+    return [by_key[key] for key in graph.static_order()]
 
 
 def column_lineage(model: SqlModel, schema: dict[str, dict[str, dict[str, str]]]

@@ -12,13 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.export.cartogram import draw_cartogram
-from pipelines.export.chart import write_chart
 from pipelines.export.chart_data import read_tiles, read_trend
 from pipelines.export.csvs import write_csv
 from pipelines.export.sheets import Table, Vintage, read_tables, read_vintage
-from pipelines.export.trend import draw_trend
-from pipelines.export.workbook import write_workbook
 
 
 @dataclass(frozen=True)
@@ -41,6 +37,13 @@ def export_month(con: duckdb.DuckDBPyConnection, month: dt.date, root: Path,
     """Write `root/<YYYY-MM>/` from the warehouse. Each file is written beside its final
     name and renamed into place; the manifest comes last, so a folder with a manifest is
     complete. Raises NoDataForMonth before writing anything for an empty month."""
+    # Here, not at the top: matplotlib and openpyxl would add most of a second to the
+    # start of every process that loads the definitions, most of which never export.
+    from pipelines.export.cartogram import draw_cartogram
+    from pipelines.export.chart import write_chart
+    from pipelines.export.trend import draw_trend
+    from pipelines.export.workbook import write_workbook
+
     tables = read_tables(con, month)
     vintage = read_vintage(con, month)
     cartogram = draw_cartogram(month, read_tiles(con, month))

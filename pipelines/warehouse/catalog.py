@@ -8,11 +8,10 @@ definitions, naming the model's file, rather than the first run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from graphlib import TopologicalSorter
 
 import duckdb
 
-from pipelines.sql_graph import ModelError, SqlModel
+from pipelines.sql_graph import ModelError, SqlModel, in_dependency_order
 from pipelines.warehouse.migrations import migrate
 from pipelines.warehouse.model_tests import violations
 from pipelines.warehouse.models import materialise
@@ -33,11 +32,8 @@ def warehouse_columns(models: list[SqlModel]) -> dict[str, list[Column]]:
     con = duckdb.connect(":memory:")
     try:
         migrate(con)
-        by_table = {m.table: m for m in models}
-        order = TopologicalSorter({m.table: {".".join(d.path) for d in m.deps} & set(by_table)
-                                   for m in models}).static_order()
-        for table in order:
-            materialise(con, by_table[table], [_SHAPE_MONTH], run_id="")
+        for model in in_dependency_order(models):
+            materialise(con, model, [_SHAPE_MONTH], run_id="")
         for model in models:
             for test in model.tests:
                 try:

@@ -6,7 +6,6 @@ than most models' SQL."""
 
 import warnings
 from collections.abc import Iterator
-from graphlib import TopologicalSorter
 
 import duckdb
 from dagster import (
@@ -33,7 +32,7 @@ from pipelines.defs.partitions import MONTHS
 from pipelines.defs.resources import Warehouse
 from pipelines.model_header import SEVERITIES
 from pipelines.settings import WAREHOUSE_POOL
-from pipelines.sql_graph import SqlModel
+from pipelines.sql_graph import SqlModel, in_dependency_order
 from pipelines.warehouse.model_tests import checked_rows, violations
 from pipelines.warehouse.models import materialise
 
@@ -71,7 +70,7 @@ def model_spec(model: SqlModel) -> AssetSpec:
 def models_asset(models: list[SqlModel]) -> AssetsDefinition:
     """The models (all monthly or none), any subset of them built by one step."""
     monthly = models[0].monthly
-    in_order = _dependency_order(models)
+    in_order = in_dependency_order(models)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BetaWarning)  # backfill_policy is beta in 1.13
 
@@ -129,9 +128,3 @@ def _build(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
         yield AssetCheckResult(
             check_name=test.name, asset_key=model.key, passed=broken == 0,
             severity=_SEVERITY[test.severity], metadata={"violations": broken})
-
-
-def _dependency_order(models: list[SqlModel]) -> list[SqlModel]:
-    by_key = {m.key: m for m in models}
-    graph = TopologicalSorter({m.key: [d for d in m.deps if d in by_key] for m in models})
-    return [by_key[key] for key in graph.static_order()]
