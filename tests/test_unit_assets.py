@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import AssetCheckSeverity, DagsterInstance, materialize
+from dagster import (
+    AssetCheckSeverity,
+    AssetSelection,
+    DagsterInstance,
+    Definitions,
+    define_asset_job,
+    materialize,
+)
 
-from pipelines.defs.models.sql_assets import models_asset
+from pipelines.defs.models.sql_assets import MONTHLY_STEP, models_asset
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.resources import Warehouse
+from pipelines.failures import innermost_message
 
 # China's March 2025 starts at 16:00 UTC on 28 February and has 744 hours.
 MARCH_HOURS = 744
@@ -51,7 +59,7 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
         ("2025-03-01", "DC110000-0002", MARCH_HOURS, 10, 40)]
     assert [(model, str(month)) for model, month in builds] == [
         ("core.telemetry_coverage", "2025-03-01")]
-    (materialised,) = result.asset_materializations_for_node("monthly_models")
+    (materialised,) = result.asset_materializations_for_node(MONTHLY_STEP)
     assert materialised.metadata["dagster/row_count"].value == 2
     checks = {c.check_name: (c.passed, c.severity, c.metadata["violations"].value)
               for c in result.get_asset_check_evaluations()}
@@ -60,6 +68,20 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
         "coverage_within_0_1": (True, AssetCheckSeverity.ERROR, 0),
         "centres_reporting": (False, AssetCheckSeverity.WARN, 1),
         "no_rejected_samples": (False, AssetCheckSeverity.WARN, 1)}
+
+    # The checks alone (the UI's "Execute checks"): evaluated on the rows there, the
+    # model not built again.
+    # (A run of checks alone has no partition: every month held is checked.)
+    checks_only = define_asset_job(
+        "checks_only", selection=AssetSelection.checks_for_assets(coverage.key))
+    again = Definitions(assets=[models_asset([coverage])], jobs=[checks_only],
+                        resources={"warehouse": warehouse}).resolve_job_def(
+        "checks_only").execute_in_process(instance=DagsterInstance.ephemeral())
+    assert not again.get_asset_materialization_events()
+    assert {c.check_name: (c.passed, c.severity, c.metadata["violations"].value)
+            for c in again.get_asset_check_evaluations()} == checks
+    with warehouse.build_reader() as con:
+        assert con.execute("SELECT count(*) FROM audit.model_builds").fetchone()[0] == 1
 
 
 def _model_file(folder: Path, name: str, select: str) -> None:
@@ -86,9 +108,9 @@ def test_a_model_failing_leaves_the_others_built_and_names_itself(tmp_path: Path
 
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
-    message = failure.step_failure_data.error.message
-    assert "staging.broken: Conversion Error" in message
-    assert "marts.fed_by_broken: not built, staging.broken failed" in message
+    reason = innermost_message(failure.step_failure_data.error)  # as the run records it
+    assert reason.startswith("staging.broken: Conversion Error")
+    assert reason.endswith("; marts.fed_by_broken: not built, staging.broken failed")
     assert [".".join(e.asset_key.path) for e in result.get_asset_materialization_events()] \
         == ["marts.sound"]
     with warehouse.build_reader() as con:

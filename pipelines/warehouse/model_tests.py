@@ -17,6 +17,12 @@ def checked_rows(model: SqlModel) -> str:
             else f"SELECT * FROM {model.table}")
 
 
+def held_months(con: duckdb.DuckDBPyConnection, model: SqlModel) -> list[str]:
+    """The months a monthly model holds rows of."""
+    return [str(month) for (month,) in con.execute(
+        f"SELECT DISTINCT month FROM {model.table} ORDER BY month").fetchall()]
+
+
 def violations(con: duckdb.DuckDBPyConnection, model: SqlModel, test: ModelTest,
                months: list[str]) -> int:
     """Rows (or months) of the model's `months` breaking the test."""
