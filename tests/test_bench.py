@@ -30,3 +30,8 @@ def test_bench_smoke_counts_equal_the_baseline(tmp_path: Path) -> None:
     assert phases["(c)"]["rows"] > 0
     assert all(p["seconds"] > 0 and p["peak_rss_mib"] > 0 for p in phases.values())
     assert set(result["ratios"]) == {"b_over_a", "d_over_b"}
+    # Where (b), (c) and (d) spend their time: the jobs they run, each within its phase.
+    assert list(phases["(d)"]["runs"]) == ["ingest", "monthly", "publish"]
+    assert list(phases["(c)"]["runs"]) == ["monthly", "publish"]
+    assert 0 < sum(phases["(d)"]["runs"].values()) <= phases["(d)"]["seconds"]
+    assert "    run `monthly`" in done.stdout

@@ -1,7 +1,8 @@
 """The benchmark's phases, one after the other in this process, each timed with its own
 peak RSS (sampled from /proc): (a) DuckDB read_csv of the exports, (b) the pipeline's
 telemetry ingestion of the same files, (c) the marts for all months, (d) one more month
-landing, (e) the register workbook parsed and validated."""
+landing, (e) the register workbook parsed and validated; and of (b), (c) and (d), the
+seconds of each job they run (where the time goes)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Phase:
     seconds: float = 0.0
     rows: int = 0
     peak_rss_mib: float = 0.0
+    runs: dict[str, float] = field(default_factory=dict)  # job -> seconds, where it runs jobs
 
     @property
     def rows_per_second(self) -> float:
@@ -123,11 +125,15 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     defs = build_definitions(landing, warehouse)
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
-    def run(job: str, **tags: str) -> None:
+    def run(job: str, phase: Phase | None = None, **tags: str) -> None:
+        """The job run in this process; its seconds added to the phase's runs."""
+        started = time.perf_counter()
         with DagsterInstance.ephemeral() as instance:
             outcome = defs.resolve_job_def(job).execute_in_process(
                 instance=instance, run_config=config, tags=tags, raise_on_error=True)
         assert outcome.success
+        if phase is not None:
+            phase.runs[job] = phase.runs.get(job, 0.0) + time.perf_counter() - started
 
     run("ingest")  # the register (and reference) first: (b) is the telemetry alone
 
@@ -146,21 +152,21 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     # SHA-256 is remembered by stamp, rather than read again in (d).
     time.sleep(STAMP_SETTLED_SECONDS)
     with measured(result, "(b) census telemetry ingestion") as phase:
-        run("ingest")
+        run("ingest", phase)
         phase.rows = _loaded_rows(warehouse)
 
     all_months = [dt.date.fromisoformat(f"{p.name.split('_')[1][:7]}-01") for p in files]
     with measured(result, "(c) marts, all months") as phase:
-        run("monthly", **partition_range_tags(all_months[:-1]))
-        run("publish")
+        run("monthly", phase, **partition_range_tags(all_months[:-1]))
+        run("publish", phase)
         phase.rows = _mart_rows(warehouse)
 
     shutil.copy(last, landing / "telemetry")
     with measured(result, "(d) one more month (incremental)") as phase:
         before = _loaded_rows(warehouse)
-        run("ingest")
-        run("monthly", **partition_range_tags([all_months[-1]]))
-        run("publish")
+        run("ingest", phase)
+        run("monthly", phase, **partition_range_tags([all_months[-1]]))
+        run("publish", phase)
         phase.rows = _loaded_rows(warehouse) - before
 
     reference = Reference.load(setting("CENSUS_REFERENCE_DIR"))
@@ -196,6 +202,8 @@ def report(result: BenchResult, machine: str) -> str:
     for p in result.phases:
         lines.append(f"{p.name:44}{p.seconds:>10,.1f}{p.rows:>14,}{p.rows_per_second:>13,.0f}"
                      f"{p.peak_rss_mib:>14,.0f}")
+        lines += [f"    run `{job}`{'':{34 - len(job)}}{seconds:>10,.1f}"
+                  for job, seconds in p.runs.items()]
     ratios = result.ratios
     lines.append(f"ratio (b)/(a) = {ratios['b_over_a']:.2f} (target ≤ {TARGETS['b_over_a']}); "
                  f"(d)/(b) = {ratios['d_over_b']:.3f} (target ≤ {TARGETS['d_over_b']}); "
