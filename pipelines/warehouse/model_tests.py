@@ -17,6 +17,11 @@ def checked_rows(model: SqlModel) -> str:
             else f"SELECT * FROM {model.table}")
 
 
+def checked_params(model: SqlModel, months: list[str]) -> dict[str, object]:
+    """The parameters of `checked_rows` for the run's `months`."""
+    return {"months": months} if model.monthly else {}
+
+
 def held_months(con: duckdb.DuckDBPyConnection, model: SqlModel) -> list[str]:
     """The months a monthly model holds rows of."""
     return [str(month) for (month,) in con.execute(
@@ -28,4 +33,4 @@ def violations(con: duckdb.DuckDBPyConnection, model: SqlModel, test: ModelTest,
     """Rows (or months) of the model's `months` breaking the test."""
     # On lines of its own: the test's SQL may end in a -- comment.
     return con.execute(f"WITH {THIS} AS ({checked_rows(model)}) SELECT * FROM (\n{test.sql}\n)",
-                       {"months": months} if model.monthly else {}).fetchone()[0]
+                       checked_params(model, months)).fetchone()[0]

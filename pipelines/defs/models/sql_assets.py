@@ -33,7 +33,12 @@ from pipelines.defs.resources import Warehouse
 from pipelines.model_header import SEVERITIES, ModelTest
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.sql_graph import SqlModel, in_dependency_order
-from pipelines.warehouse.model_tests import checked_rows, held_months, violations
+from pipelines.warehouse.model_tests import (
+    checked_params,
+    checked_rows,
+    held_months,
+    violations,
+)
 from pipelines.warehouse.models import materialise
 
 # A test header's severity (SEVERITIES: error, warn) as Dagster names it.
@@ -120,7 +125,7 @@ def _build(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
         raise
     con.execute("COMMIT")
     preview = con.execute(f"{checked_rows(model)} LIMIT 10",
-                          {"months": months} if model.monthly else {}).pl()
+                          checked_params(model, months)).pl()
     return MaterializeResult(asset_key=model.key, metadata={
         "dagster/row_count": rows, "months": ", ".join(m[:7] for m in months) or "all",
         "sql": _source(model), "preview": markdown_preview(preview)})
