@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.ingest.files import LandingFile, sha256_of
+from pipelines.ingest.ingest_sql import create_forms
 from pipelines.ingest.telemetry_load import ingest_telemetry, stage_whole
 from pipelines.ingest.telemetry_readers import open_export
 from pipelines.warehouse.audit import FileOutcome
@@ -67,6 +68,7 @@ def _stored(export: Path, tmp_path: Path) -> tuple[list[tuple], FileOutcome]:
 def _read_once(export: Path, tmp_path: Path) -> bool:
     con = _warehouse(tmp_path / f"{export.name}.once.duckdb")
     outcome = FileOutcome(export.name, "", "telemetry", "loaded", dt.datetime.now(dt.UTC))
+    create_forms(con)
     return stage_whole(con, open_export(export, tmp_path), export.name, outcome)
 
 

@@ -41,13 +41,6 @@ CREATE OR REPLACE TEMP MACRO telemetry_measure(typed, text, decimal_comma) AS CA
     WHEN typed IS NULL THEN telemetry_number(text, decimal_comma)
     ELSE telemetry_finite(typed) END;
 
--- A number read as written, or where that failed on a cell with text, read again
--- trimmed.
-CREATE OR REPLACE TEMP MACRO telemetry_number_retried(as_written, text, decimal_comma) AS
-    CASE WHEN as_written IS NULL AND text IS NOT NULL
-         THEN telemetry_number(telemetry_trim(text), decimal_comma)
-         ELSE as_written END;
-
 -- A sample time, UTC: ISO 8601 with an offset (or Z); without one it is China time
 -- (UTC+8); integer epoch seconds, or milliseconds (from 10^11: past the year 5138 in
 -- seconds, 1973 in milliseconds).

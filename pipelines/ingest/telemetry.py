@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipelines.ingest.ingest_sql import create_forms, transform
+from pipelines.ingest.ingest_sql import transform
 from pipelines.ingest.telemetry_readers import Export
 from pipelines.ingest.values import norm_key
 from schemas.rules import Rule
@@ -143,8 +143,8 @@ def run_checks(con: duckdb.DuckDBPyConnection, samples_sql: str,
     findings so far, telemetry_samples.sql's shape) → the temporary table `file_checked`,
     in one query: the samples are never stored on their own. With `parsed`, the samples
     and whether anything is found in them → `file_parsed` instead. `export_text`: the
-    query `samples_sql` reads as export_text, where that is not the view."""
-    create_forms(con)
+    query `samples_sql` reads as export_text, where that is not the view. The connection
+    has the forms (`create_forms`)."""
     source = f"export_text AS ({export_text}\n), " if export_text else ""
     checked = (f"WITH {source}telemetry_samples AS ({samples_sql}\n) "
                f"SELECT * FROM ({RULES_SQL}\n)")

@@ -19,6 +19,7 @@ import duckdb
 from pipelines.ingest.attempts import attempt_new_files, files_to_ingest, now, unreadable
 from pipelines.ingest.export_opener import ExportOpener
 from pipelines.ingest.files import LandingFile
+from pipelines.ingest.ingest_sql import create_forms
 from pipelines.ingest.telemetry import (
     ExportRejected,
     check_export,
@@ -82,6 +83,7 @@ class TelemetryReport:
 
 def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      run_id: str, scratch: Path) -> TelemetryReport:
+    create_forms(con)  # once: the transforms of every file call them
     with _joins_as_written(con):
         con.execute("BEGIN TRANSACTION")
         resolved = _reexamine_pending(con, run_id)
@@ -160,7 +162,8 @@ def stage_whole(con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
     """The export read once, straight from the file, when each of its rows is a sample
     nothing is found in, of a registered centre, sent once (a national export as it
     should be): its hours → `new_hours`. False, with nothing kept, where one is not:
-    the file is then read into a table, whose row ids give each finding its row."""
+    the file is then read into a table, whose row ids give each finding its row. The
+    connection has the forms (`create_forms`)."""
     if not _parse_once(con, export, file_name):
         _drop_staging(con)
         return False
