@@ -127,9 +127,10 @@ def in_progress(census: CensusFolder, earlier: int) -> set[str]:
 
 def kill_inside(census: CensusFolder, earlier: int, step: str, delay: float,
                 process: subprocess.Popen) -> bool:
-    """SIGKILL the process `delay` seconds into `step`, if it is still in the step then.
-    The process group is frozen (SIGSTOP) while the event log is read, so the step cannot
-    end between the look and the kill; past the step, the process is let finish."""
+    """SIGKILL the process `delay` seconds into `step`; whether it was still in the step
+    then. The process group is frozen (SIGSTOP) while the event log is read, so the step
+    cannot end between the look and the kill. Past the step, the attempt is given up: the
+    process is killed all the same, its copy left unused."""
     wait_for_step(census, earlier, step, process)
     time.sleep(delay)
     while True:
@@ -145,7 +146,7 @@ def kill_inside(census: CensusFolder, earlier: int, step: str, delay: float,
             # Frozen while writing its event log, it holds the log's lock: let it go on.
             os.killpg(process.pid, signal.SIGCONT)
             time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGKILL if inside else signal.SIGCONT)
+    os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=600)
     return inside
 
