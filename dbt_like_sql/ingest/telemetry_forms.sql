@@ -26,20 +26,29 @@ CREATE OR REPLACE TEMP MACRO telemetry_finite(number) AS
     CASE WHEN isfinite(number) THEN number END;
 
 -- A number as exporters write it: plain, with thousands separators, or (in `;`-separated
--- exports) with a decimal comma; finite. NULL where it is none of these.
+-- exports) with a decimal comma; finite. NULL where it is none of these. The text is
+-- named once: a macro's argument is written into its body at every use, and the forms
+-- read trimmed cells (planning grows with the expression).
 CREATE OR REPLACE TEMP MACRO telemetry_number(text, decimal_comma) AS
-    -- One cast, no outer CASE: that costs several times the cast itself.
-    telemetry_finite(try_cast(CASE
-        WHEN contains(text, '_') THEN NULL  -- a digit separator DuckDB would accept
-        WHEN NOT contains(text, ',') THEN text
-        WHEN decimal_comma THEN regexp_replace(text, ',', '.')
-        ELSE replace(text, ',', '') END AS DOUBLE));
+    telemetry_finite(try_cast(replace(
+        -- `_` is a digit separator DuckDB would accept: made a `#`, the cast fails.
+        -- A number has one decimal mark: where a comma is one, a second comma or a
+        -- point fails the cast.
+        replace(text, '_', '#'), ',', CASE WHEN decimal_comma THEN '.' ELSE '' END)
+        AS DOUBLE));
 
 -- A measure as written: the number where the export types it (`typed`), else its text
 -- read (a typed cell's text is only '' or NULL: not read where the number is there).
 CREATE OR REPLACE TEMP MACRO telemetry_measure(typed, text, decimal_comma) AS CASE
     WHEN typed IS NULL THEN telemetry_number(text, decimal_comma)
     ELSE telemetry_finite(typed) END;
+
+-- A number read as written, or where that failed on a cell with text, read again
+-- trimmed.
+CREATE OR REPLACE TEMP MACRO telemetry_number_retried(as_written, text, decimal_comma) AS
+    CASE WHEN as_written IS NULL AND text IS NOT NULL
+         THEN telemetry_number(telemetry_trim(text), decimal_comma)
+         ELSE as_written END;
 
 -- A sample time, UTC: ISO 8601 with an offset (or Z); without one it is China time
 -- (UTC+8); integer epoch seconds, or milliseconds (from 10^11: past the year 5138 in

@@ -29,43 +29,30 @@ WITH as_written AS (
             AS used_as_written
     FROM export_text
 ),
-retried AS (
-    -- A cell that fails as written is read again trimmed: its trimmed text here. Each
-    -- cell is trimmed in one place, so that a form reads a column, not the trimming
-    -- expression written into it at each use (which costs planning time per file).
+typed AS (
+    -- Cells that fail as written are read again trimmed. The centre ID is trimmed once,
+    -- above: a macro's argument is written into its body at every use, and planning
+    -- grows with the expression.
     SELECT
         *,
         telemetry_centre(centre_trimmed) AS centre_key,
-        CASE WHEN ts_as_written IS NULL THEN telemetry_trim(ts) END AS ts_retried,
-        CASE WHEN racks_as_written IS NULL THEN telemetry_trim(racks_in_use) END
-            AS racks_retried,
-        CASE WHEN it_as_written IS NULL THEN telemetry_trim(it_load_kw) END AS it_retried,
-        CASE WHEN facility_as_written IS NULL THEN telemetry_trim(facility_load_kw) END
-            AS facility_retried,
-        CASE WHEN cpu_as_written IS NULL THEN telemetry_trim(cpu_util_pct) END AS cpu_retried,
-        CASE WHEN gpu_as_written IS NULL THEN telemetry_trim(gpu_util_pct) END AS gpu_retried,
-        CASE WHEN capacity_as_written IS NULL THEN telemetry_trim(compute_capacity_pflops) END
-            AS capacity_retried,
-        CASE WHEN used_as_written IS NULL THEN telemetry_trim(compute_used_pflops) END
-            AS used_retried
-    FROM as_written
-),
-typed AS (
-    SELECT
-        *,
-        coalesce(ts_as_written, telemetry_ts(ts_retried)) AS instant,
-        coalesce(racks_as_written, telemetry_number(racks_retried, $decimal_comma))
+        CASE WHEN ts_as_written IS NULL AND ts IS NOT NULL THEN telemetry_ts(telemetry_trim(ts))
+             ELSE ts_as_written END AS instant,
+        telemetry_number_retried(racks_as_written, racks_in_use, $decimal_comma)
             AS racks_number,
-        coalesce(it_as_written, telemetry_number(it_retried, $decimal_comma)) AS it_number,
-        coalesce(facility_as_written, telemetry_number(facility_retried, $decimal_comma))
+        telemetry_number_retried(it_as_written, it_load_kw, $decimal_comma)
+            AS it_number,
+        telemetry_number_retried(facility_as_written, facility_load_kw, $decimal_comma)
             AS facility_number,
-        coalesce(cpu_as_written, telemetry_number(cpu_retried, $decimal_comma)) AS cpu_number,
-        coalesce(gpu_as_written, telemetry_number(gpu_retried, $decimal_comma)) AS gpu_number,
-        coalesce(capacity_as_written, telemetry_number(capacity_retried, $decimal_comma))
+        telemetry_number_retried(cpu_as_written, cpu_util_pct, $decimal_comma)
+            AS cpu_number,
+        telemetry_number_retried(gpu_as_written, gpu_util_pct, $decimal_comma)
+            AS gpu_number,
+        telemetry_number_retried(capacity_as_written, compute_capacity_pflops, $decimal_comma)
             AS capacity_number,
-        coalesce(used_as_written, telemetry_number(used_retried, $decimal_comma))
+        telemetry_number_retried(used_as_written, compute_used_pflops, $decimal_comma)
             AS used_number
-    FROM retried
+    FROM as_written
 ),
 cells AS (
     SELECT
