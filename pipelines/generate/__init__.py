@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import random
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -73,7 +74,11 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
         truth_staged = (staged / TRUTH_DIR if truth is None
                         else stack.enter_context(written_at_once(truth)))
         truth_staged.mkdir(exist_ok=True)
-        files = _write_workbooks(plans, staged, report)
+        # LibreOffice converts workbooks in processes of its own while the exports are
+        # written; they are waited for before the folders are put in place.
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        converting = stack.enter_context(ThreadPoolExecutor(thread_name_prefix="soffice"))
+        files, conversions = _write_workbooks(plans, staged, scratch, converting, report)
         files += _write_rejected_files(rng, plans, staged)
         _write_truth(plans, files, truth_staged, reference)
         telemetry_faults: list[dict] = []
@@ -83,6 +88,8 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
         report("generating: the telemetry ground truth …")
         samples = write_telemetry_truth(exports, telemetry_faults, truth_staged)
         write_glut_plan(truth_staged)
+        for conversion in conversions:
+            conversion.result()  # its error, if any, raised here
     truth = truth or out / TRUTH_DIR
     planted = [rules for export in exports for _, rules in export.faults]
     to_reject = sum(1 for rules in planted if rules)
@@ -99,23 +106,29 @@ def generate(seed: int, centres: int, months: int, start: str, out: Path,
     ])
 
 
-def _write_workbooks(plans: list[WorkbookPlan], out: Path, report: Report) -> list[dict]:
+def _write_workbooks(plans: list[WorkbookPlan], out: Path, scratch: Path,
+                     converting: ThreadPoolExecutor, report: Report
+                     ) -> tuple[list[dict], list[Future[None]]]:
+    """The register workbooks: xlsx written here, xls and ods converted from xlsx in
+    `scratch` by LibreOffice on `converting` (one batch per format, both at once)."""
     (out / "licensing").mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        pending: dict[str, list[Path]] = {"xls": [], "ods": []}
-        for number, plan in enumerate(plans, 1):
-            report(f"generating: register workbook {number}/{len(plans)} …")
-            target = out / plan.file_name
-            fmt = plan.layout.fmt
-            source = target if fmt == "xlsx" else Path(scratch) / f"{target.stem}.xlsx"
-            write_xlsx(plan, source)
-            if fmt != "xlsx":
-                pending[fmt].append(source)
-        for fmt, sources in pending.items():
-            if sources:
-                report(f"generating: {len(sources)} workbooks to .{fmt} with LibreOffice …")
-                convert_with_libreoffice(sources, fmt, out / "licensing")
-    return [{"file_name": p.file_name, "status": "loaded", "reason": None} for p in plans]
+    pending: dict[str, list[Path]] = {"xls": [], "ods": []}
+    for number, plan in enumerate(plans, 1):
+        report(f"generating: register workbook {number}/{len(plans)} …")
+        target = out / plan.file_name
+        fmt = plan.layout.fmt
+        source = target if fmt == "xlsx" else scratch / f"{target.stem}.xlsx"
+        write_xlsx(plan, source)
+        if fmt != "xlsx":
+            pending[fmt].append(source)
+    conversions = []
+    for fmt, sources in pending.items():
+        if sources:
+            report(f"generating: {len(sources)} workbooks to .{fmt} with LibreOffice …")
+            conversions.append(converting.submit(convert_with_libreoffice, sources, fmt,
+                                                 out / "licensing"))
+    return ([{"file_name": p.file_name, "status": "loaded", "reason": None} for p in plans],
+            conversions)
 
 
 def _write_rejected_files(rng: random.Random, plans: list[WorkbookPlan], out: Path
