@@ -17,7 +17,12 @@ from pathlib import Path
 import duckdb
 from isal import igzip, isal_zlib
 
-from pipelines.ingest.limits import MAX_DECOMPRESSED_BYTES, LimitExceeded, check_line_lengths
+from pipelines.ingest.limits import (
+    MAX_DECOMPRESSED_BYTES,
+    READ_BLOCK_BYTES,
+    LimitExceeded,
+    check_line_lengths,
+)
 
 SNIFF_BYTES = 1 << 16
 INVALID_TEXT = "\ufffd"  # what stands for bytes that are not UTF-8
@@ -201,7 +206,7 @@ def _data_holds(path: Path, byte: bytes) -> bool:
     """Whether `byte` is anywhere in the file past its first line (the header)."""
     with open(path, "rb") as handle:
         handle.readline()
-        while block := handle.read(1 << 24):
+        while block := handle.read(READ_BLOCK_BYTES):
             if byte in block:
                 return True
     return False
