@@ -39,9 +39,12 @@ lint: $(VENV)/.installed
 # Two workers; a test file stays on one worker, so its module fixtures are built once;
 # files in collection order, where the slow tests come first (tests/conftest.py). The
 # tests' temporary files (warehouses, Dagster's SQLite logs, generated inputs) are kept in
-# memory where /dev/shm can be written: every Dagster event and DuckDB commit syncs a file,
-# which on disk is a sixth of a run's time.
-TEST_TMPDIR := $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "$${TMPDIR:-/tmp}")
+# memory where /dev/shm can be written and has 4 GB free (the suite holds under 2 GB):
+# every Dagster event and DuckDB commit syncs a file, which on disk is a sixth of a run's
+# time.
+TEST_TMPDIR := $(shell free=$$(df --output=avail -k /dev/shm 2>/dev/null | tail -n 1); \
+	[ -w /dev/shm ] && [ "$${free:-0}" -gt 4000000 ] 2>/dev/null && echo /dev/shm \
+	|| echo "$${TMPDIR:-/tmp}")
 
 test: setup lint
 	TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
