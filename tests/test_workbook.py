@@ -3,6 +3,8 @@ numbers as the spreadsheet program shows them. Workbooks written by openpyxl and
 LibreOffice."""
 
 import datetime as dt
+import os
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -76,6 +78,28 @@ def test_merged_cells_in_ods_written_by_libreoffice(tmp_path: Path, reference: R
     submission = read_register_file(converted, "licensing/sichuan_2025Q2.ods", reference)
     assert submission.accepted["province_code"].to_list() == ["51", "51", "51"]
     assert submission.accepted["source_row"].to_list() == [6, 7, 9]
+
+
+def test_libreoffice_failing_once_is_started_again(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first start that fails (seen once on a fresh install) costs a second start, not
+    the demo; one that keeps failing says what LibreOffice printed."""
+    real = shutil.which("soffice")
+    assert real is not None
+    flaky = tmp_path / "bin" / "soffice"
+    flaky.parent.mkdir()
+    # Fails while its marker is missing, leaving the marker: the first start only.
+    flaky.write_text(f"#!/bin/sh\nif [ ! -e {tmp_path}/started ]; then touch {tmp_path}/started; "
+                     f"echo 'first start failed' >&2; exit 81; fi\nexec {real} \"$@\"\n")
+    flaky.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{flaky.parent}:{os.environ['PATH']}")
+    source = write(tmp_path / "sichuan_2025Q2.xlsx", messy)
+    convert_with_libreoffice([source], "ods", tmp_path / "ods")
+    assert (tmp_path / "ods" / "sichuan_2025Q2.ods").exists()
+
+    flaky.write_text("#!/bin/sh\necho 'cannot start' >&2; exit 81\n")
+    with pytest.raises(RuntimeError, match=r"\.xls \(exit 81\): cannot start"):
+        convert_with_libreoffice([source], "xls", tmp_path / "xls")
 
 
 @pytest.mark.parametrize("cells, footer", [

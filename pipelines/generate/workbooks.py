@@ -17,6 +17,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from tenacity import Retrying, stop_after_attempt
 
 from pipelines.generate.centres import CentreState
 from pipelines.reference import Reference
@@ -246,11 +247,17 @@ def convert_with_libreoffice(sources: list[Path], fmt: str, out_dir: Path) -> No
         raise RuntimeError("LibreOffice (soffice) is needed to write .xls and .ods: "
                            "apt-get install -y libreoffice-calc-nogui")
     target = {"xls": "xls:MS Excel 97", "ods": "ods"}[fmt]
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", target, "--outdir", str(out_dir), *map(str, sources)],
-            check=True, capture_output=True, timeout=600)
+    # A second attempt: the first start of a freshly installed LibreOffice has been seen
+    # to fail once and then never again.
+    for attempt in Retrying(stop=stop_after_attempt(2), reraise=True):
+        with attempt, tempfile.TemporaryDirectory() as profile:
+            done = subprocess.run(
+                [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                 "--convert-to", target, "--outdir", str(out_dir), *map(str, sources)],
+                capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                raise RuntimeError(f"LibreOffice failed to write .{fmt} (exit "
+                                   f"{done.returncode}): {done.stderr.strip()}")
     missing = [s for s in sources if not (out_dir / f"{s.stem}.{fmt}").exists()]
     if missing:
         raise RuntimeError(f"LibreOffice did not convert {[m.name for m in missing]}")
