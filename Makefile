@@ -7,7 +7,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup demo test lint ui clean
 
-setup: $(VENV)/.installed libreoffice cjk-fonts
+setup: $(VENV)/.installed libreoffice cjk-fonts java
 
 # The lock (constraints.txt) pins every package so a fresh machine gets the same set.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 libreoffice:
 	@command -v soffice >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-calc-nogui; }
+
+# The Spark engine (CENSUS_ENGINE=spark, and its test) runs on a Java runtime.
+.PHONY: java
+java:
+	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; }
 
 # Chinese in the charts, in LibreOffice's PDFs and in the UI (Chromium has no CJK font
 # of its own); pdftotext reads those PDFs in tests.
@@ -53,4 +59,4 @@ ui: setup
 	$(BIN)/census ui
 
 clean:
-	rm -rf data/landing data/warehouse data/exports .dagster_home
+	rm -rf data/landing data/warehouse data/exports data/lake .dagster_home

@@ -10,7 +10,7 @@ from dagster import Definitions, definitions, load_from_defs_folder
 from pipelines.defs.models.columns import with_columns
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.resources import census_resources
-from pipelines.settings import apply_defaults, setting, settings_given
+from pipelines.settings import OPTIONS, apply_defaults, option, setting, settings_given
 
 
 @definitions
@@ -32,9 +32,11 @@ def build_definitions(landing: Path | None = None, warehouse: Path | None = None
         ("CENSUS_EXPORT_DIR", exports)) if path is not None}
     with settings_given(given):
         folder = _folder()
-        resources = census_resources({name: setting(name) for name in (
-            "CENSUS_LANDING_DIR", "CENSUS_WAREHOUSE", "CENSUS_REFERENCE_DIR",
-            "CENSUS_EXPORT_DIR")})
+        resources = census_resources({
+            **{name: setting(name) for name in (
+                "CENSUS_LANDING_DIR", "CENSUS_WAREHOUSE", "CENSUS_REFERENCE_DIR",
+                "CENSUS_EXPORT_DIR", "CENSUS_LAKE_DIR")},
+            **{name: option(name) for name in OPTIONS}})
     return _replaced(folder, resources=resources)
 
 

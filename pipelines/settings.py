@@ -19,7 +19,15 @@ DEFAULTS = {
     "CENSUS_EXPORT_DIR": "data/exports",
     "CENSUS_REFERENCE_DIR": "data/reference",
     "CENSUS_MODELS_DIR": "dbt_like_sql",
+    "CENSUS_LAKE_DIR": "data/lake",
     "DAGSTER_HOME": ".dagster_home",
+}
+
+# The settings that are not paths, with their defaults: the engine that runs the SQL
+# models (duckdb, embedded; or spark) and the Spark master it runs on.
+OPTIONS = {
+    "CENSUS_ENGINE": "duckdb",
+    "CENSUS_SPARK_MASTER": "local[2]",
 }
 
 
@@ -30,13 +38,20 @@ def setting(name: str) -> Path:
     return Path(value).resolve() if value else PROJECT_ROOT / DEFAULTS[name]
 
 
+def option(name: str) -> str:
+    """A setting that is not a path: the variable if set, else its default."""
+    return os.environ.get(name) or OPTIONS[name]
+
+
 def apply_defaults() -> None:
-    """Put each unset CENSUS_* setting into the environment at its default (an absolute
-    path), so that the resources' EnvVar settings resolve, in this process and those it
-    starts (`dg dev`, its code server, run workers)."""
+    """Put each unset CENSUS_* setting into the environment at its default (a path made
+    absolute), so that the resources' EnvVar settings resolve, in this process and those
+    it starts (`dg dev`, its code server, run workers)."""
     for name in DEFAULTS:
         if name.startswith("CENSUS_") and not os.environ.get(name):
             os.environ[name] = str(setting(name))
+    for name in OPTIONS:
+        os.environ[name] = option(name)
 
 
 @contextmanager

@@ -22,10 +22,11 @@ def problems(warehouse: Path) -> list[str]:
         con.close()
 
 
-def differences(warehouse: Path, expected: Path) -> list[str]:
+def differences(warehouse: Path, expected: Path, tolerance: float = 0.0) -> list[str]:
     """Tables whose content differs, without run ids and times (`*_at` compared as set or
     not). Every table must match exactly, doubles to the last bit: the hourly means are
-    added in value order and every sum behind the models is exact."""
+    added in value order and every sum behind the models is exact. With a `tolerance`,
+    the doubles of tables with keys (the models') within it, relative."""
     keys = table_keys(sql_models())
     con = duckdb.connect()
     try:
@@ -50,7 +51,8 @@ def differences(warehouse: Path, expected: Path) -> list[str]:
                                c != "observed_at" else c for c, _ in columns)
             stored, wanted = (f"(SELECT {listed} FROM {db}.{name})" for db in ("s", "e"))
             if name in keys:
-                counts = mismatches(con, stored, wanted, keys[name], columns)
+                counts = mismatches(con, stored, wanted, keys[name], columns,
+                                    tolerance=tolerance)
             else:
                 counts = con.execute(f"SELECT (SELECT count(*) FROM ({stored} EXCEPT ALL "
                                      f"{wanted})), (SELECT count(*) FROM ({wanted} EXCEPT ALL "

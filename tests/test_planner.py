@@ -44,7 +44,7 @@ def _load_register(con: duckdb.DuckDBPyConnection, as_of: dt.date, at: dt.dateti
 def _build(con: duckdb.DuckDBPyConnection, models: list[str], at: dt.datetime) -> None:
     for model in models:
         for month in MONTHS:
-            con.execute("INSERT INTO audit.model_builds VALUES (?, ?, 'run', ?)",
+            con.execute("INSERT INTO audit.model_builds VALUES (?, ?, 'run', ?, 'duckdb')",
                         [model, month, at])
 
 

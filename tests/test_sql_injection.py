@@ -38,6 +38,12 @@ REVIEWED = {
     ("pipelines/ingest/telemetry.py", "text_cells()"):
         "the temporary table holding an export's cells as written, and its columns' types, "
         "named by the caller (telemetry_load.py: the constant export_text_cells)",
+    ("pipelines/defs/resources.py", "Path(self.lake_dir)"):
+        "the lake's folder (CENSUS_LAKE_DIR): into SQL only as string literals, its quotes "
+        "doubled (spark/lake.py: _literal)",
+    ("pipelines/defs/models/sql_assets.py", "lake.build(model, months)"):
+        "the SELECT of a model's rows in the lake (spark/lake.py: Lake.build): the lake's "
+        "paths as string literals, its quotes doubled; the month bound as $month",
     ("pipelines/defs/models/sql_files.py", "setting('CENSUS_MODELS_DIR')"):
         "the folder of the SQL models (CENSUS_MODELS_DIR): sql_graph takes its subfolder "
         "and file names only as lower-case SQL identifiers, and the path itself never "

@@ -16,11 +16,18 @@ from dagster import (
 
 from pipelines.defs.models.sql_assets import MONTHLY_STEP, models_asset
 from pipelines.defs.models.sql_files import sql_models
-from pipelines.defs.resources import Warehouse
+from pipelines.defs.resources import Engine, Warehouse
 from pipelines.failures import innermost_message
 
 # China's March 2025 starts at 16:00 UTC on 28 February and has 744 hours.
 MARCH_HOURS = 744
+
+
+def embedded(warehouse: Warehouse) -> dict[str, object]:
+    """The resources of the models step on the embedded engine."""
+    lake = str(Path(warehouse.path).with_name("lake"))  # not opened by DuckDB's engine
+    return {"warehouse": warehouse,
+            "engine": Engine(name="duckdb", spark_master="local[2]", lake_dir=lake)}
 
 
 def hours(con, centre: str, first_utc: str, count: int) -> None:
@@ -47,7 +54,7 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
     [coverage] = [m for m in sql_models() if m.table == "core.telemetry_coverage"]
 
     result = materialize([models_asset([coverage])], partition_key="2025-03-01",
-                         resources={"warehouse": warehouse},
+                         resources=embedded(warehouse),
                          instance=DagsterInstance.ephemeral())
 
     with warehouse.build_reader() as con:
@@ -75,7 +82,7 @@ def test_coverage_of_one_month_counts_its_china_hours_only(tmp_path: Path) -> No
     checks_only = define_asset_job(
         "checks_only", selection=AssetSelection.checks_for_assets(coverage.key))
     again = Definitions(assets=[models_asset([coverage])], jobs=[checks_only],
-                        resources={"warehouse": warehouse}).resolve_job_def(
+                        resources=embedded(warehouse)).resolve_job_def(
         "checks_only").execute_in_process(instance=DagsterInstance.ephemeral())
     assert not again.get_asset_materialization_events()
     assert {c.check_name: (c.passed, c.severity, c.metadata["violations"].value)
@@ -103,7 +110,7 @@ def test_a_model_failing_leaves_the_others_built_and_names_itself(tmp_path: Path
     warehouse = Warehouse(path=str(tmp_path / "w.duckdb"))
 
     result = materialize([models_asset(sql_models(models))], partition_key="2025-03-01",
-                         resources={"warehouse": warehouse},
+                         resources=embedded(warehouse),
                          instance=DagsterInstance.ephemeral(), raise_on_error=False)
 
     assert not result.success

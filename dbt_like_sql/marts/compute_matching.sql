@@ -5,6 +5,9 @@ description: >-
   (reachable_east_hubs of marts.surplus_compute), one row per allocation and one row
   with a null supplier for what stays unmet.
 grain: [month, east_hub, supplier_hub]  # supplier_hub is null on a demander's unmet row: one such row per demander
+# Built in the warehouse with CENSUS_ENGINE=spark too: Spark's recursive CTEs refuse the
+# running sum (a window) over the recursive reference that `supply` takes.
+engine: duckdb
 columns:
   month: First day of the month, China time
   east_hub: Eastern hub with excess compute (demanders taken by descending excess, ties by hub_code)

@@ -58,7 +58,7 @@ tests:
     description: glut_signals and glut_flag follow from the figures
     violations: |
       SELECT count(*) FROM this
-      WHERE glut_flag != (len(glut_signals) >= 2)
+      WHERE glut_flag != (array_length(glut_signals) >= 2)
          OR list_contains(glut_signals, 'low_utilisation')
             != coalesce(rack_utilisation < threshold, FALSE)
          OR list_contains(glut_signals, 'supply_outpacing')
@@ -195,7 +195,7 @@ SELECT
     1 - rack_utilisation AS vacancy_rate,
     power_utilisation, pue, compute_utilisation, idle_share, pipeline_racks, pipeline_ratio,
     racks_growth_12m, demand_growth_12m, threshold,
-    len(glut_signals) >= 2 AS glut_flag,
+    array_length(glut_signals) >= 2 AS glut_flag,
     glut_signals,
     (greatest(least(coalesce((threshold - rack_utilisation) / threshold, 0), 1), 0)
      + greatest(least(coalesce((racks_growth_12m - demand_growth_12m) / 0.5, 0), 1), 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from dagster import ConfigurableResource, Definitions, EnvVar, definitions
@@ -19,6 +19,9 @@ from pipelines.reference import Reference
 from pipelines.warehouse.audit import attempted_sha256s
 from pipelines.warehouse.migrations import migrate
 from pipelines.warehouse.published_file import atomic_copy, publish_file
+
+if TYPE_CHECKING:
+    from pipelines.spark.lake import Lake
 
 
 class Warehouse(ConfigurableResource):
@@ -146,6 +149,28 @@ class ReferenceData(ConfigurableResource):
         return Reference.load(Path(self.root))
 
 
+class Engine(ConfigurableResource):
+    """The engine that runs the SQL models (CENSUS_ENGINE): `duckdb`, in the warehouse
+    itself, or `spark` on CENSUS_SPARK_MASTER over the lake in CENSUS_LAKE_DIR, the
+    warehouse then loading each model's rows from the lake."""
+
+    name: str
+    spark_master: str
+    lake_dir: str
+
+    def lake(self) -> Lake | None:
+        """The lake and its Spark session with `spark`; None with `duckdb`."""
+        if self.name == "duckdb":
+            return None
+        if self.name != "spark":
+            raise ValueError(f"CENSUS_ENGINE is {self.name!r}: it must be duckdb or spark")
+        # Imported here: a process on the embedded engine does not load pyspark.
+        from pipelines.spark.lake import Lake
+        from pipelines.spark.session import spark_session
+
+        return Lake(Path(self.lake_dir), spark_session(self.spark_master, Path(self.lake_dir)))
+
+
 class ExportFolder(ConfigurableResource):
     """Where the ministry exports go (CENSUS_EXPORT_DIR), one folder per month."""
 
@@ -161,7 +186,7 @@ def resources() -> Definitions:
     return Definitions(resources=census_resources())
 
 
-def census_resources(given: Mapping[str, Path] | None = None) -> dict[str, Any]:
+def census_resources(given: Mapping[str, Path | str] | None = None) -> dict[str, Any]:
     """The resources by key: a setting `given` (by variable name) is a plain value, any
     other an EnvVar, which the UI shows by name and a run resolves from its environment."""
     def value(name: str) -> str | EnvVar:
@@ -172,6 +197,8 @@ def census_resources(given: Mapping[str, Path] | None = None) -> dict[str, Any]:
         "landing": Landing(root=value("CENSUS_LANDING_DIR")),
         "reference": ReferenceData(root=value("CENSUS_REFERENCE_DIR")),
         "exports": ExportFolder(root=value("CENSUS_EXPORT_DIR")),
+        "engine": Engine(name=value("CENSUS_ENGINE"), spark_master=value("CENSUS_SPARK_MASTER"),
+                         lake_dir=value("CENSUS_LAKE_DIR")),
         "mailer": Mailer.from_env(),
     }
 

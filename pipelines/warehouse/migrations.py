@@ -81,6 +81,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the tables of contract §2.1 with their comments", create_tables),
     Migration(2, "the China-time macros (china_month, china_month_start, …)",
               create_china_time_macros),
+    Migration(3, "audit.model_builds records the engine of each build", create_tables),
 )
 
 

@@ -8,15 +8,20 @@ from pipelines.sql_graph import SqlModel
 
 
 def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
-                run_id: str) -> int:
+                run_id: str, built: str | None = None, engine: str = "duckdb") -> int:
     """Rebuild the model: the given months of a monthly one (its `$month` bound to each,
-    never formatted into the SQL), or all of an unpartitioned one. Each month built is
-    recorded in audit.model_builds. Returns the model's rows."""
+    never formatted into the SQL), or all of an unpartitioned one. `built` is a SELECT of
+    its rows where another `engine` built them (of `$month` for a monthly model); the table
+    keeps the types DuckDB gives the model's SELECT. Each month built is recorded in
+    audit.model_builds. Returns the model's rows."""
     schema, _ = model.key.path
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     select = model.sql
-    if not model.monthly:
+    if not model.monthly and built is None:
         con.execute(f"CREATE OR REPLACE TABLE {model.table} AS {select}")
+    elif not model.monthly:
+        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS SELECT * FROM ({select}) LIMIT 0")
+        con.execute(f"INSERT INTO {model.table} BY NAME {built}")
     for month in months if model.monthly else []:
         params = {"month": month}
         shape = con.execute(f"DESCRIBE SELECT * FROM ({select})", params).fetchall()
@@ -26,9 +31,11 @@ def materialise(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[st
             con.execute(f"CREATE TABLE {model.table} AS SELECT * FROM ({select}) LIMIT 0",
                         params)
         con.execute(f"DELETE FROM {model.table} WHERE month = CAST($month AS DATE)", params)
-        con.execute(f"INSERT INTO {model.table} SELECT * FROM ({select})", params)
-        con.execute("INSERT INTO audit.model_builds VALUES (?, CAST(? AS DATE), ?, now())",
-                    [model.table, month, run_id])
+        con.execute(f"INSERT INTO {model.table} BY NAME SELECT * FROM ({built or select})",
+                    params)
+        con.execute("INSERT INTO audit.model_builds (model, month, run_id, built_at, engine) "
+                    "VALUES (?, CAST(? AS DATE), ?, now(), ?)",
+                    [model.table, month, run_id, engine])
     _comment(con, model)
     return con.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0]
 

@@ -132,6 +132,7 @@ TABLES: tuple[Table, ...] = (
         ("month", "DATE", "Month built (monthly models)"),
         ("run_id", "VARCHAR", "Dagster run"),
         ("built_at", "TIMESTAMPTZ", "When"),
+        ("engine", "VARCHAR", "What built it: duckdb, or spark (CENSUS_ENGINE)"),
     )),
     Table("audit.ingestion_log", "One row per file and ingestion attempt", (
         ("file_name", "VARCHAR", "Path under the landing folder"),

@@ -6,6 +6,7 @@ than most models' SQL."""
 
 import warnings
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import duckdb
 from dagster import (
@@ -26,12 +27,13 @@ from dagster import (
 )
 
 from pipelines.defs.metadata import markdown_preview
-from pipelines.defs.models.sql_files import sql_models
+from pipelines.defs.models.sql_files import SOURCES, sql_models
 from pipelines.defs.owners import ANALYSTS, ENGINEERS, MART_FRESHNESS
 from pipelines.defs.partitions import MONTHS
-from pipelines.defs.resources import Warehouse
+from pipelines.defs.resources import Engine, Warehouse
 from pipelines.model_header import SEVERITIES, ModelTest
 from pipelines.settings import WAREHOUSE_POOL
+from pipelines.spark import SparkError
 from pipelines.sql_graph import SqlModel, in_dependency_order
 from pipelines.warehouse.model_tests import (
     checked_params,
@@ -40,6 +42,9 @@ from pipelines.warehouse.model_tests import (
     violations,
 )
 from pipelines.warehouse.models import materialise
+
+if TYPE_CHECKING:
+    from pipelines.spark.lake import Lake
 
 # A test header's severity (SEVERITIES: error, warn) as Dagster names it.
 _SEVERITY = {severity: AssetCheckSeverity[severity.upper()] for severity in SEVERITIES}
@@ -85,13 +90,19 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
             backfill_policy=BackfillPolicy.single_run() if monthly else None,
             pool=WAREHOUSE_POOL,
         )
-        def sql_models_step(context: AssetExecutionContext, warehouse: Warehouse
-                            ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        def sql_models_step(context: AssetExecutionContext, warehouse: Warehouse,
+                            engine: Engine) -> Iterator[MaterializeResult | AssetCheckResult]:
             # A run of checks alone has no partition: they then check every month held.
             partitioned = context.has_partition_key or context.has_partition_key_range
             months = list(context.partition_keys) if monthly and partitioned else []
             failures: list[tuple[SqlModel, str]] = []  # each failed model, and why
+            lake = engine.lake()
             with warehouse.writer() as con:
+                if lake is not None:  # the ingestion's tables the models built here read
+                    lake.mirror(con, sorted({table for m in in_order
+                                             if m.key in context.selected_asset_keys
+                                             for table, key in SOURCES.items()
+                                             if key in m.deps}))
                 for model in in_order:
                     build = model.key in context.selected_asset_keys
                     tests = [t for t in model.tests if AssetCheckKey(model.key, t.name)
@@ -103,10 +114,13 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
                         continue
                     try:
                         if build:
-                            yield _build(con, model, months, context.run.run_id)
+                            yield _build(con, model, months, context.run.run_id, lake)
+                            if lake is not None and model.engine is not None:
+                                lake.mirror(con, [model.table])  # the lake has every table
                         yield from _checks(con, model, tests, months if partitioned or not
                                            monthly else held_months(con, model))
-                    except duckdb.Error as exc:  # one line each: a run's reason keeps one
+                    # One line each: a run's reason keeps one.
+                    except (duckdb.Error, SparkError) as exc:
                         failures.append((model, str(exc).strip().splitlines()[0]))
             if failures:
                 raise Failure("; ".join(f"{m.table}: {why}" for m, why in failures))
@@ -115,11 +129,15 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
 
 
 def _build(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
-           run_id: str) -> MaterializeResult:
-    """One model rebuilt for `months` in a transaction of its own."""
+           run_id: str, lake: "Lake | None") -> MaterializeResult:
+    """One model rebuilt for `months` in a transaction of its own; with a lake, by Spark
+    there first."""
+    by_spark = lake is not None and model.engine is None
+    built = lake.build(model, months) if by_spark else None
     con.execute("BEGIN TRANSACTION")
     try:
-        rows = materialise(con, model, months, run_id)
+        rows = materialise(con, model, months, run_id, built,
+                           "spark" if by_spark else "duckdb")
     except duckdb.Error:
         con.execute("ROLLBACK")
         raise

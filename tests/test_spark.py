@@ -1,0 +1,71 @@
+"""The Spark engine (CENSUS_ENGINE=spark, local mode): `census run` on the generated
+inputs builds the SQL models with Spark in the lake, and the warehouse it publishes
+equals the embedded engine's, table by table."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.defs.models.sql_files import sql_models
+from pipelines.warehouse.integrity import SPARK_TOLERANCE
+from tests.compare import differences, problems
+from tests.conftest import Census
+
+CENSUS = [sys.executable, "-m", "pipelines.cli"]
+
+
+@pytest.fixture(scope="module")
+def on_spark(loaded: Census, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`census run` with Spark on the inputs `loaded` was built from; its folder."""
+    root = tmp_path_factory.mktemp("spark")
+    env = {**os.environ, "CENSUS_ENGINE": "spark", "CENSUS_SPARK_MASTER": "local[2]",
+           "CENSUS_LANDING_DIR": str(loaded.landing),
+           "CENSUS_WAREHOUSE": str(root / "census.duckdb"),
+           "CENSUS_LAKE_DIR": str(root / "lake"), "CENSUS_EXPORT_DIR": str(root / "exports"),
+           "DAGSTER_HOME": str(root / "dagster_home")}
+    done = subprocess.run([*CENSUS, "run"], env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+@pytest.mark.slow
+def test_every_table_equals_the_embedded_engines(on_spark: Path, loaded: Census) -> None:
+    """Same rows in every table (ids and run times aside), doubles within 1e-9, the
+    quarantine included; and `census check` finds the Spark-built warehouse sound."""
+    assert differences(on_spark / "census.duckdb", loaded.warehouse, SPARK_TOLERANCE) == []
+    assert problems(on_spark / "census.duckdb") == []
+
+
+@pytest.mark.slow
+def test_spark_built_the_models_in_the_lake(on_spark: Path) -> None:
+    """Each model Spark can run was written by Spark (its `_SUCCESS` marker, a monthly
+    model's months as partitions), and the warehouse records which engine built what."""
+    lake = on_spark / "lake"
+    con = duckdb.connect(str(on_spark / "census.duckdb"), read_only=True)
+    try:
+        engines = dict(con.execute("SELECT model, string_agg(DISTINCT engine, ',') "
+                                   "FROM audit.model_builds GROUP BY model").fetchall())
+        months = [str(m) for (m,) in con.execute(
+            "SELECT DISTINCT month FROM marts.region_monthly ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+    for model in sql_models():
+        folder = lake.joinpath(*model.key.path)
+        if model.engine == "duckdb":  # built in the warehouse, copied into the lake
+            assert not (folder / "_SUCCESS").exists(), model.table
+            assert (folder / "data.parquet").exists(), model.table
+            assert engines.get(model.table, "duckdb") == "duckdb", model.table
+            continue
+        if not model.monthly:
+            assert (folder / "_SUCCESS").exists(), model.table
+            continue
+        assert engines[model.table] == "spark"
+        committed = sorted(p.name for p in folder.glob("month=*") if (p / "_SUCCESS").exists())
+        assert committed == [f"month={m}" for m in months], model.table
+    # The ingestion's tables the models read, copied into the lake for Spark.
+    assert (lake / "core" / "telemetry_hourly" / "data.parquet").exists()
