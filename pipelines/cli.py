@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--cache", type=Path, default=PROJECT_ROOT / "data" / "bench",
                        help="where inputs are generated once and reused "
                             "(default: %(default)s)")
+    bench.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                       help="what builds the SQL models, (c) and (d): CENSUS_ENGINE "
+                            "(default: %(default)s; spark on CENSUS_SPARK_MASTER, its lake in "
+                            "the work folder)")
     bench.add_argument("--json", type=Path, help="also write the figures to this file")
 
     ui = commands.add_parser(
@@ -251,6 +255,8 @@ def _bench(args: argparse.Namespace) -> int:
     inputs = prepare(args.cache, Reference.load(setting("CENSUS_REFERENCE_DIR")),
                      args.centres, args.months, report=progress)
     progress(f"inputs: {sum(inputs.rows_per_month):,} telemetry rows", done=True)
+    os.environ["CENSUS_ENGINE"] = args.engine
+    os.environ["CENSUS_LAKE_DIR"] = str(args.cache / "work" / "lake")
     result = run_bench(inputs, args.cache / "work", args.export_format, args.centres,
                        args.months)
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

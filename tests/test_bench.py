@@ -1,5 +1,6 @@
-"""`census bench` scaled down (the CI smoke test of the benchmark): the pipeline loads
-exactly the rows the raw DuckDB baseline reads; times are printed, not asserted."""
+"""`census bench` scaled down (the CI smoke test of the benchmark), on either engine: the
+pipeline loads exactly the rows the raw DuckDB baseline reads; times are printed, not
+asserted."""
 
 from __future__ import annotations
 
@@ -8,18 +9,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import env_for
 
 
-def test_bench_smoke_counts_equal_the_baseline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.slow)])
+def test_bench_smoke_counts_equal_the_baseline(tmp_path: Path, engine: str) -> None:
     figures = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "bench", "--centres", "200", "--months", "2",
-         "--cache", str(tmp_path / "cache"), "--json", str(figures)],
+         "--cache", str(tmp_path / "cache"), "--json", str(figures), "--engine", engine],
         env=env_for(tmp_path), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "ratio (b)/(a)" in done.stdout
+    assert f"models on {engine}" in done.stdout
+    assert "(c) the monthly models read " in done.stdout
     result = json.loads(figures.read_text())
+    assert (result["engine"], result["cores"]) == (engine, 2)
     phases = {p["name"][:3]: p for p in result["phases"]}
     assert set(phases) == {"(a)", "(b)", "(c)", "(d)", "(e)"}
     ready = (tmp_path / "cache").glob("c200_m2_*/READY")
@@ -35,3 +42,7 @@ def test_bench_smoke_counts_equal_the_baseline(tmp_path: Path) -> None:
     assert list(phases["(c)"]["runs"]) == ["monthly", "publish"]
     assert 0 < sum(phases["(d)"]["runs"].values()) <= phases["(d)"]["seconds"]
     assert "    run `monthly`" in done.stdout
+    # With Spark, the models were Spark's: each month of (c) and (d) committed in the lake.
+    committed = sorted(p.parent.name for p in (tmp_path / "cache" / "work" / "lake" / "marts"
+                                               / "centre_monthly").glob("month=*/_SUCCESS"))
+    assert committed == (["month=2025-01-01", "month=2025-02-01"] if engine == "spark" else [])

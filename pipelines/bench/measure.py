@@ -7,6 +7,8 @@ seconds of each job they run (where the time goes)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import shutil
 import threading
 import time
@@ -44,7 +46,10 @@ class BenchResult:
     centres: int
     months: int
     export_format: str
+    engine: str  # what built the SQL models (CENSUS_ENGINE)
     phases: list[Phase] = field(default_factory=list)
+    model_input_rows: int = 0  # centre-hours the models of (c) read
+    cores: int = 0  # what the models ran on: DuckDB's threads, or Spark's local[N]
 
     def phase(self, letter: str) -> Phase:
         return next(p for p in self.phases if p.name.startswith(f"({letter})"))
@@ -112,7 +117,7 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     from pipelines.ingest.register import read_register_file
     from pipelines.planner import partition_range_tags
     from pipelines.reference import Reference
-    from pipelines.settings import setting
+    from pipelines.settings import option, setting
 
     shutil.rmtree(work, ignore_errors=True)
     landing, warehouse = work / "landing", work / "warehouse" / "census.duckdb"
@@ -121,7 +126,8 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     shutil.copy(inputs.register, landing / "licensing")
     files = inputs.exports[export_format]
     history, last = files[:-1], files[-1]
-    result = BenchResult(centres, months, export_format)
+    result = BenchResult(centres, months, export_format, option("CENSUS_ENGINE"))
+    result.cores = model_cores(result.engine, option("CENSUS_SPARK_MASTER"))
     defs = build_definitions(landing, warehouse)
     config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -160,6 +166,7 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
         run("monthly", phase, **partition_range_tags(all_months[:-1]))
         run("publish", phase)
         phase.rows = _mart_rows(warehouse)
+    result.model_input_rows = _hourly_rows(warehouse)
 
     shutil.copy(last, landing / "telemetry")
     with measured(result, "(d) one more month (incremental)") as phase:
@@ -185,6 +192,27 @@ def _loaded_rows(warehouse: Path) -> int:
                            "WHERE kind = 'telemetry' AND status = 'loaded'").fetchone()[0]
 
 
+def model_cores(engine: str, master: str) -> int:
+    """The cores the models run on in this process: the warehouse's threads, or those of
+    Spark's local mode (a cluster's are its executors', unknown here: 0)."""
+    from pipelines.defs.resources import Warehouse
+
+    if engine == "duckdb":
+        return Warehouse.model_fields["threads"].default
+    local = re.fullmatch(r"local\[(\d+|\*)\]", master)
+    if not local:
+        return 0
+    return (os.cpu_count() or 1) if local.group(1) == "*" else int(local.group(1))
+
+
+def _hourly_rows(warehouse: Path) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM core.telemetry_hourly").fetchone()[0]
+    finally:
+        con.close()
+
+
 def _mart_rows(warehouse: Path) -> int:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -197,13 +225,19 @@ def _mart_rows(warehouse: Path) -> int:
 
 def report(result: BenchResult, machine: str) -> str:
     lines = [f"census bench: {result.centres:,} centres × {result.months} months, "
-             f"{result.export_format} exports; {machine}",
+             f"{result.export_format} exports, models on {result.engine}; {machine}",
              f"{'phase':44}{'seconds':>10}{'rows':>14}{'rows/s':>13}{'peak RSS MiB':>14}"]
     for p in result.phases:
         lines.append(f"{p.name:44}{p.seconds:>10,.1f}{p.rows:>14,}{p.rows_per_second:>13,.0f}"
                      f"{p.peak_rss_mib:>14,.0f}")
         lines += [f"    run `{job}`{'':{34 - len(job)}}{seconds:>10,.1f}"
                   for job, seconds in p.runs.items()]
+    models = result.phase("c").runs.get("monthly", 0.0)
+    if models and result.cores:
+        lines.append(f"(c) the monthly models read {result.model_input_rows:,} centre-hours "
+                     f"in {models:,.1f} s: {result.model_input_rows / models:,.0f} rows/s, "
+                     f"{result.model_input_rows / models / result.cores:,.0f} per core "
+                     f"({result.cores} cores)")
     ratios = result.ratios
     lines.append(f"ratio (b)/(a) = {ratios['b_over_a']:.2f} (target ≤ {TARGETS['b_over_a']}); "
                  f"(d)/(b) = {ratios['d_over_b']:.3f} (target ≤ {TARGETS['d_over_b']}); "
