@@ -56,8 +56,6 @@ class ModelHeader:
     grain: tuple[str, ...]
     column_docs: dict[str, str]
     tests: tuple[ModelTest, ...]
-    # `duckdb`: built in the warehouse whatever CENSUS_ENGINE says (SQL Spark cannot run)
-    engine: str | None = None
 
 
 def read_header(sql: str, returns: list[str], tables: Collection[str]) -> ModelHeader:
@@ -71,11 +69,7 @@ def read_header(sql: str, returns: list[str], tables: Collection[str]) -> ModelH
     except yaml.YAMLError as exc:
         raise HeaderError(f"the header is not YAML: {str(exc).splitlines()[0]}") from exc
     _keys(header, "the header", required={"description", "grain", "columns"},
-          optional={"tests", "engine"})
-    engine = header.get("engine")
-    if engine not in (None, "duckdb"):
-        raise HeaderError("engine: duckdb (a model built in the warehouse whatever "
-                          "CENSUS_ENGINE says), or no engine key")
+          optional={"tests"})
     description = _text(header["description"], "description")
     docs = header["columns"]
     if not isinstance(docs, dict):
@@ -106,7 +100,7 @@ def read_header(sql: str, returns: list[str], tables: Collection[str]) -> ModelH
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise HeaderError(f"tests named {', '.join(repeated)} more than once")
-    return ModelHeader(description, grain, docs, tuple(tests), engine)
+    return ModelHeader(description, grain, docs, tuple(tests))
 
 
 def _test(test: object, returns: list[str], tables: Collection[str]) -> ModelTest:

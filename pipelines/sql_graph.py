@@ -37,7 +37,6 @@ class SqlModel:
     grain: tuple[str, ...]  # the columns that identify a row
     column_docs: dict[str, str]
     tests: tuple[ModelTest, ...]  # keys_unique (from the grain) first
-    engine: str | None = None  # `duckdb`: built in the warehouse whatever the engine
 
     @property
     def table(self) -> str:
@@ -85,7 +84,7 @@ def _model(path: Path, sql: str, known_items: frozenset[tuple[str, AssetKey]],
         raise ModelError(f"{path}: {exc}") from exc
     return SqlModel(AssetKey([path.parent.name, path.stem]), path, sql,
                     tuple(sorted(deps, key=lambda k: k.path)), monthly, header.description,
-                    header.grain, header.column_docs, header.tests, header.engine)
+                    header.grain, header.column_docs, header.tests)
 
 
 def in_dependency_order(models: list[SqlModel]) -> list[SqlModel]:

@@ -134,8 +134,6 @@ def _header(yaml: str) -> str:
     ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
                        "  - within: {column: x, min: 0, max: 1, severity: fatal}")
      + "SELECT 1 AS x", "test x_within_0_1: severity 'fatal' is not one of error, warn"),
-    ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\nengine: spark")
-     + "SELECT 1 AS x", "engine: duckdb (a model built in the warehouse"),
     ("broken", _header("description: A table\ngrain: [x]\ncolumns: {x: y}\ntests:\n"
                        "  - relationships: {column: x, to: core.nowhere}") + "SELECT 1 AS x",
      "to core.nowhere, which no asset produces"),

@@ -5,9 +5,6 @@ description: >-
   (reachable_east_hubs of marts.surplus_compute), one row per allocation and one row
   with a null supplier for what stays unmet.
 grain: [month, east_hub, supplier_hub]  # supplier_hub is null on a demander's unmet row: one such row per demander
-# Built in the warehouse with CENSUS_ENGINE=spark too: Spark's recursive CTEs refuse the
-# running sum (a window) over the recursive reference that `supply` takes.
-engine: duckdb
 columns:
   month: First day of the month, China time
   east_hub: Eastern hub with excess compute (demanders taken by descending excess, ties by hub_code)
@@ -74,29 +71,55 @@ links AS (
     JOIN hubs AS s
         ON s.hub_code != d.east_hub AND list_contains(s.reachable_east_hubs, d.east_hub)
 ),
-supply(step, hub_code, remaining, taken) AS (
+reach AS (
+    -- Each demander's suppliers within reach, nearest first (ties by hub_code); NULL for
+    -- a demander none can reach.
+    SELECT d.step, list_sort(list({'rtt_ms': l.rtt_ms, 'hub': l.supplier_hub})
+                             FILTER (WHERE l.supplier_hub IS NOT NULL)) AS suppliers
+    FROM demanders AS d
+    LEFT JOIN links AS l ON l.step = d.step
+    GROUP BY d.step
+),
+supply(step, hubs) AS (
     -- Step k: what each hub has left after the first k demanders, and what the k-th
-    -- took from it. A demander takes min(what it still needs, what the supplier has)
-    -- from each supplier in turn: what it still needs at a supplier is its excess less
-    -- all the earlier suppliers had.
-    SELECT 0, hub_code, sellable_pflops, CAST(0 AS DOUBLE) FROM hubs
+    -- took from it, as one list a step (by hub_code). A demander takes min(what it still
+    -- needs, what the supplier has) from each supplier in turn: what it still needs at a
+    -- supplier is its excess less all the nearer suppliers had. That running sum is taken
+    -- over the step's list, not by a window over the recursion, which Spark refuses.
+    SELECT 0, list_sort(list({'hub': hub_code, 'remaining': sellable_pflops,
+                              'taken': CAST(0 AS DOUBLE)}))
+    FROM hubs
     UNION ALL
-    SELECT step, hub_code, remaining - taken, taken
+    SELECT step, list_transform(hubs, lambda h: {'hub': h.hub,
+                                                 'remaining': h.remaining - h.taken,
+                                                 'taken': h.taken})
     FROM (
-        SELECT s.step + 1 AS step, s.hub_code, s.remaining,
-               CASE WHEN l.supplier_hub IS NULL THEN 0 ELSE least(s.remaining, greatest(0,
-                   d.excess_pflops - coalesce(sum(s.remaining) OVER (
-                       PARTITION BY l.supplier_hub IS NULL ORDER BY l.rtt_ms, s.hub_code
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) END AS taken
+        SELECT s.step + 1 AS step, list_transform(s.hubs, lambda h: {
+            'hub': h.hub, 'remaining': h.remaining,
+            'taken': CASE WHEN coalesce(list_contains(
+                              list_transform(r.suppliers, lambda n: n.hub), h.hub), FALSE)
+                          THEN least(h.remaining, greatest(0, d.excess_pflops - coalesce(
+                              list_sum(list_transform(
+                                  -- the nearer suppliers, and what each had
+                                  list_filter(r.suppliers, lambda n: n < list_filter(
+                                      r.suppliers, lambda m: m.hub = h.hub)[1]),
+                                  lambda n: list_filter(s.hubs, lambda o: o.hub = n.hub)[1]
+                                      .remaining)), 0)))
+                          ELSE CAST(0 AS DOUBLE) END}) AS hubs
         FROM supply AS s
         JOIN demanders AS d ON d.step = s.step + 1
-        LEFT JOIN links AS l ON l.step = d.step AND l.supplier_hub = s.hub_code
+        JOIN reach AS r ON r.step = d.step
     )
+),
+held AS (
+    -- Each step's hubs, a row each.
+    SELECT step, h.hub AS hub_code, h.remaining, h.taken
+    FROM (SELECT step, unnest(hubs) AS h FROM supply)
 ),
 allocations AS (
     SELECT d.east_hub, s.hub_code AS supplier_hub, l.rtt_ms, s.taken AS pflops,
            d.excess_pflops
-    FROM supply AS s
+    FROM held AS s
     JOIN demanders AS d USING (step)
     JOIN links AS l ON l.step = s.step AND l.supplier_hub = s.hub_code
     WHERE s.taken > 0
@@ -109,7 +132,7 @@ unmet AS (
            d.excess_pflops
     FROM demanders AS d
     LEFT JOIN links AS l ON l.step = d.step
-    LEFT JOIN supply AS s ON s.step = d.step AND s.hub_code = l.supplier_hub
+    LEFT JOIN held AS s ON s.step = d.step AND s.hub_code = l.supplier_hub
     GROUP BY d.east_hub, d.excess_pflops
 )
 SELECT

@@ -65,7 +65,8 @@ class BenchResult:
 
 
 class RssPeak:
-    """Peak resident memory of this process while a phase runs (VmRSS every 20 ms)."""
+    """Peak resident memory of this process and its children while a phase runs (VmRSS
+    every 20 ms)."""
 
     def __init__(self) -> None:
         self.peak = 0
@@ -88,11 +89,19 @@ class RssPeak:
         self.peak = max(self.peak, _rss_bytes())
 
 
-def _rss_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+def _rss_bytes(pid: str = "self") -> int:
+    """The resident memory of the process and of every process it started (Spark's
+    JVM, with the engine `spark`)."""
+    proc = Path("/proc") / pid
+    try:
+        status = (proc / "status").read_text()
+        children = [c for task in (proc / "task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    except OSError:  # it ended meanwhile
+        return 0
+    own = next((int(line.split()[1]) * 1024 for line in status.splitlines()
+                if line.startswith("VmRSS:")), 0)
+    return own + sum(_rss_bytes(child) for child in children)
 
 
 @contextmanager

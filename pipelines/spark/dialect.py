@@ -18,6 +18,10 @@ from pipelines.warehouse.migrations import CHINA_TIME_MACROS
 _CONVERSIONS = {"china_time": "from_utc_timestamp", "china_instant": "to_utc_timestamp"}
 
 
+_LIST_SUM = sqlglot.parse_one("CASE WHEN size(items) > 0 THEN aggregate(items, CAST(0 AS DOUBLE), "
+                               "(total, item) -> total + item) END", read="spark")
+
+
 @cache
 def _macros() -> dict[str, tuple[str, exp.Expression]]:
     return {name: (parameter, sqlglot.parse_one(body, read="duckdb"))
@@ -49,6 +53,11 @@ def _spark_form(node: exp.Expression) -> exp.Expression:
             return body.copy().transform(
                 lambda n: argument.copy() if isinstance(n, exp.Column) and not n.table
                 and n.name == parameter else n).transform(_spark_form)
+        if name == "list_sum":  # NULL for an empty list, as DuckDB's
+            (items,) = node.expressions
+            return _LIST_SUM.transform(lambda n: items.transform(_spark_form)
+                                       if isinstance(n, exp.Column) and n.name == "items"
+                                       else n)
         if name == "to_months":  # an interval of n months
             return exp.Anonymous(this="make_ym_interval", expressions=[
                 exp.Literal.number(0), node.expressions[0].transform(_spark_form)])

@@ -7,12 +7,14 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 # Each setting's reason: instants in UTC, as the warehouse stores them; timestamps in
-# Parquet as DuckDB reads them (not INT96); no web UI in a batch job; GB18030 and the
-# other charsets of the contract, which Spark 4 refuses without the legacy list.
+# Parquet as DuckDB reads them (not INT96); no web UI or progress bars in a batch job;
+# GB18030 and the other charsets of the contract, which Spark 4 refuses without the
+# legacy list.
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.legacy.javaCharsets": "true",
 }
 

@@ -115,8 +115,6 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
                     try:
                         if build:
                             yield _build(con, model, months, context.run.run_id, lake)
-                            if lake is not None and model.engine is not None:
-                                lake.mirror(con, [model.table])  # the lake has every table
                         yield from _checks(con, model, tests, months if partitioned or not
                                            monthly else held_months(con, model))
                     # One line each: a run's reason keeps one.
@@ -132,12 +130,11 @@ def _build(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
            run_id: str, lake: "Lake | None") -> MaterializeResult:
     """One model rebuilt for `months` in a transaction of its own; with a lake, by Spark
     there first."""
-    by_spark = lake is not None and model.engine is None
-    built = lake.build(model, months) if by_spark else None
+    built = lake.build(model, months) if lake is not None else None
     con.execute("BEGIN TRANSACTION")
     try:
         rows = materialise(con, model, months, run_id, built,
-                           "spark" if by_spark else "duckdb")
+                           "duckdb" if lake is None else "spark")
     except duckdb.Error:
         con.execute("ROLLBACK")
         raise
