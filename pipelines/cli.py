@@ -12,11 +12,13 @@ from pathlib import Path
 
 from pipelines.preflight import (
     SettingProblem,
+    engine,
     existing_warehouse,
     landing_folder,
     writable_warehouse,
 )
 from pipelines.settings import (
+    ENGINES,
     PROJECT_ROOT,
     WAREHOUSE_POOL,
     apply_defaults,
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--cache", type=Path, default=PROJECT_ROOT / "data" / "bench",
                        help="where inputs are generated once and reused "
                             "(default: %(default)s)")
-    bench.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+    bench.add_argument("--engine", choices=ENGINES, default="duckdb",
                        help="what builds the SQL models, (c) and (d): CENSUS_ENGINE "
                             "(default: %(default)s; spark on CENSUS_SPARK_MASTER, its lake in "
                             "the work folder)")
@@ -171,6 +173,7 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
         os.environ["CENSUS_LANDING_DIR"] = str(landing)
     landing_folder()
     writable_warehouse()
+    engine()
     ensure_dagster_home()
     from pipelines.interrupts import interrupts_for_census_only
     from pipelines.progress import cleared, progress, quiet
@@ -257,6 +260,7 @@ def _bench(args: argparse.Namespace) -> int:
     progress(f"inputs: {sum(inputs.rows_per_month):,} telemetry rows", done=True)
     os.environ["CENSUS_ENGINE"] = args.engine
     os.environ["CENSUS_LAKE_DIR"] = str(args.cache / "work" / "lake")
+    engine()
     result = run_bench(inputs, args.cache / "work", args.export_format, args.centres,
                        args.months)
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -5,9 +5,10 @@ deep inside a run."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
-from pipelines.settings import setting
+from pipelines.settings import ENGINES, option, setting
 
 
 class SettingProblem(Exception):
@@ -49,3 +50,18 @@ def existing_warehouse(path: Path) -> Path:
             f"no warehouse at {path}: run `census run` first, or name the file with "
             "--warehouse or CENSUS_WAREHOUSE")
     return path
+
+
+def engine() -> str:
+    """CENSUS_ENGINE, one of ENGINES; Spark's needs a Java runtime, without which pyspark
+    fails with a gateway error that does not say so."""
+    name = option("CENSUS_ENGINE")
+    if name not in ENGINES:
+        raise SettingProblem(f"CENSUS_ENGINE={name} is not an engine: set it to "
+                             f"{' or '.join(ENGINES)}")
+    java_home = os.environ.get("JAVA_HOME")
+    if name == "spark" and not ((java_home and Path(java_home, "bin", "java").is_file())
+                                or shutil.which("java")):
+        raise SettingProblem("CENSUS_ENGINE=spark needs a Java runtime: `make setup` "
+                             "installs one (openjdk-17-jre-headless), or set JAVA_HOME")
+    return name

@@ -23,8 +23,10 @@ DEFAULTS = {
     "DAGSTER_HOME": ".dagster_home",
 }
 
+# The engines that can build the SQL models: embedded in the warehouse, or Spark.
+ENGINES = ("duckdb", "spark")
 # The settings that are not paths, with their defaults: the engine that runs the SQL
-# models (duckdb, embedded; or spark) and the Spark master it runs on.
+# models (one of ENGINES) and the Spark master it runs on.
 OPTIONS = {
     "CENSUS_ENGINE": "duckdb",
     "CENSUS_SPARK_MASTER": "local[2]",

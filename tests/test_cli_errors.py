@@ -42,6 +42,24 @@ def test_a_landing_folder_that_does_not_exist_fails_the_run(tmp_path: Path) -> N
     assert not (tmp_path / "warehouse").exists()
 
 
+def test_an_engine_that_cannot_run_is_named(tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    done = census("run", env=env_for(tmp_path, CENSUS_ENGINE="sparks"))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("census run failed: CENSUS_ENGINE=sparks is not an engine: set it "
+                           "to duckdb or spark\n")
+    # Spark without a Java runtime: said before pyspark's gateway fails to start.
+    without_java = {k: v for k, v in env_for(tmp_path, CENSUS_ENGINE="spark",
+                                             PATH=str(tmp_path / "empty")).items()
+                    if k != "JAVA_HOME"}
+    done = census("run", env=without_java)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("census run failed: CENSUS_ENGINE=spark needs a Java runtime: "
+                           "`make setup` installs one (openjdk-17-jre-headless), or set "
+                           "JAVA_HOME\n")
+    assert not (tmp_path / "warehouse" / "census.duckdb").exists()
+
+
 def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> None:
     (tmp_path / "landing").mkdir()
     # sysfs refuses new folders to every user, root included

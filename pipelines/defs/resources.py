@@ -16,6 +16,7 @@ from filelock import FileLock, Timeout
 from pipelines.export.delivery import Mailer
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
+from pipelines.settings import ENGINES
 from pipelines.warehouse.audit import attempted_sha256s
 from pipelines.warehouse.migrations import migrate
 from pipelines.warehouse.published_file import atomic_copy, publish_file
@@ -163,7 +164,7 @@ class Engine(ConfigurableResource):
         if self.name == "duckdb":
             return None
         if self.name != "spark":
-            raise ValueError(f"CENSUS_ENGINE is {self.name!r}: it must be duckdb or spark")
+            raise ValueError(f"CENSUS_ENGINE is {self.name!r}: it must be one of {ENGINES}")
         # Imported here: a process on the embedded engine does not load pyspark.
         from pipelines.spark.lake import Lake
         from pipelines.spark.session import spark_session
