@@ -44,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser(
         "run", help="materialise every asset on the configured landing folder",
-        description="Materialise every asset on CENSUS_LANDING_DIR into CENSUS_WAREHOUSE. "
-                    "Exit 0 when the run succeeded (quarantined rows do not fail it).")
+        description="Materialise every asset on CENSUS_LANDING_DIR into CENSUS_WAREHOUSE, the "
+                    "SQL models by CENSUS_ENGINE (duckdb, or spark on CENSUS_SPARK_MASTER with "
+                    "its lake in CENSUS_LAKE_DIR; README: Past one machine). Exit 0 when the "
+                    "run succeeded (quarantined rows do not fail it).")
     run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
 
     generate = commands.add_parser(
@@ -87,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--cache", type=Path, default=PROJECT_ROOT / "data" / "bench",
                        help="where inputs are generated once and reused "
                             "(default: %(default)s)")
-    bench.add_argument("--engine", choices=ENGINES, default="duckdb",
-                       help="what builds the SQL models, (c) and (d): CENSUS_ENGINE "
-                            "(default: %(default)s; spark on CENSUS_SPARK_MASTER, its lake in "
-                            "the work folder)")
+    bench.add_argument("--engine", choices=ENGINES,
+                       help="what builds the SQL models in (c) and (d) (default: "
+                            "CENSUS_ENGINE, else duckdb; spark on CENSUS_SPARK_MASTER, its "
+                            "lake in the work folder)")
     bench.add_argument("--json", type=Path, help="also write the figures to this file")
 
     ui = commands.add_parser(
@@ -171,9 +173,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
     if landing is not None:
         os.environ["CENSUS_LANDING_DIR"] = str(landing)
+    engine()
     landing_folder()
     writable_warehouse()
-    engine()
     ensure_dagster_home()
     from pipelines.interrupts import interrupts_for_census_only
     from pipelines.progress import cleared, progress, quiet
@@ -258,7 +260,8 @@ def _bench(args: argparse.Namespace) -> int:
     inputs = prepare(args.cache, Reference.load(setting("CENSUS_REFERENCE_DIR")),
                      args.centres, args.months, report=progress)
     progress(f"inputs: {sum(inputs.rows_per_month):,} telemetry rows", done=True)
-    os.environ["CENSUS_ENGINE"] = args.engine
+    if args.engine:
+        os.environ["CENSUS_ENGINE"] = args.engine
     os.environ["CENSUS_LAKE_DIR"] = str(args.cache / "work" / "lake")
     engine()
     result = run_bench(inputs, args.cache / "work", args.export_format, args.centres,

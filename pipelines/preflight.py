@@ -5,10 +5,11 @@ deep inside a run."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
-from pipelines.settings import ENGINES, option, setting
+from pipelines.settings import known_engine, option, setting
 
 
 class SettingProblem(Exception):
@@ -53,15 +54,25 @@ def existing_warehouse(path: Path) -> Path:
 
 
 def engine() -> str:
-    """CENSUS_ENGINE, one of ENGINES; Spark's needs a Java runtime, without which pyspark
-    fails with a gateway error that does not say so."""
-    name = option("CENSUS_ENGINE")
-    if name not in ENGINES:
-        raise SettingProblem(f"CENSUS_ENGINE={name} is not an engine: set it to "
-                             f"{' or '.join(ENGINES)}")
+    """CENSUS_ENGINE, one of ENGINES; Spark's needs a Java runtime (JAVA_HOME's where it
+    is set, else `java` on the PATH), without which pyspark fails with a gateway error
+    that does not say so."""
+    try:
+        name = known_engine(option("CENSUS_ENGINE"))
+    except ValueError as exc:
+        raise SettingProblem(str(exc)) from None
     java_home = os.environ.get("JAVA_HOME")
-    if name == "spark" and not ((java_home and Path(java_home, "bin", "java").is_file())
-                                or shutil.which("java")):
+    java = Path(java_home, "bin", "java").is_file() if java_home else shutil.which("java")
+    if name == "spark" and not java:
         raise SettingProblem("CENSUS_ENGINE=spark needs a Java runtime: `make setup` "
                              "installs one (openjdk-17-jre-headless), or set JAVA_HOME")
+    master = option("CENSUS_SPARK_MASTER")
+    if name == "spark" and not _MASTER.fullmatch(master):
+        raise SettingProblem(f"CENSUS_SPARK_MASTER={master} is not a Spark master: set it to "
+                             "local[N], local[*], spark://host:port, k8s://https://host:port "
+                             "or yarn")
     return name
+
+
+# The masters Spark 4 takes (SparkContext's own test, whose error names no setting).
+_MASTER = re.compile(r"local(\[(\d+|\*)(,\d+)?\])?|spark://\S+|k8s://\S+|yarn")

@@ -19,7 +19,7 @@ from pipelines.defs.resources import Warehouse
 from pipelines.failures import innermost_message
 from pipelines.planner import INGEST, PlannedRun, next_run
 from pipelines.progress import Report, quiet
-from pipelines.settings import setting
+from pipelines.settings import option, setting
 
 PROCESS_TAG = "census/process"
 _NAMED_FILES = 10  # files skipped or rejected that a summary names; the log has them all
@@ -179,7 +179,10 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
               for name, earlier, n in corrections]
     lines.append(f"  register: {centres} centres; telemetry: {hours} centre-hours")
     if months:
-        lines.append(f"  months rebuilt: {', '.join(m.strftime('%Y-%m') for m in months)}")
+        on_spark = (f" by Spark on {option('CENSUS_SPARK_MASTER')}, lake "
+                    f"{setting('CENSUS_LAKE_DIR')}" if option("CENSUS_ENGINE") == "spark" else "")
+        lines.append(f"  months rebuilt{on_spark}: "
+                     f"{', '.join(m.strftime('%Y-%m') for m in months)}")
     return "\n".join(lines)
 
 

@@ -40,6 +40,14 @@ def setting(name: str) -> Path:
     return Path(value).resolve() if value else PROJECT_ROOT / DEFAULTS[name]
 
 
+def known_engine(name: str) -> str:
+    """`name` (CENSUS_ENGINE's value) where it is one of ENGINES."""
+    if name not in ENGINES:
+        raise ValueError(f"CENSUS_ENGINE={name} is not an engine: set it to "
+                         f"{' or '.join(ENGINES)}")
+    return name
+
+
 def option(name: str) -> str:
     """A setting that is not a path: the variable if set, else its default."""
     return os.environ.get(name) or OPTIONS[name]

@@ -94,6 +94,12 @@ def in_dependency_order(models: list[SqlModel]) -> list[SqlModel]:
     return [by_key[key] for key in graph.static_order()]
 
 
+def tables_of(models: list[SqlModel]) -> list[str]:
+    """The tables of the models and every table they read (schema.table)."""
+    return sorted({table for model in models
+                   for table in (model.table, *(".".join(dep.path) for dep in model.deps))})
+
+
 def column_lineage(model: SqlModel, schema: dict[str, dict[str, dict[str, str]]]
                    ) -> dict[str, list[tuple[str, str]]]:
     """For each column of the model, the (schema.table, column) pairs of the tables its

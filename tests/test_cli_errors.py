@@ -57,7 +57,14 @@ def test_an_engine_that_cannot_run_is_named(tmp_path: Path) -> None:
     assert done.stderr == ("census run failed: CENSUS_ENGINE=spark needs a Java runtime: "
                            "`make setup` installs one (openjdk-17-jre-headless), or set "
                            "JAVA_HOME\n")
-    assert not (tmp_path / "warehouse" / "census.duckdb").exists()
+    # A master Spark would refuse only after the ingestion, with Java's trace.
+    done = census("run", env=env_for(tmp_path, CENSUS_ENGINE="spark",
+                                     CENSUS_SPARK_MASTER="localhost:7077"))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("census run failed: CENSUS_SPARK_MASTER=localhost:7077 is not a "
+                           "Spark master: set it to local[N], local[*], spark://host:port, "
+                           "k8s://https://host:port or yarn\n")
+    assert not (tmp_path / "warehouse").exists()  # nothing started
 
 
 def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> None:

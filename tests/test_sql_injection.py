@@ -41,6 +41,9 @@ REVIEWED = {
     ("pipelines/defs/resources.py", "Path(self.lake_dir)"):
         "the lake's folder (CENSUS_LAKE_DIR): into SQL only as string literals, its quotes "
         "doubled (spark/lake.py: _literal)",
+    ("pipelines/defs/models/sql_assets.py", "list(context.partition_keys)"):
+        "the run's partitions: first days of China months (defs/partitions.py), which "
+        "name a monthly model's folders in the lake; in queries the month is bound",
     ("pipelines/defs/models/sql_assets.py", "lake.build(model, months)"):
         "the SELECT of a model's rows in the lake (spark/lake.py: Lake.build): the lake's "
         "paths as string literals, its quotes doubled; the month bound as $month",

@@ -95,12 +95,16 @@ def _rss_bytes(pid: str = "self") -> int:
     proc = Path("/proc") / pid
     try:
         status = (proc / "status").read_text()
-        children = [c for task in (proc / "task").iterdir()
-                    for c in (task / "children").read_text().split()]
     except OSError:  # it ended meanwhile
         return 0
     own = next((int(line.split()[1]) * 1024 for line in status.splitlines()
                 if line.startswith("VmRSS:")), 0)
+    children = []
+    for task in proc.glob("task/*/children"):
+        try:
+            children += task.read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
     return own + sum(_rss_bytes(child) for child in children)
 
 
@@ -208,6 +212,8 @@ def model_cores(engine: str, master: str) -> int:
 
     if engine == "duckdb":
         return Warehouse.model_fields["threads"].default
+    if master == "local":
+        return 1
     local = re.fullmatch(r"local\[(\d+|\*)\]", master)
     if not local:
         return 0

@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 from pipelines.export.delivery import Mailer
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
-from pipelines.settings import ENGINES
+from pipelines.settings import known_engine
 from pipelines.warehouse.audit import attempted_sha256s
 from pipelines.warehouse.migrations import migrate
 from pipelines.warehouse.published_file import atomic_copy, publish_file
@@ -161,10 +161,8 @@ class Engine(ConfigurableResource):
 
     def lake(self) -> Lake | None:
         """The lake and its Spark session with `spark`; None with `duckdb`."""
-        if self.name == "duckdb":
+        if known_engine(self.name) == "duckdb":
             return None
-        if self.name != "spark":
-            raise ValueError(f"CENSUS_ENGINE is {self.name!r}: it must be one of {ENGINES}")
         # Imported here: a process on the embedded engine does not load pyspark.
         from pipelines.spark.lake import Lake
         from pipelines.spark.session import spark_session

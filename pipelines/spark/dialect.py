@@ -18,8 +18,11 @@ from pipelines.warehouse.migrations import CHINA_TIME_MACROS
 _CONVERSIONS = {"china_time": "from_utc_timestamp", "china_instant": "to_utc_timestamp"}
 
 
-_LIST_SUM = sqlglot.parse_one("CASE WHEN size(items) > 0 THEN aggregate(items, CAST(0 AS DOUBLE), "
-                               "(total, item) -> total + item) END", read="spark")
+# DuckDB's list_sum: the sum of the values that are not NULL; NULL where there are none.
+_LIST_SUM = sqlglot.parse_one(
+    "CASE WHEN size(filter(items, item -> item IS NOT NULL)) > 0 THEN aggregate(filter("
+    "items, item -> item IS NOT NULL), CAST(0 AS DOUBLE), (total, item) -> total + item) END",
+    read="spark")
 
 
 @cache
@@ -53,7 +56,7 @@ def _spark_form(node: exp.Expression) -> exp.Expression:
             return body.copy().transform(
                 lambda n: argument.copy() if isinstance(n, exp.Column) and not n.table
                 and n.name == parameter else n).transform(_spark_form)
-        if name == "list_sum":  # NULL for an empty list, as DuckDB's
+        if name == "list_sum":
             (items,) = node.expressions
             return _LIST_SUM.transform(lambda n: items.transform(_spark_form)
                                        if isinstance(n, exp.Column) and n.name == "items"
@@ -65,7 +68,7 @@ def _spark_form(node: exp.Expression) -> exp.Expression:
         # DuckDB's quantile_cont(x, q): Spark's percentile_cont takes q alone (WITHIN
         # GROUP); its percentile(x, q) interpolates the same way.
         return exp.Anonymous(this="percentile", expressions=[
-            node.this.transform(_spark_form), node.expression])
+            node.this.transform(_spark_form), node.expression.transform(_spark_form)])
     if isinstance(node, exp.Div):
         # DuckDB divides numbers as doubles, decimals too; Spark keeps a decimal's
         # quotient a decimal of at most six places.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 from pyspark.errors import PySparkException
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
@@ -24,62 +24,111 @@ class Lake:
     root: Path
     spark: SparkSession
 
-    def mirror(self, con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> None:
-        """The warehouse's `tables` (the ingestion's, which the models read) copied into
-        the lake whole, replacing the copy there."""
+    def copy_in(self, con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> None:
+        """The warehouse's `tables` copied into the lake whole, each replacing its folder
+        (a table with a `month` column by month): Spark then reads what the warehouse
+        holds, whichever engine built it. A table the warehouse lacks is left out."""
+        held = {f"{schema}.{name}": has_month for schema, name, has_month in con.execute(
+            "SELECT schema_name, table_name, bool_or(column_name = 'month') "
+            "FROM duckdb_columns() GROUP BY ALL").fetchall()}
         for table in tables:
+            if table not in held:
+                continue
             folder = table_folder(self.root, table)
-            written = folder.with_name(f".{folder.name}.writing")
-            shutil.rmtree(written, ignore_errors=True)
-            written.mkdir(parents=True)
-            con.execute(f"COPY {table} TO {_literal(written / 'data.parquet')} (FORMAT parquet)")
-            shutil.rmtree(folder, ignore_errors=True)
-            written.rename(folder)
-            self._register(table)
+            written = _writing(folder)
+            by_month = held[table] and con.execute(
+                f"SELECT count(*) > 0 FROM {table}").fetchone()[0]
+            if by_month:
+                con.execute(f"COPY {table} TO {_duckdb_literal(written)} "
+                            "(FORMAT parquet, PARTITION_BY (month))")
+            else:  # one file, which keeps the columns of an empty table too
+                written.mkdir(parents=True)
+                con.execute(f"COPY {table} TO {_duckdb_literal(written / 'data.parquet')} "
+                            "(FORMAT parquet)")
+            _replace(folder, written)
 
     def build(self, model: SqlModel, months: list[str]) -> str:
         """Spark builds the model's `months` (all of an unpartitioned model) into the lake,
-        replacing those months' rows. Returns the DuckDB SELECT of the rows built, of
-        `$month` for a monthly model."""
+        each replacing its partition whole. Returns the DuckDB SELECT of the rows built,
+        of `$month` for a monthly model."""
         folder = table_folder(self.root, model.table)
         try:
             for table in (".".join(dep.path) for dep in model.deps):
                 self._register(table)
             if not model.monthly:
-                self.spark.sql(to_spark(model.sql)).write.mode("overwrite").parquet(str(folder))
-                return f"SELECT * FROM read_parquet({_literal(folder / '*.parquet')})"
+                self._write(self.spark.sql(to_spark(model.sql)), folder)
+                return f"SELECT * FROM read_parquet({_duckdb_literal(folder / '*.parquet')})"
             for month in months:
-                # A month's rows replace its partition, which has its own `_SUCCESS`
-                # marker; the month is in the folder's name, as Spark's partitions have it.
-                (self.spark.sql(to_spark(model.sql, {"month": month})).drop("month").write
-                 .mode("overwrite").parquet(str(folder / f"month={month}")))
+                rows = self.spark.sql(to_spark(model.sql, {"month": month})).drop("month")
+                if self._columns_changed(rows, folder):
+                    # As in the warehouse: the other months are rebuilt by their own runs.
+                    shutil.rmtree(folder)
+                # The month is in the folder's name, as Spark's partitions have it.
+                self._write(rows, folder / f"month={month}")
         except PySparkException as exc:
             raise SparkError(str(exc).strip().splitlines()[0]) from exc
-        return (f"SELECT * FROM read_parquet({_literal(folder / 'month=*' / '*.parquet')}, "
-                "hive_partitioning = true) WHERE month = CAST($month AS DATE)")
+        # The month's own folder: one written before the model's columns changed holds
+        # other columns.
+        month_files = _duckdb_literal(folder / "month=") + " || $month || '/*.parquet'"
+        return (f"SELECT * FROM read_parquet({month_files}, hive_partitioning = true) "
+                "WHERE month = CAST($month AS DATE)")
+
+    def _write(self, rows: DataFrame, folder: Path) -> None:
+        """`rows` in place of `folder`: written beside it, then renamed, so that a crash
+        leaves the old folder or the new one, each with its `_SUCCESS`."""
+        written = _writing(folder)
+        rows.write.mode("overwrite").parquet(str(written))
+        _replace(folder, written)
+
+    def _columns_changed(self, rows: DataFrame, folder: Path) -> bool:
+        """Whether the months in `folder` have other columns than `rows` (names and types;
+        not whether a list may hold NULLs, which Parquet does not keep)."""
+        if not any(folder.glob("*/*.parquet")):
+            return False
+        held = self.spark.read.parquet(str(folder)).drop("month").schema
+        return [(f.name, f.dataType.simpleString()) for f in held] != [
+            (f.name, f.dataType.simpleString()) for f in rows.schema]
 
     def _register(self, table: str) -> None:
-        """The lake's folder as a table of Spark's catalog, its files and months listed
-        anew."""
+        """The lake's folder as a table of Spark's catalog, made anew: its columns, files
+        and months as they are now."""
         schema, _ = table.split(".")
         folder = table_folder(self.root, table)
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema} "
-                       f"LOCATION {_literal(folder.parent)}")
-        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {table} USING parquet "
-                       f"LOCATION {_literal(folder)}")
+                       f"LOCATION {_spark_literal(folder.parent)}")
+        self.spark.sql(f"DROP TABLE IF EXISTS {table}")
+        self.spark.catalog.createTable(table, path=str(folder), source="parquet")
         if any(folder.glob("month=*")):
-            # The catalog keeps a table's partitions: months written since are added.
-            self.spark.sql(f"ALTER TABLE {table} RECOVER PARTITIONS")
-        self.spark.catalog.refreshTable(table)
-
-
-def _literal(path: Path) -> str:
-    """A path of the lake as an SQL string literal (DuckDB's and Spark's alike): quoted,
-    a quote in it doubled."""
-    return "'" + str(path).replace("'", "''") + "'"
+            # The catalog keeps a table's partitions: they are listed from its folders.
+            self.spark.catalog.recoverPartitions(table)
 
 
 def table_folder(lake: Path, table: str) -> Path:
     """The folder of `table` (schema.name) in the lake."""
     schema, name = table.split(".")
     return lake / schema / name
+
+
+def _writing(folder: Path) -> Path:
+    """Where `folder` is written before it replaces the old one: hidden from Spark's and
+    DuckDB's readers (a leading dot)."""
+    written = folder.with_name(f".{folder.name}.writing")
+    shutil.rmtree(written, ignore_errors=True)
+    written.parent.mkdir(parents=True, exist_ok=True)
+    return written
+
+
+def _replace(folder: Path, written: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    written.rename(folder)
+
+
+def _duckdb_literal(path: Path) -> str:
+    """A path of the lake as a DuckDB string literal: quoted, a quote in it doubled."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _spark_literal(path: Path) -> str:
+    """A path of the lake as a Spark string literal: quoted, backslashes and quotes
+    escaped (Spark reads `''` as two literals)."""
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -6,16 +6,19 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from pipelines.spark import SparkError
+
 # Each setting's reason: instants in UTC, as the warehouse stores them; timestamps in
 # Parquet as DuckDB reads them (not INT96); no web UI or progress bars in a batch job;
 # GB18030 and the other charsets of the contract, which Spark 4 refuses without the
-# legacy list.
+# legacy list; Spark's own log from the start, errors only.
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.legacy.javaCharsets": "true",
+    "spark.log.level": "ERROR",
 }
 
 
@@ -26,6 +29,10 @@ def spark_session(master: str, lake: Path) -> SparkSession:
                .config("spark.sql.warehouse.dir", str(lake)))
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # py4j's and pyspark's errors alike
+        # Java's own message where there is one: py4j's first line names only the call.
+        text = str(getattr(exc, "java_exception", None) or exc).strip() or type(exc).__name__
+        raise SparkError(f"Spark did not start on CENSUS_SPARK_MASTER={master}: "
+                         f"{text.splitlines()[0]}") from None

@@ -77,11 +77,18 @@ def create_china_time_macros(con: duckdb.DuckDBPyConnection, temporary: bool = F
             con.execute(f"COMMENT ON MACRO {name} IS $${about}$$")
 
 
+def record_engines(con: duckdb.DuckDBPyConnection) -> None:
+    """audit.model_builds gains `engine`; the builds before it were all DuckDB's."""
+    create_tables(con)
+    con.execute("UPDATE audit.model_builds SET engine = 'duckdb' WHERE engine IS NULL")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the tables of contract §2.1 with their comments", create_tables),
     Migration(2, "the China-time macros (china_month, china_month_start, …)",
               create_china_time_macros),
-    Migration(3, "audit.model_builds records the engine of each build", create_tables),
+    Migration(3, "audit.model_builds records the engine of each build",
+              record_engines),
 )
 
 

@@ -27,14 +27,14 @@ from dagster import (
 )
 
 from pipelines.defs.metadata import markdown_preview
-from pipelines.defs.models.sql_files import SOURCES, sql_models
+from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.owners import ANALYSTS, ENGINEERS, MART_FRESHNESS
 from pipelines.defs.partitions import MONTHS
 from pipelines.defs.resources import Engine, Warehouse
 from pipelines.model_header import SEVERITIES, ModelTest
 from pipelines.settings import WAREHOUSE_POOL
 from pipelines.spark import SparkError
-from pipelines.sql_graph import SqlModel, in_dependency_order
+from pipelines.sql_graph import SqlModel, in_dependency_order, tables_of
 from pipelines.warehouse.model_tests import (
     checked_params,
     checked_rows,
@@ -96,13 +96,11 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
             partitioned = context.has_partition_key or context.has_partition_key_range
             months = list(context.partition_keys) if monthly and partitioned else []
             failures: list[tuple[SqlModel, str]] = []  # each failed model, and why
-            lake = engine.lake()
+            built = [m for m in in_order if m.key in context.selected_asset_keys]
+            lake = engine.lake() if built else None
             with warehouse.writer() as con:
-                if lake is not None:  # the ingestion's tables the models built here read
-                    lake.mirror(con, sorted({table for m in in_order
-                                             if m.key in context.selected_asset_keys
-                                             for table, key in SOURCES.items()
-                                             if key in m.deps}))
+                if lake is not None:
+                    lake.copy_in(con, tables_of(built))
                 for model in in_order:
                     build = model.key in context.selected_asset_keys
                     tests = [t for t in model.tests if AssetCheckKey(model.key, t.name)
@@ -114,7 +112,8 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
                         continue
                     try:
                         if build:
-                            yield _build(con, model, months, context.run.run_id, lake)
+                            yield _build(con, model, months, context.run.run_id, engine.name,
+                                         lake)
                         yield from _checks(con, model, tests, months if partitioned or not
                                            monthly else held_months(con, model))
                     # One line each: a run's reason keeps one.
@@ -127,14 +126,13 @@ def models_asset(models: list[SqlModel]) -> AssetsDefinition:
 
 
 def _build(con: duckdb.DuckDBPyConnection, model: SqlModel, months: list[str],
-           run_id: str, lake: "Lake | None") -> MaterializeResult:
+           run_id: str, engine: str, lake: "Lake | None") -> MaterializeResult:
     """One model rebuilt for `months` in a transaction of its own; with a lake, by Spark
     there first."""
     built = lake.build(model, months) if lake is not None else None
     con.execute("BEGIN TRANSACTION")
     try:
-        rows = materialise(con, model, months, run_id, built,
-                           "duckdb" if lake is None else "spark")
+        rows = materialise(con, model, months, run_id, built, engine)
     except duckdb.Error:
         con.execute("ROLLBACK")
         raise
