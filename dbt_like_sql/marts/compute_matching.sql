@@ -116,24 +116,27 @@ held AS (
     SELECT step, h.hub AS hub_code, h.remaining, h.taken
     FROM (SELECT step, unnest(hubs) AS h FROM supply)
 ),
-allocations AS (
-    SELECT d.east_hub, s.hub_code AS supplier_hub, l.rtt_ms, s.taken AS pflops,
-           d.excess_pflops
-    FROM held AS s
-    JOIN demanders AS d USING (step)
-    JOIN links AS l ON l.step = s.step AND l.supplier_hub = s.hub_code
-    WHERE s.taken > 0
-),
-unmet AS (
-    -- The excess beyond all the suppliers within reach had left.
-    SELECT d.east_hub, NULL AS supplier_hub, NULL AS rtt_ms,
-           d.excess_pflops - coalesce(CAST(sum(CAST(s.remaining + s.taken AS DECIMAL(38, 12)))
-                                              AS DOUBLE), 0) AS pflops,
-           d.excess_pflops
+matched AS (
+    -- Each demander with each supplier within reach (one row with none where none is):
+    -- what it took from it, and what the supplier had before it.
+    SELECT d.east_hub, d.excess_pflops, l.supplier_hub, l.rtt_ms, s.taken,
+           s.remaining + s.taken AS had
     FROM demanders AS d
     LEFT JOIN links AS l ON l.step = d.step
     LEFT JOIN held AS s ON s.step = d.step AND s.hub_code = l.supplier_hub
-    GROUP BY d.east_hub, d.excess_pflops
+),
+outcomes AS (
+    -- Per demander, one row per supplier it took from, and one of what stays unmet: the
+    -- excess beyond all its suppliers had. One pass over `matched`, which Spark would
+    -- otherwise compute, recursion and all, once for each.
+    SELECT east_hub, excess_pflops, GROUPING(supplier_hub) = 1 AS unmet,
+           CASE WHEN GROUPING(supplier_hub) = 0 THEN supplier_hub END AS supplier_hub,
+           CASE WHEN GROUPING(supplier_hub) = 0 THEN any_value(rtt_ms) END AS rtt_ms,
+           CASE WHEN GROUPING(supplier_hub) = 0 THEN sum(taken)
+                ELSE excess_pflops - coalesce(CAST(sum(CAST(had AS DECIMAL(38, 12)))
+                                                   AS DOUBLE), 0) END AS pflops
+    FROM matched
+    GROUP BY GROUPING SETS ((east_hub, excess_pflops, supplier_hub), (east_hub, excess_pflops))
 )
 SELECT
     (SELECT month FROM params) AS month,
@@ -142,5 +145,6 @@ SELECT
     rtt_ms,
     pflops,
     excess_pflops AS east_excess_pflops
-FROM (SELECT * FROM allocations UNION ALL SELECT * FROM unmet WHERE pflops > 0)
+FROM outcomes
+WHERE pflops > 0 AND (unmet OR supplier_hub IS NOT NULL)
 ORDER BY east_excess_pflops DESC, east_hub, rtt_ms NULLS LAST, supplier_hub
