@@ -61,13 +61,14 @@ def engine() -> str:
         name = known_engine(option("CENSUS_ENGINE"))
     except ValueError as exc:
         raise SettingProblem(str(exc)) from None
+    if name == "duckdb":
+        return name
     java_home = os.environ.get("JAVA_HOME")
-    java = Path(java_home, "bin", "java").is_file() if java_home else shutil.which("java")
-    if name == "spark" and not java:
+    if not (Path(java_home, "bin", "java").is_file() if java_home else shutil.which("java")):
         raise SettingProblem("CENSUS_ENGINE=spark needs a Java runtime: `make setup` "
                              "installs one (openjdk-17-jre-headless), or set JAVA_HOME")
     master = option("CENSUS_SPARK_MASTER")
-    if name == "spark" and not _MASTER.fullmatch(master):
+    if not _MASTER.fullmatch(master):
         raise SettingProblem(f"CENSUS_SPARK_MASTER={master} is not a Spark master: set it to "
                              "local[N], local[*], spark://host:port, k8s://https://host:port "
                              "or yarn")

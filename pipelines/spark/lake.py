@@ -46,6 +46,7 @@ class Lake:
                 con.execute(f"COPY {table} TO {_duckdb_literal(written / 'data.parquet')} "
                             "(FORMAT parquet)")
             _replace(folder, written)
+            self._register(table)
 
     def build(self, model: SqlModel, months: list[str]) -> str:
         """Spark builds the model's `months` (all of an unpartitioned model) into the lake,
@@ -53,18 +54,19 @@ class Lake:
         of `$month` for a monthly model."""
         folder = table_folder(self.root, model.table)
         try:
-            for table in (".".join(dep.path) for dep in model.deps):
-                self._register(table)
             if not model.monthly:
                 self._write(self.spark.sql(to_spark(model.sql)), folder)
+                self._register(model.table)
                 return f"SELECT * FROM read_parquet({_duckdb_literal(folder / '*.parquet')})"
-            for month in months:
+            for index, month in enumerate(months):
                 rows = self.spark.sql(to_spark(model.sql, {"month": month})).drop("month")
-                if self._columns_changed(rows, folder):
+                # Every month has the columns of the first.
+                if index == 0 and self._columns_changed(rows, folder):
                     # As in the warehouse: the other months are rebuilt by their own runs.
                     shutil.rmtree(folder)
                 # The month is in the folder's name, as Spark's partitions have it.
                 self._write(rows, folder / f"month={month}")
+            self._register(model.table)  # the models after it read its new months
         except PySparkException as exc:
             raise SparkError(str(exc).strip().splitlines()[0]) from exc
         # The month's own folder: one written before the model's columns changed holds
@@ -90,8 +92,8 @@ class Lake:
             (f.name, f.dataType.simpleString()) for f in rows.schema]
 
     def _register(self, table: str) -> None:
-        """The lake's folder as a table of Spark's catalog, made anew: its columns, files
-        and months as they are now."""
+        """The lake's folder as a table of Spark's catalog, made anew whenever the folder
+        changes: its columns, files and months as they are now."""
         schema, _ = table.split(".")
         folder = table_folder(self.root, table)
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {schema} "
