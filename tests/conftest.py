@@ -103,6 +103,19 @@ def loaded(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Census:
     return Census(generated, own / "census.duckdb")
 
 
+@pytest.fixture(scope="session")
+def two_months(tmp_path_factory: pytest.TempPathFactory) -> Census:
+    """The generator's inputs for two months, loaded by the embedded engine: what the
+    Spark engine's runs are compared with (every export form and fault the generator
+    plants; fewer months keep Spark's fixed cost per month and file down). Read-only."""
+    def make(folder: Path) -> None:
+        generate(seed=SEED, centres=CENTRES, months=2, start=START, out=folder / "landing")
+        assert Census(folder / "landing", folder / "census.duckdb").run().success
+
+    folder = made_once(tmp_path_factory, "two_months", make)
+    return Census(folder / "landing", folder / "census.duckdb")
+
+
 @pytest.fixture(scope="module")
 def export_warehouse(loaded: Census, tmp_path_factory: pytest.TempPathFactory) -> Census:
     """A copy of the loaded warehouse for one test module: exports record deliveries in

@@ -1,6 +1,6 @@
 """The Spark engine (CENSUS_ENGINE=spark, local mode): `census run` on the generated
-inputs builds the SQL models with Spark in the lake, and the warehouse it publishes
-equals the embedded engine's, table by table."""
+inputs reads and checks the telemetry exports and builds the SQL models with Spark in the
+lake, and the warehouse it publishes equals the embedded engine's, table by table."""
 
 import os
 import subprocess
@@ -19,11 +19,11 @@ CENSUS = [sys.executable, "-m", "pipelines.cli"]
 
 
 @pytest.fixture(scope="module")
-def on_spark(loaded: Census, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`census run` with Spark on the inputs `loaded` was built from; its folder."""
+def on_spark(two_months: Census, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`census run` with Spark on the inputs `two_months` was loaded from; its folder."""
     root = tmp_path_factory.mktemp("spark")
     env = {**os.environ, "CENSUS_ENGINE": "spark", "CENSUS_SPARK_MASTER": "local[2]",
-           "CENSUS_LANDING_DIR": str(loaded.landing),
+           "CENSUS_LANDING_DIR": str(two_months.landing),
            "CENSUS_WAREHOUSE": str(root / "census.duckdb"),
            "CENSUS_LAKE_DIR": str(root / "lake"), "CENSUS_EXPORT_DIR": str(root / "exports"),
            "DAGSTER_HOME": str(root / "dagster_home")}
@@ -34,26 +34,38 @@ def on_spark(loaded: Census, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_every_table_equals_the_embedded_engines(on_spark: Path, loaded: Census) -> None:
-    """Same rows in every table (ids and run times aside), doubles within 1e-9, the
-    quarantine included; and `census check` finds the Spark-built warehouse sound."""
-    assert differences(on_spark / "census.duckdb", loaded.warehouse, SPARK_TOLERANCE) == []
+def test_every_table_equals_the_embedded_engines(on_spark: Path, two_months: Census) -> None:
+    """Same rows in every table (ids and run times aside), doubles within 1e-9: the
+    ingestion log, the quarantine (file, row, column, value, rule, message), the hours
+    with their restatements, pending samples, the models; and `census check` finds the
+    Spark-built warehouse sound."""
+    assert differences(on_spark / "census.duckdb", two_months.warehouse,
+                       SPARK_TOLERANCE) == []
     assert problems(on_spark / "census.duckdb") == []
 
 
 @pytest.mark.slow
-def test_spark_built_the_models_in_the_lake(on_spark: Path) -> None:
-    """Each model was written by Spark (its `_SUCCESS` marker, a monthly model's in each
-    month's partition), and the warehouse records that Spark built it."""
+def test_spark_checked_the_exports_and_built_the_models_in_the_lake(on_spark: Path) -> None:
+    """Each export the run read was checked by Spark (its samples and findings in the
+    lake, by file, with Spark's `_SUCCESS` marker); each model was written by Spark (a
+    monthly model's marker in each month's partition), and the warehouse records that
+    Spark built it."""
     lake = on_spark / "lake"
     con = duckdb.connect(str(on_spark / "census.duckdb"), read_only=True)
     try:
+        read = {sha for (sha,) in con.execute(
+            "SELECT sha256 FROM audit.ingestion_log WHERE kind = 'telemetry' "
+            "AND status = 'loaded'").fetchall()}
         engines = dict(con.execute("SELECT model, string_agg(DISTINCT engine, ',') "
                                    "FROM audit.model_builds GROUP BY model").fetchall())
         months = [str(m) for (m,) in con.execute(
             "SELECT DISTINCT month FROM marts.region_monthly ORDER BY 1").fetchall()]
     finally:
         con.close()
+    checked = lake / "ingest" / "telemetry_checked"
+    assert len(read) > 30
+    assert {p.parent.name for p in checked.glob("sha256=*/_SUCCESS")} == {
+        f"sha256={sha}" for sha in read}
     for model in sql_models():
         folder = lake.joinpath(*model.key.path)
         if not model.monthly:

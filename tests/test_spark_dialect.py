@@ -1,5 +1,6 @@
 """Each form the Spark dialect rewrites (pipelines/spark/dialect.py), run on DuckDB and on a
-real Spark session: the same value, where sqlglot's own output would differ or fail."""
+real Spark session: the same value, where sqlglot's own output would differ or fail; the
+macros of the models and of the telemetry transforms written out."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -8,9 +9,9 @@ import duckdb
 import pytest
 from pyspark.sql import SparkSession
 
+from pipelines.ingest.ingest_sql import create_forms
 from pipelines.spark.dialect import to_spark
 from pipelines.spark.session import spark_session
-from pipelines.warehouse.migrations import create_china_time_macros
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    create_china_time_macros(connection, temporary=True)
+    create_forms(connection)  # the telemetry forms, and the China-time macros they call
     yield connection
     connection.close()
 
@@ -57,6 +58,36 @@ def _plain(value: object) -> object:
      dt.datetime(2025, 2, 28, 23, 30)),
     # the array's length, not a string's
     ("SELECT array_length(['a', 'b']) AS x", 2),
+    # the forms of the telemetry transforms: a whole-text match, not a search
+    ("SELECT regexp_full_match('2025-01-01x', '[0-9]{4}-[0-9]{2}-[0-9]{2}') AS x", False),
+    ("SELECT regexp_full_match(chr(10) || '12', '[0-9]+') AS x", False),
+    ("SELECT '2025-01-01T00:00:00Z' GLOB '[0-9][0-9][0-9][0-9]-*Z' AS x", True),
+    ("SELECT '2025.01' GLOB '[0-9][0-9][0-9][0-9]-*' AS x", False),
+    ("SELECT strlen('中') AS x", 3),  # bytes
+    ("SELECT isfinite(CAST('-inf' AS DOUBLE)) AS x", False),
+    ("SELECT isfinite(CAST('nan' AS DOUBLE)) AS x", False),
+    ("SELECT isfinite(1.5) AS x", True),
+    ("SELECT contains('A' || chr(65533), chr(65533)) AS x", True),
+    ("SELECT [1, 2, 3][-1] AS x", 3),
+    ("SELECT [1, 2, 3][1] AS x", 1),
+    ("SELECT CAST([] AS INTEGER[])[-1] AS x", None),
+    ("SELECT [x * 10 FOR x IN [1, 2, 3] IF x > 1] AS x", [20, 30]),
+    ("SELECT list(v ORDER BY k) AS x FROM (VALUES (2, 'b'), (1, 'a'), (3, 'c')) AS t(k, v)",
+     ["a", "b", "c"]),
+    ("SELECT format('{}, line {}: {} (100 %)', 'f.csv', 7, 'bad') AS x",
+     "f.csv, line 7: bad (100 %)"),
+    ("SELECT strftime(TIMESTAMP '2025-01-02 03:04:05.5', '%Y-%m-%dT%H:%M:%S.%f') AS x",
+     "2025-01-02T03:04:05.500000"),
+    ("SELECT timezone('UTC', make_timestamp(1735689600000000)) AS x", dt.datetime(2025, 1, 1)),
+    ("SELECT telemetry_ts('2025-01-01 08:00') AS x", dt.datetime(2025, 1, 1)),
+    ("SELECT telemetry_ts('2025-01-01T09:00:00+0100') AS x", dt.datetime(2025, 1, 1, 8)),
+    ("SELECT telemetry_ts('1735689600000') AS x", dt.datetime(2025, 1, 1)),
+    ("SELECT telemetry_number('1.234,5', FALSE) AS x", 1.2345),
+    ("SELECT telemetry_number('1.234,5', TRUE) AS x", None),
+    ("SELECT telemetry_number('1,234.5', FALSE) AS x", 1234.5),
+    ("SELECT telemetry_number('12,5', TRUE) AS x", 12.5),
+    ("SELECT telemetry_number('1_000', FALSE) AS x", None),
+    ("SELECT telemetry_trim(chr(12288) || ' GZ-001' || chr(160)) AS x", "GZ-001"),
 ])
 def test_spark_gives_duckdbs_value(sql: str, expected: object, spark: SparkSession,
                                    con: duckdb.DuckDBPyConnection) -> None:

@@ -47,6 +47,16 @@ REVIEWED = {
     ("pipelines/defs/models/sql_assets.py", "lake.build(model, months)"):
         "the SELECT of a model's rows in the lake (spark/lake.py: Lake.build): the lake's "
         "paths as string literals, its quotes doubled; the month bound as $month",
+    ("pipelines/spark/telemetry.py", "cells.schema.fields"):
+        "an export's columns as Spark reads them: into the transforms' SQL only by position "
+        "(c1, c2, …), their types compared with constants; their header text only as "
+        "parameters, which spark/dialect.py binds as escaped literals",
+    ("pipelines/spark/telemetry.py", "column_map(columns)"):
+        "the export's column of each canonical column (telemetry.py): into SQL as its "
+        "position (c1, c2, …); its header text only as a bound parameter (a label)",
+    ("pipelines/ingest/telemetry_load.py", "file.sha256"):
+        "a landing file's SHA-256 in hex (files.py: hashlib), which names its folder in the "
+        "lake; into SQL inside a string literal, its quotes doubled (spark/lake.py)",
     ("pipelines/defs/models/sql_files.py", "setting('CENSUS_MODELS_DIR')"):
         "the folder of the SQL models (CENSUS_MODELS_DIR): sql_graph takes its subfolder "
         "and file names only as lower-case SQL identifiers, and the path itself never "

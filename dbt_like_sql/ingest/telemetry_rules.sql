@@ -46,7 +46,7 @@ checked AS (
 judged AS (
     SELECT
         *,
-        CASE WHEN len(findings) = 0 AND (racks_broken OR it_broken OR facility_broken
+        CASE WHEN array_length(findings) = 0 AND (racks_broken OR it_broken OR facility_broken
                   OR cpu_broken OR gpu_broken OR capacity_broken OR used_broken
                   OR used_over_capacity) THEN [
             {'name': 'racks_in_use', 'label': $label_racks_in_use,

@@ -118,7 +118,7 @@ cells AS (
         ] END AS examined
     FROM typed
 ),
-judged AS (
+cells_judged AS (
     SELECT
         *,
         [{'name': c.name, 'label': c.label, 'written': c.written,
@@ -154,5 +154,5 @@ SELECT
         FOR v IN verdicts IF v.rule IS NOT NULL], []) AS findings,
     -- Whether the row has findings, where only that is asked: its cells are examined
     -- only where one was not read.
-    CASE WHEN examined IS NULL THEN FALSE ELSE len(findings) > 0 END AS unread
-FROM judged
+    CASE WHEN examined IS NULL THEN FALSE ELSE array_length(findings) > 0 END AS unread
+FROM cells_judged

@@ -28,7 +28,8 @@ def transform(name: str) -> str:
 
 
 @cache
-def _macros() -> tuple[str, ...]:
+def forms() -> tuple[str, ...]:
+    """The CREATE MACRO statements of telemetry_forms.sql."""
     path = FOLDER / f"{FORMS}.sql"
     statements = tuple(s.strip() for s in path.read_text(encoding="utf-8").split(";\n")
                        if s.strip())
@@ -42,5 +43,5 @@ def create_forms(con: duckdb.DuckDBPyConnection) -> None:
     """The macros of telemetry_forms.sql, and the China-time macros they call, on this
     connection (temporary: they are the ingestion's, not the warehouse's)."""
     create_china_time_macros(con, temporary=True)
-    for statement in _macros():
+    for statement in forms():
         con.execute(statement)

@@ -64,7 +64,7 @@ def check_export(con: duckdb.DuckDBPyConnection, typed: dict[str, str],
     the table holding those and its columns' types), with their findings → `file_checked`.
     The file's columns are referred to by position, so its header text never enters the
     SQL."""
-    params = _params(mapping, export, file_name)
+    params = export_params(mapping, export, file_name)
     _export_text(con, "export_cells", typed, mapping, export.first_row, typed_numbers=True)
     run_checks(con, SAMPLES_SQL, params, parsed=True)
     flagged = con.execute("SELECT count(*) FROM file_parsed WHERE flagged").fetchone()[0]
@@ -79,13 +79,14 @@ def parse_scan(con: duckdb.DuckDBPyConnection, scan: str, scan_params: dict[str,
     """The rows of `scan` (the file as read, its columns `typed`) → `file_parsed`, as
     `check_export` makes it but straight from the file, without the rows' numbers
     (source_row is NULL)."""
-    source = _export_text_sql(scan, typed, mapping, "CAST(NULL AS BIGINT)", typed_numbers=True)
-    run_checks(con, SAMPLES_SQL, {**_params(mapping, export, file_name), **scan_params},
+    source = export_text_sql(scan, typed, mapping, "CAST(NULL AS BIGINT)", typed_numbers=True)
+    run_checks(con, SAMPLES_SQL, {**export_params(mapping, export, file_name), **scan_params},
                parsed=True, export_text=source)
 
 
-def _params(mapping: dict[str, tuple[str, float]], export: Export,
-            file_name: str) -> dict[str, object]:
+def export_params(mapping: dict[str, tuple[str, float]], export: Export,
+                  file_name: str) -> dict[str, object]:
+    """The transforms' parameters for an export whose columns are `mapping`."""
     labels = {name: source for name, (source, _) in mapping.items()}
     return {"file": file_name, "row_word": export.row_word,
             "decimal_comma": export.decimal_comma, "required": REQUIRED, **_labels(labels),
@@ -103,36 +104,40 @@ def _export_text(con: duckdb.DuckDBPyConnection, table: str, typed: dict[str, st
     offset = first_row - con.execute(f"SELECT min(rowid) FROM {table}").fetchone()[0]
     rows = "" if typed_numbers else (
         f"WHERE rowid + {int(offset)} IN (SELECT source_row FROM file_parsed WHERE flagged)")
-    con.execute("CREATE OR REPLACE TEMP VIEW export_text AS " + _export_text_sql(
+    con.execute("CREATE OR REPLACE TEMP VIEW export_text AS " + export_text_sql(
         f"{table} {rows}", typed, mapping, f"rowid + {int(offset)}", typed_numbers))
 
 
-def _export_text_sql(source: str, typed: dict[str, str], mapping: dict[str, tuple[str, float]],
-                     source_row: str, typed_numbers: bool) -> str:
-    """telemetry_samples.sql's input over `source` (see `_export_text`)."""
+def export_text_sql(source: str, typed: dict[str, str], mapping: dict[str, tuple[str, float]],
+                    source_row: str, typed_numbers: bool, positional: bool = True) -> str:
+    """telemetry_samples.sql's input over `source` (see `_export_text`), whose columns
+    are `typed`, referred to by position: `#n`, or, not `positional`, `cn` (Spark's view
+    of a file names its columns so)."""
     position = {name: n for n, name in enumerate(typed, start=1)}
+    prefix = "#" if positional else "c"
     # A time typed with its time zone (Parquet) is taken as it is, not through text.
     ts_column = mapping["ts"][0]
     typed_instant = typed[ts_column] == "TIMESTAMP WITH TIME ZONE"
-    instant = f"#{int(position[ts_column])}" if typed_instant else "CAST(NULL AS TIMESTAMPTZ)"
-    cells = ", ".join(_cell(c.name, mapping, position, typed, typed_numbers)
+    instant = f"{prefix}{int(position[ts_column])}" if typed_instant else \
+        "CAST(NULL AS TIMESTAMPTZ)"
+    cells = ", ".join(_cell(c.name, mapping, position, prefix, typed, typed_numbers)
                       if not (c.name == "ts" and typed_instant)
                       else f"CAST(NULL AS VARCHAR) AS {c.name}" for c in TELEMETRY_COLUMNS)
     return f"SELECT {source_row} AS source_row, {cells}, {instant} AS ts_instant FROM {source}"
 
 
-def _cell(name: str, mapping: dict[str, tuple[str, float]], position: dict[str, int],
+def _cell(name: str, mapping: dict[str, tuple[str, float]], position: dict[str, int], prefix: str,
           typed: dict[str, str], typed_numbers: bool) -> str:
     """A canonical column of `export_text`, and `<measure>_typed` beside a measure."""
     column = mapping.get(name, (None, 1))[0]
     if column is None:
         text = f"CAST(NULL AS VARCHAR) AS {name}"
     elif name in MEASURES and typed_numbers and typed[column] in NUMBER_TYPES:
-        at = f"#{int(position[column])}"
+        at = f"{prefix}{int(position[column])}"
         return f"CASE WHEN {at} IS NOT NULL THEN '' END AS {name}, " \
                f"CAST({at} AS DOUBLE) AS {name}_typed"
     else:
-        text = f"{_as_text(position[column], typed[column])} AS {name}"
+        text = f"{_as_text(f'{prefix}{int(position[column])}', typed[column])} AS {name}"
     return f"{text}, CAST(NULL AS DOUBLE) AS {name}_typed" if name in MEASURES else text
 
 
@@ -145,14 +150,20 @@ def run_checks(con: duckdb.DuckDBPyConnection, samples_sql: str,
     and whether anything is found in them → `file_parsed` instead. `export_text`: the
     query `samples_sql` reads as export_text, where that is not the view. The connection
     has the forms (`create_forms`)."""
-    source = f"export_text AS ({export_text}\n), " if export_text else ""
-    checked = (f"WITH {source}telemetry_samples AS ({samples_sql}\n) "
-               f"SELECT * FROM ({RULES_SQL}\n)")
+    checked = checks_sql(samples_sql, export_text)
     if parsed:
         checked = f"""SELECT source_row, centre_id, ts, {", ".join(MEASURES)}, known,
                              flagged FROM ({checked})"""
     target = "file_parsed" if parsed else "file_checked"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {checked}", _used(checked, params))
+
+
+def checks_sql(samples_sql: str, export_text: str | None = None) -> str:
+    """The row rules (telemetry_rules.sql) on `samples_sql`, which reads `export_text`:
+    the view of that name, or the query given."""
+    source = f"export_text AS ({export_text}\n), " if export_text else ""
+    return (f"WITH {source}telemetry_samples AS ({samples_sql}\n) "
+            f"SELECT * FROM ({RULES_SQL}\n)")
 
 
 def check_pending(con: duckdb.DuckDBPyConnection, file_name: str, row_word: str) -> None:
@@ -178,10 +189,9 @@ def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if f"${k}" in sql}
 
 
-def _as_text(position: int, data_type: str) -> str:
-    """The column at `position` as the text the transforms read (Parquet columns are
-    typed): naive timestamps without an offset (China time, contract §1.2)."""
-    column = f"#{int(position)}"
+def _as_text(column: str, data_type: str) -> str:
+    """The `column` as the text the transforms read (Parquet columns are typed): naive
+    timestamps without an offset (China time, contract §1.2)."""
     if data_type.startswith("TIMESTAMP"):
         return f"strftime(CAST({column} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')"
     return column if data_type == "VARCHAR" else f"CAST({column} AS VARCHAR)"

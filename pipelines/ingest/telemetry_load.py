@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -43,6 +44,9 @@ from pipelines.warehouse.tables import run_statements
 from schemas.rules import Rule
 from schemas.telemetry import MEASURES
 
+if TYPE_CHECKING:  # pyspark is loaded only where Spark runs
+    from pipelines.spark.lake import Lake
+
 KIND = "telemetry"
 _HOUR_US = 3_600_000_000
 # Over a file's samples (ts): whether every one is on the hour; a sample's hour, as a number.
@@ -60,7 +64,8 @@ _FINDINGS = """CREATE OR REPLACE TEMP TABLE file_findings AS
           WHERE len(findings) > 0)"""
 _CLEAN = f"""SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_checked
     WHERE len(findings) = 0"""
-_PENDING_SAMPLES = f"CREATE OR REPLACE TEMP VIEW file_samples AS {_CLEAN}"
+# The samples of rows checked whole (pending samples, or an export Spark checked).
+_CHECKED_SAMPLES = f"CREATE OR REPLACE TEMP VIEW file_samples AS {_CLEAN}"
 # An export's samples: the rows nothing was found in, and those read again without finding.
 _SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
     SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_parsed
@@ -82,16 +87,25 @@ class TelemetryReport:
 
 
 def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
-                     run_id: str, scratch: Path) -> TelemetryReport:
+                     run_id: str, scratch: Path,
+                     open_lake: Callable[[], Lake | None] | None = None) -> TelemetryReport:
+    """The new exports of `files` into the warehouse, each read and checked by DuckDB, or
+    by Spark in the lake `open_lake` gives (CENSUS_ENGINE=spark; opened only where there
+    is an export to read)."""
     create_forms(con)  # once: the transforms of every file call them
     with _joins_as_written(con):
         con.execute("BEGIN TRANSACTION")
         resolved = _reexamine_pending(con, run_id)
         con.execute("COMMIT")
-        with ExportOpener(files_to_ingest(con, files, KIND), scratch) as opener:
+        new = files_to_ingest(con, files, KIND)
+        lake = open_lake() if open_lake is not None and new else None
+        if lake is not None:
+            lake.copy_in(con, ["core.centre_register"])  # the rules read it
+        with ExportOpener(new, scratch) as opener:
             outcomes = attempt_new_files(
                 con, files, KIND, run_id,
-                lambda file, outcome: _stage_export(con, file, outcome, run_id, opener),
+                lambda file, outcome: _stage_export(con, file, outcome, run_id, opener,
+                                                   lake),
                 commit_each=True)
     months = [row[0] for row in con.execute(
         "SELECT DISTINCT month FROM audit.telemetry_loads WHERE run_id = ? ORDER BY month",
@@ -112,23 +126,21 @@ def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: FileOutcome,
-                  run_id: str, opener: ExportOpener) -> Callable[[], None] | None:
+                  run_id: str, opener: ExportOpener, lake: Lake | None
+                  ) -> Callable[[], None] | None:
     """The export read and checked into temporary tables; returns its writes to the
     warehouse (None where it is rejected)."""
     try:
         export = opener.open(file)
-        if stage_whole(con, export, file.file_name, outcome):
+        if lake is not None:
+            lake.check_telemetry(con, export, file.file_name, file.sha256, outcome)
+            samples = _CHECKED_SAMPLES
+        elif stage_whole(con, export, file.file_name, outcome):
             return _writes(con, export, outcome,
                            lambda: write_hours(con, file.file_name, run_id, outcome))
-        typed = load_typed_cells(con, export, number_columns)
-        columns = load_cells(con, export) if typed is None else typed
-        outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
-        if outcome.rows_read == 0:
-            raise ExportRejected("the export has no rows")
-        mapping = column_map(list(columns))
-        check_export(con, columns, mapping, export, file.file_name,
-                     lambda: ("export_cells", columns) if typed is None else
-                     ("export_text_cells", load_text_cells(con, export)))
+        else:
+            _check_in_duckdb(con, export, file.file_name, outcome)
+            samples = _SAMPLES
     except (ExportUnreadable, ExportRejected) as exc:
         _drop_staging(con)
         outcome.status, outcome.message = "rejected", str(exc)
@@ -139,11 +151,26 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
         return None
     finally:
         opener.release(file)
-    con.execute("DROP TABLE export_cells")  # its rows are in file_parsed now
-    con.execute("DROP TABLE IF EXISTS export_text_cells")
-    run_statements(con, [_FINDINGS, _SAMPLES], {})
+    run_statements(con, [_FINDINGS, samples], {})
     params = _stage_clean(con, file, export.row_word)
     return _writes(con, export, outcome, lambda: _write_file(con, params, file, outcome, run_id))
+
+
+def _check_in_duckdb(con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
+                     outcome: FileOutcome) -> None:
+    """The export's rows → `file_parsed`, and those anything is found in → `file_checked`
+    (`check_export`)."""
+    typed = load_typed_cells(con, export, number_columns)
+    columns = load_cells(con, export) if typed is None else typed
+    outcome.rows_read = con.execute("SELECT count(*) FROM export_cells").fetchone()[0]
+    if outcome.rows_read == 0:
+        raise ExportRejected("the export has no rows")
+    mapping = column_map(list(columns))
+    check_export(con, columns, mapping, export, file_name,
+                 lambda: ("export_cells", columns) if typed is None else
+                 ("export_text_cells", load_text_cells(con, export)))
+    con.execute("DROP TABLE export_cells")  # its rows are in file_parsed now
+    con.execute("DROP TABLE IF EXISTS export_text_cells")
 
 
 def _writes(con: duckdb.DuckDBPyConnection, export: Export, outcome: FileOutcome,
@@ -356,7 +383,7 @@ def _reexamine_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     for file_name, sha, _ in files:
         row_word = "record" if file_name.lower().endswith(".parquet") else "line"
         check_pending(con, file_name, row_word)
-        run_statements(con, [_FINDINGS, _PENDING_SAMPLES], {})
+        run_statements(con, [_FINDINGS, _CHECKED_SAMPLES], {})
         stage_hours(con, "SELECT * FROM file_samples")
         write_hours(con, file_name, run_id)
         run_statements(con, ["""INSERT INTO audit.quarantine BY NAME

@@ -42,6 +42,7 @@ class Export:
     path: Path  # the file (or its decompressed or transcoded copy) the scan reads
     first_row: int  # source_row of the first row
     scratch: Path  # where copies of it are written while it is read
+    form: str  # csv, json (lines) or parquet: how another engine (Spark) reads it
     typed_scan: str | None = None  # a CSV read with column types: `scan`, types in $columns
 
     def params(self, path: Path | None = None) -> dict[str, object]:
@@ -54,7 +55,7 @@ def open_export(path: Path, scratch: Path) -> Export:
     name = path.name.lower()
     if name.endswith(".parquet"):
         return Export("parquet", "record", False, "read_parquet($path)", {}, path, 1,
-                      scratch)
+                      scratch, "parquet")
     plain = _decompressed(path, scratch) if name.endswith(".gz") else path
     try:
         check_line_lengths(plain)
@@ -64,7 +65,7 @@ def open_export(path: Path, scratch: Path) -> Export:
         return Export("json lines", "line", False,
                       "read_json($path, format = 'newline_delimited', columns = $columns)",
                       {"columns": dict.fromkeys(_json_keys(plain), "VARCHAR")}, plain, 1,
-                      scratch)
+                      scratch, "json")
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
     dialect = "header = true, delim = $delim, quote = '\"', escape = '\"', null_padding = true"
@@ -76,7 +77,7 @@ def open_export(path: Path, scratch: Path) -> Export:
     # DuckDB's sniffer, which costs more than reading a small export, has nothing to find.
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
                   f"read_csv($path, all_varchar = true, {dialect})", {"delim": separator},
-                  text, 2, scratch,
+                  text, 2, scratch, "csv",
                   f"read_csv($path, columns = $columns, auto_detect = false, {dialect})"
                   if typed else None)
 

@@ -1,15 +1,18 @@
-"""A model's SQL, written for DuckDB, as Spark SQL: parameters bound as literals, the
-warehouse's China-time macros written out, and what sqlglot writes in a form Spark
-rejects or reads otherwise put in the form Spark means the same by."""
+"""SQL written for DuckDB (the models, the ingestion's transforms) as Spark SQL: parameters
+bound as literals, the macros it calls (the warehouse's China-time macros, the forms of
+telemetry_forms.sql) written out, and what sqlglot writes in a form Spark rejects or reads
+otherwise put in the form Spark means the same by."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 
 import sqlglot
 from sqlglot import exp
 
+from pipelines.ingest.ingest_sql import forms
 from pipelines.settings import CHINA_TIME
 from pipelines.warehouse.migrations import CHINA_TIME_MACROS
 
@@ -18,60 +21,188 @@ from pipelines.warehouse.migrations import CHINA_TIME_MACROS
 _CONVERSIONS = {"china_time": "from_utc_timestamp", "china_instant": "to_utc_timestamp"}
 
 
+def _spark(sql: str) -> exp.Expression:
+    return sqlglot.parse_one(sql, read="spark")
+
+
 # DuckDB's list_sum: the sum of the values that are not NULL; NULL where there are none.
-_LIST_SUM = sqlglot.parse_one(
-    "CASE WHEN size(filter(items, item -> item IS NOT NULL)) > 0 THEN aggregate(filter("
-    "items, item -> item IS NOT NULL), CAST(0 AS DOUBLE), (total, item) -> total + item) END",
-    read="spark")
+_LIST_SUM = _spark("CASE WHEN size(filter(items, item -> item IS NOT NULL)) > 0 THEN "
+                   "aggregate(filter(items, item -> item IS NOT NULL), CAST(0 AS DOUBLE), "
+                   "(total, item) -> total + item) END")
+# DuckDB's isfinite: neither NaN nor ±infinity (NULL stays NULL).
+_ISFINITE = _spark("NOT isnan(number) AND abs(number) <> CAST('Infinity' AS DOUBLE)")
 
 
 @cache
-def _macros() -> dict[str, tuple[str, exp.Expression]]:
-    return {name: (parameter, sqlglot.parse_one(body, read="duckdb"))
-            for name, parameter, body, _ in CHINA_TIME_MACROS if name not in _CONVERSIONS}
+def _macros() -> dict[str, tuple[list[str], exp.Expression]]:
+    """Each macro by name: its parameters and its body (DuckDB's)."""
+    found = {name: ([parameter], sqlglot.parse_one(body, read="duckdb"))
+             for name, parameter, body, _ in CHINA_TIME_MACROS if name not in _CONVERSIONS}
+    for statement in forms():
+        create = sqlglot.parse_one(statement, read="duckdb")
+        found[create.this.this.name] = ([p.name for p in create.this.expressions],
+                                        create.expression)
+    return found
 
 
-def to_spark(sql: str, params: Mapping[str, str] | None = None) -> str:
-    """The DuckDB SELECT `sql` in Spark's dialect, each `$name` of `params` a string
-    literal (a model's `$month`: the dates are cast where they are used)."""
+def to_spark(sql: str, params: Mapping[str, object] | None = None) -> str:
+    """The DuckDB SELECT `sql` in Spark's dialect, each `$name` of `params` a literal
+    (a string, number, boolean, NULL, or a list of these)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     given = params or {}
-    tree = tree.transform(lambda node: exp.Literal.string(given[node.name])
+    tree = tree.transform(lambda node: _literal(given[node.name])
                           if isinstance(node, exp.Placeholder) and node.name in given else node)
     return tree.transform(_spark_form).sql("spark")
+
+
+def _literal(value: object) -> exp.Expression:
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[_literal(v) for v in value])
+    return exp.convert(value)
 
 
 def _spark_form(node: exp.Expression) -> exp.Expression:
     # A node put in place of another is not visited again: each form below puts its
     # arguments in Spark's form itself.
     if isinstance(node, exp.Anonymous):
-        name = node.name.lower()
-        if name in _CONVERSIONS:
-            (instant,) = node.expressions
-            return exp.Anonymous(this=_CONVERSIONS[name], expressions=[
-                instant.transform(_spark_form), exp.Literal.string(CHINA_TIME)])
-        if name in _macros():
-            parameter, body = _macros()[name]
-            (argument,) = node.expressions
-            return body.copy().transform(
-                lambda n: argument.copy() if isinstance(n, exp.Column) and not n.table
-                and n.name == parameter else n).transform(_spark_form)
-        if name == "list_sum":
-            (items,) = node.expressions
-            return _LIST_SUM.transform(lambda n: items.transform(_spark_form)
-                                       if isinstance(n, exp.Column) and n.name == "items"
-                                       else n)
-        if name == "to_months":  # an interval of n months
-            return exp.Anonymous(this="make_ym_interval", expressions=[
-                exp.Literal.number(0), node.expressions[0].transform(_spark_form)])
+        return _function(node)
     if isinstance(node, exp.PercentileCont) and node.expression is not None:
         # DuckDB's quantile_cont(x, q): Spark's percentile_cont takes q alone (WITHIN
         # GROUP); its percentile(x, q) interpolates the same way.
         return exp.Anonymous(this="percentile", expressions=[
-            node.this.transform(_spark_form), node.expression.transform(_spark_form)])
+            _form(node.this), _form(node.expression)])
     if isinstance(node, exp.Div):
         # DuckDB divides numbers as doubles, decimals too; Spark keeps a decimal's
         # quotient a decimal of at most six places.
-        return exp.Div(this=exp.cast(node.this.transform(_spark_form), "DOUBLE"),
-                       expression=exp.cast(node.expression.transform(_spark_form), "DOUBLE"))
+        return exp.Div(this=exp.cast(_form(node.this), "DOUBLE"),
+                       expression=exp.cast(_form(node.expression), "DOUBLE"))
+    if isinstance(node, exp.RegexpFullMatch):
+        # Spark's RLIKE seeks the pattern; anchored at both ends (`\z`: not before a
+        # last line break, as `$` would be) it must match the whole text.
+        return exp.RegexpLike(this=_form(node.this), expression=exp.Concat(expressions=[
+            exp.Literal.string("^(?:"), _form(node.expression), exp.Literal.string(")\\z")]))
+    if isinstance(node, exp.Glob) and isinstance(node.expression, exp.Literal):
+        return exp.RegexpLike(this=_form(node.this),
+                              expression=exp.Literal.string(_glob_regex(node.expression.name)))
+    if isinstance(node, exp.Chr) and all(isinstance(e, exp.Literal) for e in node.expressions):
+        # Spark's chr() takes a code modulo 256.
+        return exp.Literal.string(chr(int(node.expressions[0].name)))
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and _index(node) is not None:
+        # DuckDB's list[i], 1-based, from the end where negative, NULL out of range.
+        return exp.Anonymous(this="try_element_at", expressions=[
+            _form(node.this), exp.Literal.number(_index(node))])
+    if isinstance(node, exp.Array) and len(node.expressions) == 1 \
+            and isinstance(node.expressions[0], exp.Comprehension):
+        return _comprehension(node.expressions[0])
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+        return _ordered_list(node.this)
+    if isinstance(node, exp.TimeToStr) and isinstance(node.args.get("format"), exp.Literal):
+        return exp.Anonymous(this="date_format", expressions=[
+            _form(node.this), exp.Literal.string(_java_pattern(node.args["format"].name))])
+    if isinstance(node, exp.Format) and isinstance(node.this, exp.Literal):
+        # DuckDB's format() placeholders are `{}`; Spark's format_string is printf's.
+        template = node.name.replace("%", "%%").replace("{}", "%s")
+        return exp.Anonymous(this="format_string", expressions=[
+            exp.Literal.string(template), *(_form(e) for e in node.expressions)])
     return node
+
+
+def _form(node: exp.Expression) -> exp.Expression:
+    return node.transform(_spark_form)
+
+
+def _function(node: exp.Anonymous) -> exp.Expression:
+    name = node.name.lower()
+    arguments = node.expressions
+    if name in _CONVERSIONS:
+        (instant,) = arguments
+        return exp.Anonymous(this=_CONVERSIONS[name], expressions=[
+            _form(instant), exp.Literal.string(CHINA_TIME)])
+    if name in _macros():
+        parameters, body = _macros()[name]
+        values = dict(zip(parameters, arguments, strict=True))
+        return _form(body.copy().transform(
+            lambda n: values[n.name].copy() if isinstance(n, exp.Column) and not n.table
+            and n.name in values else n))
+    if name == "list_sum":
+        return _substituted(_LIST_SUM, items=arguments[0])
+    if name == "isfinite":
+        return exp.Paren(this=_substituted(_ISFINITE, number=arguments[0]))
+    if name == "strlen":  # bytes
+        return exp.Anonymous(this="octet_length", expressions=[_form(arguments[0])])
+    if name == "timezone" and arguments[0].name == "UTC":
+        # A naive UTC time as an instant: the session's time zone is UTC.
+        return _form(arguments[1])
+    if name == "to_months":  # an interval of n months
+        return exp.Anonymous(this="make_ym_interval", expressions=[
+            exp.Literal.number(0), _form(arguments[0])])
+    return node
+
+
+def _substituted(template: exp.Expression, **arguments: exp.Expression) -> exp.Expression:
+    return template.copy().transform(
+        lambda n: _form(arguments[n.name].copy()) if isinstance(n, exp.Column) and not n.table
+        and n.name in arguments else n)
+
+
+def _index(node: exp.Bracket) -> int | None:
+    """DuckDB's 1-based index of `list[i]` with a constant i (sqlglot keeps it 0-based)."""
+    (index,) = node.expressions
+    if isinstance(index, exp.Neg) and index.this.is_int:
+        return -int(index.this.name) + 1
+    if index.is_int:
+        return int(index.name) + 1
+    return None
+
+
+def _comprehension(node: exp.Comprehension) -> exp.Expression:
+    """DuckDB's [expr FOR x IN list IF cond]: Spark's transform(filter(list, …), …)."""
+    variable = node.expression
+    items = _form(node.args["iterator"])
+    if node.args.get("condition") is not None:
+        items = exp.Anonymous(this="filter", expressions=[items, exp.Lambda(
+            this=_form(node.args["condition"]), expressions=[variable.copy()])])
+    return exp.Anonymous(this="transform", expressions=[items, exp.Lambda(
+        this=_form(node.this), expressions=[variable.copy()])])
+
+
+def _ordered_list(order: exp.Order) -> exp.Expression:
+    """DuckDB's list(x ORDER BY k): Spark's collect_list has no order; the pairs (k, x)
+    sorted, then the x of each."""
+    (key,) = order.expressions
+    if key.args.get("desc"):
+        raise ValueError(f"list(… ORDER BY … DESC) is not written for Spark: {order.sql()}")
+    pairs = exp.Anonymous(this="named_struct", expressions=[
+        exp.Literal.string("k"), _form(key.this), exp.Literal.string("v"), _form(order.this)])
+    return exp.Anonymous(this="transform", expressions=[
+        exp.Anonymous(this="array_sort", expressions=[
+            exp.Anonymous(this="collect_list", expressions=[pairs])]),
+        exp.Lambda(this=exp.column("v", table="pair"), expressions=[exp.to_identifier("pair")])])
+
+
+# strftime's fields as Java's datetime patterns (Spark's date_format).
+_JAVA_FIELDS = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss",
+                "%f": "SSSSSS"}
+
+
+def _java_pattern(strftime: str) -> str:
+    """A strftime format as Spark's datetime pattern: its fields mapped, letters between
+    them quoted."""
+    parts = []
+    for token in re.findall(r"%.|[^%]", strftime):
+        if token.startswith("%"):
+            if token not in _JAVA_FIELDS:
+                raise ValueError(f"strftime field {token} is not written for Spark")
+            parts.append(_JAVA_FIELDS[token])
+        else:
+            parts.append(f"'{token}'" if token.isalpha() else
+                         "''" if token == "'" else token)
+    return "".join(parts)
+
+
+def _glob_regex(pattern: str) -> str:
+    """A GLOB pattern as a regular expression matching the whole text."""
+    parts = re.findall(r"\[[^\]]*\]|.", pattern)
+    return "^" + "".join(p if p.startswith("[") and len(p) > 1 else
+                         ".*" if p == "*" else "." if p == "?" else re.escape(p)
+                         for p in parts) + "\\z"

@@ -14,9 +14,12 @@ import duckdb
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
+from pipelines.ingest.telemetry_readers import Export
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
+from pipelines.spark.telemetry import check_export
 from pipelines.sql_graph import SqlModel
+from pipelines.warehouse.audit import FileOutcome
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,18 @@ class Lake:
         month_files = _duckdb_literal(folder / "month=") + " || $month || '/*.parquet'"
         return (f"SELECT * FROM read_parquet({month_files}, hive_partitioning = true) "
                 "WHERE month = CAST($month AS DATE)")
+
+    def check_telemetry(self, con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
+                        sha256: str, outcome: FileOutcome) -> None:
+        """The export read and checked by Spark into the lake, `ingest/telemetry_checked/
+        sha256=<the file's>/`; its rows then → DuckDB's temporary table `file_checked`,
+        in file order. The rules read core.centre_register as copied in (`copy_in`)."""
+        folder = self.root / "ingest" / "telemetry_checked" / f"sha256={sha256}"
+        written = _writing(folder)
+        check_export(self.spark, export, file_name, written, outcome)
+        _replace(folder, written)
+        con.execute("CREATE OR REPLACE TEMP TABLE file_checked AS SELECT * FROM read_parquet("
+                    f"{_duckdb_literal(folder / '*.parquet')}) ORDER BY source_row")
 
     def _write(self, rows: DataFrame, folder: Path) -> None:
         """`rows` in place of `folder`: written beside it, then renamed, so that a crash

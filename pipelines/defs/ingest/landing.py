@@ -12,7 +12,7 @@ from pipelines.defs.ingest.checks import ingestion_check_specs
 from pipelines.defs.ingest.register import REGISTER_KEY, load_register
 from pipelines.defs.ingest.telemetry import HOURLY_KEY, load_telemetry
 from pipelines.defs.owners import ENGINEERS
-from pipelines.defs.resources import Landing, ReferenceData, Warehouse
+from pipelines.defs.resources import Engine, Landing, ReferenceData, Warehouse
 from pipelines.ingest.licensing import KIND as LICENSING
 from pipelines.ingest.telemetry_load import KIND as TELEMETRY
 from pipelines.settings import WAREHOUSE_POOL
@@ -42,23 +42,24 @@ from pipelines.settings import WAREHOUSE_POOL
             # last real load.
             skippable=True,
             description="Telemetry per centre and hour (contract §1.2): new exports in "
-                        "landing/telemetry/ read and validated by DuckDB (the SQL of "
-                        "dbt_like_sql/ingest/), averaged per hour; a later file's samples "
-                        "restate an earlier file's hours; samples of unregistered centres "
-                        "wait in core.telemetry_pending until their centre is registered.",
+                        "landing/telemetry/ read and validated by DuckDB or Spark "
+                        "(CENSUS_ENGINE; the SQL of dbt_like_sql/ingest/), averaged per "
+                        "hour; a later file's samples restate an earlier file's hours; "
+                        "samples of unregistered centres wait in core.telemetry_pending "
+                        "until their centre is registered.",
         ),
     ],
     check_specs=[*ingestion_check_specs(REGISTER_KEY), *ingestion_check_specs(HOURLY_KEY)],
     pool=WAREHOUSE_POOL,
 )
 def landing_files(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing,
-                  reference: ReferenceData):
+                  reference: ReferenceData, engine: Engine):
     with warehouse.writer() as con:
         register, register_checks = load_register(
             context, con, landing.files(LICENSING, warehouse.landing_sha256), reference)
         hourly, hourly_checks = load_telemetry(
             context, con, landing.files(TELEMETRY, warehouse.landing_sha256),
-            warehouse.build_path.parent / "scratch")
+            warehouse.build_path.parent / "scratch", engine)
     for result in (register, hourly):
         if result is not None:
             yield result

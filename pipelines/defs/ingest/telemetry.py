@@ -7,6 +7,7 @@ import duckdb
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, MaterializeResult
 
 from pipelines.defs.ingest.checks import ingestion_check_results
+from pipelines.defs.resources import Engine
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry_load import KIND, ingest_telemetry
 
@@ -15,12 +16,12 @@ HOURLY_KEY = AssetKey(["core", "telemetry_hourly"])
 
 
 def load_telemetry(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection,
-                   files: list[LandingFile], scratch: Path
+                   files: list[LandingFile], scratch: Path, engine: Engine
                    ) -> tuple[MaterializeResult | None, list[AssetCheckResult]]:
-    """Ingest the new of `files` (landing/telemetry/); a materialisation only when an
-    export was attempted or pending samples were loaded, and the checks of the telemetry
-    as it now stands."""
-    report = ingest_telemetry(con, files, context.run.run_id, scratch)
+    """Ingest the new of `files` (landing/telemetry/), on the `engine`; a materialisation
+    only when an export was attempted or pending samples were loaded, and the checks of
+    the telemetry as it now stands."""
+    report = ingest_telemetry(con, files, context.run.run_id, scratch, engine.lake)
     checks = ingestion_check_results(con, KIND, HOURLY_KEY)
     if not report.outcomes and not report.resolved:
         return None, checks

@@ -1,0 +1,99 @@
+"""Telemetry exports read and checked by Spark: an export's rows as Spark reads them
+(CSV, JSON lines, Parquet; the file prepared as for DuckDB: decompressed, checked,
+transcoded to UTF-8), the SQL transforms of dbt_like_sql/ingest/ transpiled, and its
+samples with their findings written by Spark into the lake, from where the warehouse's
+ingestion goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from pipelines.ingest.telemetry import (
+    SAMPLES_SQL,
+    ExportRejected,
+    checks_sql,
+    column_map,
+    export_params,
+    export_text_sql,
+)
+from pipelines.ingest.telemetry_readers import Export, ExportUnreadable
+from pipelines.spark.dialect import to_spark
+from pipelines.warehouse.audit import FileOutcome
+
+# Spark's types (their typeName) by the names DuckDB gives them, which the transforms'
+# input tells apart.
+_DUCKDB_TYPES = {
+    "string": "VARCHAR", "double": "DOUBLE", "float": "FLOAT", "long": "BIGINT",
+    "integer": "INTEGER", "short": "SMALLINT", "byte": "TINYINT", "decimal": "DECIMAL",
+    "boolean": "BOOLEAN", "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "timestamp_ntz": "TIMESTAMP", "date": "DATE",
+}
+# Spark numbers a partition's rows from (partition << 33) (monotonically_increasing_id).
+_PARTITION_SHIFT = 33
+
+
+def check_export(spark: SparkSession, export: Export, file_name: str, folder: Path,
+                 outcome: FileOutcome) -> None:
+    """Every row of the export with its sample and findings (telemetry_rules.sql's
+    output) → Parquet in `folder`, written by Spark; the rows read → `outcome`. Raises
+    ExportRejected or ExportUnreadable as the embedded engine's ingestion does."""
+    try:
+        cells = _read(spark, export)
+        columns = [field.name for field in cells.schema.fields]
+        # The file's columns by position: its header text never enters the SQL.
+        typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
+                 for n, field in enumerate(cells.schema.fields, start=1)}
+        cells, outcome.rows_read = _numbered(cells.toDF(*typed), export.first_row)
+        if outcome.rows_read == 0:
+            raise ExportRejected("the export has no rows")
+        found = column_map(columns)
+        mapping = {name: (f"c{columns.index(found[name][0]) + 1}", found[name][1])
+                   for name in found}
+        cells.createOrReplaceTempView("export_cells")
+        text = export_text_sql("export_cells", typed, mapping, "source_row",
+                               typed_numbers=False, positional=False)
+        # Labels name the file's own columns in messages.
+        labels = {name: (columns[int(column[1:]) - 1], factor)
+                  for name, (column, factor) in mapping.items()}
+        checked = spark.sql(to_spark(checks_sql(SAMPLES_SQL, text),
+                                     export_params(labels, export, file_name)))
+        checked.write.mode("overwrite").parquet(str(folder))
+    except PySparkException as exc:
+        raise ExportUnreadable(f"not readable as {export.described} "
+                               f"({str(exc).strip().splitlines()[0][:300]})") from exc
+    finally:
+        spark.catalog.dropTempView("export_cells")
+
+
+def _read(spark: SparkSession, export: Export) -> DataFrame:
+    """The export's rows: CSV and JSON lines every column as text, Parquet as typed."""
+    path = str(export.path)
+    if export.form == "parquet":
+        return spark.read.parquet(path)
+    if export.form == "json":
+        return spark.read.json(path, schema=T.StructType([
+            T.StructField(name, T.StringType()) for name in export.options["columns"]]))
+    # A record may span lines (a quoted line break), as DuckDB reads it.
+    return spark.read.csv(path, header=True, sep=str(export.options["delim"]), quote='"',
+                          escape='"', multiLine=True, encoding="UTF-8")
+
+
+def _numbered(cells: DataFrame, first_row: int) -> tuple[DataFrame, int]:
+    """`source_row` beside each row, its place in the file (a partition's rows are
+    numbered after those of the partitions before it), and how many rows there are."""
+    cells = cells.withColumn("partition", F.spark_partition_id()).withColumn(
+        "id", F.monotonically_increasing_id())
+    starts, before = [], 0
+    for partition, rows in sorted(cells.groupBy("partition").count().collect()):
+        starts.append((partition, before))
+        before += rows
+    first = cells.sparkSession.createDataFrame(starts, "partition INT, before BIGINT")
+    numbered = cells.join(F.broadcast(first), "partition").withColumn(
+        "source_row", F.col("id") - F.shiftleft(F.col("partition").cast("bigint"),
+                                                _PARTITION_SHIFT) + F.col("before") + first_row)
+    return numbered.drop("partition", "id", "before"), before
