@@ -1,6 +1,6 @@
 """The Spark engine's lake beside the warehouse (real Spark, local mode, in this process):
-a month built on Spark over months the embedded engine built, and a model without months
-built whole."""
+a model's month built on Spark over what the embedded engine built, and a model without
+months built whole."""
 
 import datetime as dt
 import shutil
@@ -10,7 +10,6 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from pipelines.definitions import build_definitions
 from pipelines.defs.models.sql_assets import models_asset
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.resources import Engine, Warehouse
@@ -20,28 +19,31 @@ from tests.conftest import Census
 
 
 @pytest.mark.slow
-def test_one_month_on_spark_over_months_duckdb_built(two_months: Census, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Switching engines: Spark rebuilds the last month of a warehouse the embedded engine
-    built, into an empty lake. The months it reads besides (the month before) are the
-    warehouse's, copied in; the month comes out the same."""
+def test_a_model_on_spark_over_what_duckdb_built(two_months: Census, tmp_path: Path) -> None:
+    """Switching engines: Spark rebuilds one model's last month in a warehouse the
+    embedded engine built, into an empty lake. What it reads (the ingestion's tables, the
+    models before it, their other months) is the warehouse's, copied in; the month comes
+    out the same."""
     published = tmp_path / "census.duckdb"
     shutil.copyfile(two_months.warehouse, published)
-    monkeypatch.setenv("CENSUS_ENGINE", "spark")
-    monkeypatch.setenv("CENSUS_LAKE_DIR", str(tmp_path / "lake"))
-    job = build_definitions(two_months.landing, published).resolve_job_def("monthly")
+    resources = {"warehouse": Warehouse(path=str(published)),
+                 "engine": Engine(name="spark", spark_master="local[2]",
+                                  lake_dir=str(tmp_path / "lake"))}
+    (region_monthly,) = (m for m in sql_models() if m.table == "marts.region_monthly")
     with DagsterInstance.ephemeral() as instance:
-        assert job.execute_in_process(instance=instance, partition_key="2025-02-01").success
-    build = Warehouse(path=str(published)).build_path
+        assert materialize([models_asset([region_monthly])], partition_key="2025-02-01",
+                           resources=resources, instance=instance).success
+    build = resources["warehouse"].build_path
     assert differences(build, two_months.warehouse, SPARK_TOLERANCE) == []
     con = duckdb.connect(str(build), read_only=True)
     try:
-        assert con.execute("SELECT DISTINCT engine, month FROM audit.model_builds "
-                           "WHERE run_id NOT IN (SELECT run_id FROM audit.model_builds "
-                           "WHERE engine = 'duckdb')").fetchall() == [("spark",
-                                                                       dt.date(2025, 2, 1))]
+        assert con.execute("SELECT DISTINCT model, engine, month FROM audit.model_builds "
+                           "WHERE engine = 'spark'").fetchall() == [
+            ("marts.region_monthly", "spark", dt.date(2025, 2, 1))]
     finally:
         con.close()
+    assert (tmp_path / "lake" / "marts" / "region_monthly" / "month=2025-02-01" /
+            "_SUCCESS").exists()
 
 
 def test_an_unpartitioned_model_is_built_whole_by_spark(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ REVIEWED = {
     ("pipelines/spark/telemetry.py", "column_map(columns)"):
         "the export's column of each canonical column (telemetry.py): into SQL as its "
         "position (c1, c2, …); its header text only as a bound parameter (a label)",
-    ("pipelines/ingest/telemetry_load.py", "file.sha256"):
+    ("pipelines/spark/lake.py", "file.sha256"):
         "a landing file's SHA-256 in hex (files.py: hashlib), which names its folder in the "
         "lake; into SQL inside a string literal, its quotes doubled (spark/lake.py)",
     ("pipelines/defs/models/sql_files.py", "setting('CENSUS_MODELS_DIR')"):

@@ -46,7 +46,7 @@ class BenchResult:
     centres: int
     months: int
     export_format: str
-    engine: str  # what built the SQL models (CENSUS_ENGINE)
+    engine: str  # what read the telemetry and built the SQL models (CENSUS_ENGINE)
     phases: list[Phase] = field(default_factory=list)
     model_input_rows: int = 0  # centre-hours the models of (c) read
     cores: int = 0  # what the models ran on: DuckDB's threads, or Spark's local[N]
@@ -206,7 +206,7 @@ def _loaded_rows(warehouse: Path) -> int:
 
 
 def model_cores(engine: str, master: str) -> int:
-    """The cores the models run on in this process: the warehouse's threads, or those of
+    """The cores the engine runs on in this process: the warehouse's threads, or those of
     Spark's local mode (a cluster's are its executors', unknown here: 0)."""
     from pipelines.defs.resources import Warehouse
 
@@ -240,13 +240,19 @@ def _mart_rows(warehouse: Path) -> int:
 
 def report(result: BenchResult, machine: str) -> str:
     lines = [f"census bench: {result.centres:,} centres × {result.months} months, "
-             f"{result.export_format} exports, models on {result.engine}; {machine}",
+             f"{result.export_format} exports, telemetry and models on {result.engine}; "
+             f"{machine}",
              f"{'phase':44}{'seconds':>10}{'rows':>14}{'rows/s':>13}{'peak RSS MiB':>14}"]
     for p in result.phases:
         lines.append(f"{p.name:44}{p.seconds:>10,.1f}{p.rows:>14,}{p.rows_per_second:>13,.0f}"
                      f"{p.peak_rss_mib:>14,.0f}")
         lines += [f"    run `{job}`{'':{34 - len(job)}}{seconds:>10,.1f}"
                   for job, seconds in p.runs.items()]
+    ingest = result.phase("b")
+    if ingest.seconds and result.cores:
+        lines.append(f"(b) the ingestion read {ingest.rows:,} samples in {ingest.seconds:,.1f} "
+                     f"s: {ingest.rows / ingest.seconds / result.cores:,.0f} per core "
+                     f"({result.cores} cores)")
     models = result.phase("c").runs.get("monthly", 0.0)
     if models and result.cores:
         lines.append(f"(c) the monthly models read {result.model_input_rows:,} centre-hours "

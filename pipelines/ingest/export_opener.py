@@ -1,13 +1,14 @@
-"""Exports opened one file ahead: while DuckDB loads one export, a worker thread
-decompresses, checks and transcodes the next (`open_export`: Python, one core), so both
-cores work."""
+"""Exports opened ahead: while DuckDB loads one export, worker threads decompress, check
+and transcode the next (`open_export`: Python, one core), so both cores work; with Spark
+(CENSUS_ENGINE=spark), they have Spark read and check it too, two files at a time."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import pairwise
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -15,23 +16,43 @@ from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry_readers import Export, open_export
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What another engine made of an export: the rows it read, and why the export is
+    rejected (None where it is not)."""
+
+    rows_read: int
+    rejection: Exception | None = None
+
+
+@dataclass(frozen=True)
+class Opened:
+    export: Export
+    checked: Checked | None  # where another engine checked it
+
+
 class ExportOpener:
     """`open_export` of each of `files`, in their order, each in a scratch folder of its
-    own until `release`; opening one starts opening the next."""
+    own until `release`, then `check` where given; opening one starts opening the next
+    (the next two with a `check`: Spark's jobs on small files wait more than they work)."""
 
-    def __init__(self, files: list[LandingFile], scratch: Path) -> None:
-        self._following = {a.path: b for a, b in pairwise(files)}
+    def __init__(self, files: list[LandingFile], scratch: Path,
+                 check: Callable[[Export, LandingFile], Checked] | None = None) -> None:
+        self._files = files
         self._scratch = scratch
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-export")
-        self._opened: dict[Path, tuple[Future[Export], Path]] = {}
+        self._check = check
+        self._ahead = 2 if check else 1
+        self._pool = ThreadPoolExecutor(max_workers=self._ahead,
+                                        thread_name_prefix="open-export")
+        self._opened: dict[Path, tuple[Future[Opened], Path]] = {}
 
-    def open(self, file: LandingFile) -> Export:
-        """The export, as `open_export` reads it (its errors raised here)."""
-        if file.path not in self._opened:
-            self._start(file)
-        following = self._following.get(file.path)
-        if following is not None and following.path not in self._opened:
-            self._start(following)
+    def open(self, file: LandingFile) -> Opened:
+        """The export, as `open_export` reads it (its errors raised here), and what
+        `check` made of it."""
+        index = self._files.index(file)
+        for following in self._files[index:index + 1 + self._ahead]:
+            if following.path not in self._opened:
+                self._start(following)
         return self._opened[file.path][0].result()
 
     def release(self, file: LandingFile) -> None:
@@ -44,7 +65,11 @@ class ExportOpener:
     def _start(self, file: LandingFile) -> None:
         self._scratch.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(dir=self._scratch))
-        self._opened[file.path] = (self._pool.submit(open_export, file.path, folder), folder)
+        self._opened[file.path] = (self._pool.submit(self._open, file, folder), folder)
+
+    def _open(self, file: LandingFile, folder: Path) -> Opened:
+        export = open_export(file.path, folder)
+        return Opened(export, None if self._check is None else self._check(export, file))
 
     def __enter__(self) -> ExportOpener:
         return self

@@ -101,7 +101,8 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
         lake = open_lake() if open_lake is not None and new else None
         if lake is not None:
             lake.copy_in(con, ["core.centre_register"])  # the rules read it
-        with ExportOpener(new, scratch) as opener:
+        with ExportOpener(new, scratch,
+                          None if lake is None else lake.check_telemetry) as opener:
             outcomes = attempt_new_files(
                 con, files, KIND, run_id,
                 lambda file, outcome: _stage_export(con, file, outcome, run_id, opener,
@@ -131,9 +132,13 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
     """The export read and checked into temporary tables; returns its writes to the
     warehouse (None where it is rejected)."""
     try:
-        export = opener.open(file)
-        if lake is not None:
-            lake.check_telemetry(con, export, file.file_name, file.sha256, outcome)
+        opened = opener.open(file)
+        export = opened.export
+        if lake is not None and opened.checked is not None:  # read and checked by Spark
+            outcome.rows_read = opened.checked.rows_read
+            if opened.checked.rejection is not None:
+                raise opened.checked.rejection
+            lake.load_checked(con, file)
             samples = _CHECKED_SAMPLES
         elif stage_whole(con, export, file.file_name, outcome):
             return _writes(con, export, outcome,

@@ -14,12 +14,13 @@ import duckdb
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
+from pipelines.ingest.export_opener import Checked
+from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry_readers import Export
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
 from pipelines.spark.telemetry import check_export
 from pipelines.sql_graph import SqlModel
-from pipelines.warehouse.audit import FileOutcome
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,23 @@ class Lake:
         return (f"SELECT * FROM read_parquet({month_files}, hive_partitioning = true) "
                 "WHERE month = CAST($month AS DATE)")
 
-    def check_telemetry(self, con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
-                        sha256: str, outcome: FileOutcome) -> None:
-        """The export read and checked by Spark into the lake, `ingest/telemetry_checked/
-        sha256=<the file's>/`; its rows then → DuckDB's temporary table `file_checked`,
-        in file order. The rules read core.centre_register as copied in (`copy_in`)."""
-        folder = self.root / "ingest" / "telemetry_checked" / f"sha256={sha256}"
+    def check_telemetry(self, export: Export, file: LandingFile) -> Checked:
+        """The landing file's export read and checked by Spark into the lake,
+        `ingest/telemetry_checked/sha256=<the file's>/` (`load_checked` reads it). The
+        rules read core.centre_register as copied in (`copy_in`)."""
+        folder = _checked_folder(self.root, file.sha256)
         written = _writing(folder)
-        check_export(self.spark, export, file_name, written, outcome)
-        _replace(folder, written)
+        checked = check_export(self.spark, export, file.file_name, written)
+        if checked.rejection is None:
+            _replace(folder, written)
+        return checked
+
+    def load_checked(self, con: duckdb.DuckDBPyConnection, file: LandingFile) -> None:
+        """A landing file's rows as Spark checked them → DuckDB's temporary table
+        `file_checked`, in file order."""
+        files = _checked_folder(self.root, file.sha256) / "*.parquet"
         con.execute("CREATE OR REPLACE TEMP TABLE file_checked AS SELECT * FROM read_parquet("
-                    f"{_duckdb_literal(folder / '*.parquet')}) ORDER BY source_row")
+                    f"{_duckdb_literal(files)}) ORDER BY source_row")
 
     def _write(self, rows: DataFrame, folder: Path) -> None:
         """`rows` in place of `folder`: written beside it, then renamed, so that a crash
@@ -124,6 +131,10 @@ def table_folder(lake: Path, table: str) -> Path:
     """The folder of `table` (schema.name) in the lake."""
     schema, name = table.split(".")
     return lake / schema / name
+
+
+def _checked_folder(lake: Path, sha256: str) -> Path:
+    return lake / "ingest" / "telemetry_checked" / f"sha256={sha256}"
 
 
 def _writing(folder: Path) -> Path:

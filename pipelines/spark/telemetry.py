@@ -6,6 +6,7 @@ ingestion goes on."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from pyspark.errors import PySparkException
@@ -13,6 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from pipelines.ingest.export_opener import Checked
 from pipelines.ingest.telemetry import (
     SAMPLES_SQL,
     ExportRejected,
@@ -23,7 +25,6 @@ from pipelines.ingest.telemetry import (
 )
 from pipelines.ingest.telemetry_readers import Export, ExportUnreadable
 from pipelines.spark.dialect import to_spark
-from pipelines.warehouse.audit import FileOutcome
 
 # Spark's types (their typeName) by the names DuckDB gives them, which the transforms'
 # input tells apart.
@@ -33,29 +34,33 @@ _DUCKDB_TYPES = {
     "boolean": "BOOLEAN", "timestamp": "TIMESTAMP WITH TIME ZONE",
     "timestamp_ntz": "TIMESTAMP", "date": "DATE",
 }
+# Each export's view of its own: exports are checked two at a time.
+_VIEWS = itertools.count()
 # Spark numbers a partition's rows from (partition << 33) (monotonically_increasing_id).
 _PARTITION_SHIFT = 33
 
 
-def check_export(spark: SparkSession, export: Export, file_name: str, folder: Path,
-                 outcome: FileOutcome) -> None:
+def check_export(spark: SparkSession, export: Export, file_name: str, folder: Path) -> Checked:
     """Every row of the export with its sample and findings (telemetry_rules.sql's
-    output) → Parquet in `folder`, written by Spark; the rows read → `outcome`. Raises
-    ExportRejected or ExportUnreadable as the embedded engine's ingestion does."""
+    output) → Parquet in `folder`, written by Spark. Returns the rows read, and the
+    export's rejection where the embedded engine's ingestion would reject it. Safe in
+    threads of their own, one export each."""
+    rows_read = 0
+    view = f"export_cells_{next(_VIEWS)}"
     try:
         cells = _read(spark, export)
         columns = [field.name for field in cells.schema.fields]
         # The file's columns by position: its header text never enters the SQL.
         typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
                  for n, field in enumerate(cells.schema.fields, start=1)}
-        cells, outcome.rows_read = _numbered(cells.toDF(*typed), export.first_row)
-        if outcome.rows_read == 0:
+        cells, rows_read = _numbered(cells.toDF(*typed), export.first_row)
+        if rows_read == 0:
             raise ExportRejected("the export has no rows")
         found = column_map(columns)
         mapping = {name: (f"c{columns.index(found[name][0]) + 1}", found[name][1])
                    for name in found}
-        cells.createOrReplaceTempView("export_cells")
-        text = export_text_sql("export_cells", typed, mapping, "source_row",
+        cells.createOrReplaceTempView(view)
+        text = export_text_sql(view, typed, mapping, "source_row",
                                typed_numbers=False, positional=False)
         # Labels name the file's own columns in messages.
         labels = {name: (columns[int(column[1:]) - 1], factor)
@@ -63,11 +68,14 @@ def check_export(spark: SparkSession, export: Export, file_name: str, folder: Pa
         checked = spark.sql(to_spark(checks_sql(SAMPLES_SQL, text),
                                      export_params(labels, export, file_name)))
         checked.write.mode("overwrite").parquet(str(folder))
+    except ExportRejected as exc:
+        return Checked(rows_read, exc)
     except PySparkException as exc:
-        raise ExportUnreadable(f"not readable as {export.described} "
-                               f"({str(exc).strip().splitlines()[0][:300]})") from exc
+        return Checked(rows_read, ExportUnreadable(
+            f"not readable as {export.described} ({str(exc).strip().splitlines()[0][:300]})"))
     finally:
-        spark.catalog.dropTempView("export_cells")
+        spark.catalog.dropTempView(view)
+    return Checked(rows_read)
 
 
 def _read(spark: SparkSession, export: Export) -> DataFrame:
