@@ -88,6 +88,8 @@ def _plain(value: object) -> object:
     ("SELECT telemetry_number('12,5', TRUE) AS x", 12.5),
     ("SELECT telemetry_number('1_000', FALSE) AS x", None),
     ("SELECT telemetry_trim(chr(12288) || ' GZ-001' || chr(160)) AS x", "GZ-001"),
+    # SQL text as written: a literal (a landing file's name) is not a template
+    ("SELECT '${spark.app.name} ${env:HOME}' AS x", "${spark.app.name} ${env:HOME}"),
 ])
 def test_spark_gives_duckdbs_value(sql: str, expected: object, spark: SparkSession,
                                    con: duckdb.DuckDBPyConnection) -> None:

@@ -109,12 +109,11 @@ def _export_text(con: duckdb.DuckDBPyConnection, table: str, typed: dict[str, st
 
 
 def export_text_sql(source: str, typed: dict[str, str], mapping: dict[str, tuple[str, float]],
-                    source_row: str, typed_numbers: bool, positional: bool = True) -> str:
+                    source_row: str, typed_numbers: bool, prefix: str = "#") -> str:
     """telemetry_samples.sql's input over `source` (see `_export_text`), whose columns
-    are `typed`, referred to by position: `#n`, or, not `positional`, `cn` (Spark's view
-    of a file names its columns so)."""
+    are `typed`, referred to by position: `#n` in DuckDB, or with another `prefix`
+    (Spark's view of a file names its columns `c1`, `c2`, …)."""
     position = {name: n for n, name in enumerate(typed, start=1)}
-    prefix = "#" if positional else "c"
     # A time typed with its time zone (Parquet) is taken as it is, not through text.
     ts_column = mapping["ts"][0]
     typed_instant = typed[ts_column] == "TIMESTAMP WITH TIME ZONE"

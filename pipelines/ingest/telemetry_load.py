@@ -39,6 +39,7 @@ from pipelines.ingest.telemetry_readers import (
     number_types,
     scan_columns,
 )
+from pipelines.spark import SparkError
 from pipelines.warehouse.audit import FileOutcome
 from pipelines.warehouse.tables import run_statements
 from schemas.rules import Rule
@@ -150,6 +151,9 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
         _drop_staging(con)
         outcome.status, outcome.message = "rejected", str(exc)
         return None
+    except SparkError:  # not the file's fault: the step fails, the next run tries it again
+        _drop_staging(con)
+        raise
     except Exception as exc:  # a hostile or broken file must not stop the other files
         _drop_staging(con)
         outcome.status, outcome.message = "rejected", unreadable(exc)

@@ -135,7 +135,7 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, str]
         con.execute(scan, export.params())
     except duckdb.Error as exc:
         if "Invalid unicode" not in str(exc):
-            raise ExportUnreadable(f"not readable as {export.described} ({_first_line(exc)})"
+            raise ExportUnreadable(f"not readable as {export.described} ({first_line(exc)})"
                                    ) from exc
         # UTF-8 but for stray bytes past the sniffed head: those become U+FFFD, so only
         # their rows are quarantined.
@@ -145,7 +145,8 @@ def load_cells(con: duckdb.DuckDBPyConnection, export: Export) -> dict[str, str]
     return scan_columns(con, "export_cells", {})
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
+    """An error's first line, at most 300 characters: what a person reads of it."""
     return str(exc).splitlines()[0][:300]
 
 

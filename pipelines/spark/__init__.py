@@ -4,4 +4,6 @@ DuckDB's dialect, run by Spark over a month-partitioned lake of Parquet tables
 
 
 class SparkError(Exception):
-    """Spark failed to build a model; the message is Spark's, its first line."""
+    """Spark failed to build a model or to read an export, not for the export's fault;
+    the message is Spark's, its first line. It fails the step: the export is tried again
+    by the next run."""

@@ -16,10 +16,10 @@ from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.ingest.export_opener import Checked
 from pipelines.ingest.files import LandingFile
-from pipelines.ingest.telemetry_readers import Export
+from pipelines.ingest.telemetry_readers import Export, first_line
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
-from pipelines.spark.telemetry import check_export
+from pipelines.spark.telemetry import check_in_spark
 from pipelines.sql_graph import SqlModel
 
 
@@ -72,7 +72,7 @@ class Lake:
                 self._write(rows, folder / f"month={month}")
             self._register(model.table)  # the models after it read its new months
         except PySparkException as exc:
-            raise SparkError(str(exc).strip().splitlines()[0]) from exc
+            raise SparkError(first_line(exc)) from exc
         # The month's own folder: one written before the model's columns changed holds
         # other columns.
         month_files = _duckdb_literal(folder / "month=") + " || $month || '/*.parquet'"
@@ -85,9 +85,11 @@ class Lake:
         rules read core.centre_register as copied in (`copy_in`)."""
         folder = _checked_folder(self.root, file.sha256)
         written = _writing(folder)
-        checked = check_export(self.spark, export, file.file_name, written)
+        checked = check_in_spark(self.spark, export, file.file_name, written)
         if checked.rejection is None:
             _replace(folder, written)
+        else:
+            shutil.rmtree(written, ignore_errors=True)
         return checked
 
     def load_checked(self, con: duckdb.DuckDBPyConnection, file: LandingFile) -> None:

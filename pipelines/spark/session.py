@@ -11,7 +11,9 @@ from pipelines.spark import SparkError
 # Each setting's reason: instants in UTC, as the warehouse stores them; timestamps in
 # Parquet as DuckDB reads them (not INT96); no web UI or progress bars in a batch job;
 # GB18030 and the other charsets of the contract, which Spark 4 refuses without the
-# legacy list; Spark's own log from the start, errors only.
+# legacy list; Spark's own log from the start, errors only; SQL text taken as written
+# (Spark would otherwise replace ${env:…} and ${system:…} in it, a landing file's name
+# among the literals).
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
@@ -19,6 +21,7 @@ SETTINGS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.legacy.javaCharsets": "true",
     "spark.log.level": "ERROR",
+    "spark.sql.variable.substitute": "false",
 }
 
 

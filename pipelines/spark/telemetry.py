@@ -6,9 +6,11 @@ ingestion goes on."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from pathlib import Path
 
+from py4j.protocol import Py4JError
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -23,32 +25,35 @@ from pipelines.ingest.telemetry import (
     export_params,
     export_text_sql,
 )
-from pipelines.ingest.telemetry_readers import Export, ExportUnreadable
+from pipelines.ingest.telemetry_readers import Export, ExportUnreadable, first_line
+from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
 
-# Spark's types (their typeName) by the names DuckDB gives them, which the transforms'
-# input tells apart.
-_DUCKDB_TYPES = {
-    "string": "VARCHAR", "double": "DOUBLE", "float": "FLOAT", "long": "BIGINT",
-    "integer": "INTEGER", "short": "SMALLINT", "byte": "TINYINT", "decimal": "DECIMAL",
-    "boolean": "BOOLEAN", "timestamp": "TIMESTAMP WITH TIME ZONE",
-    "timestamp_ntz": "TIMESTAMP", "date": "DATE",
-}
+# The types the transforms' input tells apart (export_text_sql), Spark's typeName by
+# DuckDB's name: text, and times with or without their zone. Any other is read as its
+# text.
+_DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
+                 "timestamp_ntz": "TIMESTAMP"}
+# Spark's conditions for a file it cannot read. Any other failure is Spark's own (a lost
+# executor, a full disk, a fault in census), which must not reject the file for good.
+_UNREADABLE = ("FAILED_READ_FILE", "CANNOT_READ_FILE", "MALFORMED_RECORD", "PARQUET_")
 # Each export's view of its own: exports are checked two at a time.
 _VIEWS = itertools.count()
 # Spark numbers a partition's rows from (partition << 33) (monotonically_increasing_id).
 _PARTITION_SHIFT = 33
 
 
-def check_export(spark: SparkSession, export: Export, file_name: str, folder: Path) -> Checked:
+def check_in_spark(spark: SparkSession, export: Export, file_name: str,
+                   folder: Path) -> Checked:
     """Every row of the export with its sample and findings (telemetry_rules.sql's
     output) → Parquet in `folder`, written by Spark. Returns the rows read, and the
-    export's rejection where the embedded engine's ingestion would reject it. Safe in
-    threads of their own, one export each."""
+    export's rejection where the embedded engine's ingestion would reject it; raises
+    SparkError where Spark failed otherwise. Safe in threads of their own, one export
+    each."""
     rows_read = 0
     view = f"export_cells_{next(_VIEWS)}"
     try:
-        cells = _read(spark, export)
+        cells = read_export(spark, export)
         columns = [field.name for field in cells.schema.fields]
         # The file's columns by position: its header text never enters the SQL.
         typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
@@ -60,27 +65,36 @@ def check_export(spark: SparkSession, export: Export, file_name: str, folder: Pa
         mapping = {name: (f"c{columns.index(found[name][0]) + 1}", found[name][1])
                    for name in found}
         cells.createOrReplaceTempView(view)
-        text = export_text_sql(view, typed, mapping, "source_row",
-                               typed_numbers=False, positional=False)
-        # Labels name the file's own columns in messages.
-        labels = {name: (columns[int(column[1:]) - 1], factor)
-                  for name, (column, factor) in mapping.items()}
+        text = export_text_sql(view, typed, mapping, "source_row", typed_numbers=False,
+                               prefix="c")
+        # Messages name the file's own columns (`found`).
         checked = spark.sql(to_spark(checks_sql(SAMPLES_SQL, text),
-                                     export_params(labels, export, file_name)))
+                                     export_params(found, export, file_name)))
         checked.write.mode("overwrite").parquet(str(folder))
     except ExportRejected as exc:
         return Checked(rows_read, exc)
     except PySparkException as exc:
+        if not (exc.getCondition() or "").startswith(_UNREADABLE):
+            raise SparkError(f"Spark failed on {file_name}: {first_line(exc)}") from exc
         return Checked(rows_read, ExportUnreadable(
-            f"not readable as {export.described} ({str(exc).strip().splitlines()[0][:300]})"))
+            f"not readable as {export.described} ({first_line(exc)})"))
+    except Py4JError as exc:  # the JVM gone
+        raise SparkError(f"Spark failed on {file_name}: {first_line(exc)}") from exc
     finally:
-        spark.catalog.dropTempView(view)
+        # A session that is gone holds no views.
+        with contextlib.suppress(PySparkException, Py4JError):
+            spark.catalog.dropTempView(view)
     return Checked(rows_read)
 
 
-def _read(spark: SparkSession, export: Export) -> DataFrame:
+def read_export(spark: SparkSession, export: Export) -> DataFrame:
     """The export's rows: CSV and JSON lines every column as text, Parquet as typed."""
-    path = str(export.path)
+    # Hadoop reads a path as a pattern ([…], {…}, *, ?) and a colon as a scheme: the file
+    # is read through a link of a plain name in its scratch folder.
+    link = export.scratch / "spark" / f"export.{export.form}"
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(export.path.resolve())
+    path = str(link)
     if export.form == "parquet":
         return spark.read.parquet(path)
     if export.form == "json":

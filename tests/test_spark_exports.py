@@ -1,0 +1,54 @@
+"""Exports as Spark reads them (real Spark, local mode, in this process): a file is read
+as itself whatever its name, and a failure of Spark's own does not reject the file."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from pipelines.ingest.telemetry_readers import open_export
+from pipelines.spark import SparkError
+from pipelines.spark.session import spark_session
+from pipelines.spark.telemetry import check_in_spark, read_export
+
+HEADER = "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw\n"
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+    session = spark_session("local[1]", tmp_path_factory.mktemp("lake"))
+    yield session
+    session.stop()
+
+
+def _export(folder: Path, name: str, rows: int) -> Path:
+    path = folder / name
+    path.write_text(HEADER + "".join(f"GZ-{n:03},2025-01-01T0{n}:00:00Z,1,2,3\n"
+                                     for n in range(rows)), encoding="utf-8")
+    return path
+
+
+def test_a_name_hadoop_would_read_as_a_pattern_is_read_as_itself(
+        spark: SparkSession, tmp_path: Path) -> None:
+    """`site[1].csv` is that file, not `site1.csv` (Hadoop's glob), nor a scheme."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    _export(landing, "site1.csv", 5)
+    for name, rows in (("site[1].csv", 2), ("a:b{c,d}*.csv", 3)):
+        scratch = tmp_path / f"scratch{rows}"
+        scratch.mkdir()
+        export = open_export(_export(landing, name, rows), scratch)
+        assert read_export(spark, export).count() == rows
+
+
+def test_a_failure_of_spark_is_not_the_files(spark: SparkSession, tmp_path: Path) -> None:
+    """Spark gone mid-run: the error fails the step (SparkError) rather than rejecting a
+    good export for good, so the next run reads it again."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    export = open_export(_export(tmp_path, "site.csv", 2), scratch)
+    spark.stop()
+    with pytest.raises(SparkError, match=re.escape("Spark failed on telemetry/site.csv")):
+        check_in_spark(spark, export, "telemetry/site.csv", tmp_path / "checked")
