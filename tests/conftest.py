@@ -110,6 +110,11 @@ def two_months(tmp_path_factory: pytest.TempPathFactory) -> Census:
     plants; fewer months keep Spark's fixed cost per month and file down). Read-only."""
     def make(folder: Path) -> None:
         generate(seed=SEED, centres=CENTRES, months=2, start=START, out=folder / "landing")
+        # Beside them, an export whose name Hadoop would read as a pattern, its header
+        # repeating a column (the first is read) and leaving one unnamed.
+        (folder / "landing" / "telemetry" / "site[1]_2025-02.csv").write_text(
+            "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw,cpu_util_pct,it_load_kw,\n"
+            "ZZ-EDGE-1,2025-02-01T00:00:00Z,1,2,3,4,99,x\n", encoding="utf-8")
         assert Census(folder / "landing", folder / "census.duckdb").run().success
 
     folder = made_once(tmp_path_factory, "two_months", make)

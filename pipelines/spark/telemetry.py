@@ -54,11 +54,11 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
     view = f"export_cells_{next(_VIEWS)}"
     try:
         cells = read_export(spark, export)
-        columns = [field.name for field in cells.schema.fields]
+        columns = _header(cells, export)
         # The file's columns by position: its header text never enters the SQL.
         typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
                  for n, field in enumerate(cells.schema.fields, start=1)}
-        cells, rows_read = _numbered(cells.toDF(*typed), export.first_row)
+        cells, rows_read = _numbered(cells.toDF(*typed), export, header=export.form == "csv")
         if rows_read == 0:
             raise ExportRejected("the export has no rows")
         found = column_map(columns)
@@ -100,14 +100,26 @@ def read_export(spark: SparkSession, export: Export) -> DataFrame:
     if export.form == "json":
         return spark.read.json(path, schema=T.StructType([
             T.StructField(name, T.StringType()) for name in export.options["columns"]]))
-    # A record may span lines (a quoted line break), as DuckDB reads it.
-    return spark.read.csv(path, header=True, sep=str(export.options["delim"]), quote='"',
+    # A record may span lines (a quoted line break), as DuckDB reads it. The header is
+    # read as a record: Spark would rename repeated and empty names.
+    return spark.read.csv(path, header=False, sep=str(export.options["delim"]), quote='"',
                           escape='"', multiLine=True, encoding="UTF-8")
 
 
-def _numbered(cells: DataFrame, first_row: int) -> tuple[DataFrame, int]:
+def _header(cells: DataFrame, export: Export) -> list[str]:
+    """The export's column names as written: a CSV's first record, the names Spark gives
+    the columns of another export."""
+    if export.form != "csv":
+        return [field.name for field in cells.schema.fields]
+    first = cells.first()
+    return [] if first is None else [name or "" for name in first]
+
+
+def _numbered(cells: DataFrame, export: Export, header: bool) -> tuple[DataFrame, int]:
     """`source_row` beside each row, its place in the file (a partition's rows are
-    numbered after those of the partitions before it), and how many rows there are."""
+    numbered after those of the partitions before it), and how many rows there are; a
+    `header` record first is numbered before the first row and left out."""
+    first_row = export.first_row - 1 if header else export.first_row
     cells = cells.withColumn("partition", F.spark_partition_id()).withColumn(
         "id", F.monotonically_increasing_id())
     starts, before = [], 0
@@ -118,4 +130,7 @@ def _numbered(cells: DataFrame, first_row: int) -> tuple[DataFrame, int]:
     numbered = cells.join(F.broadcast(first), "partition").withColumn(
         "source_row", F.col("id") - F.shiftleft(F.col("partition").cast("bigint"),
                                                 _PARTITION_SHIFT) + F.col("before") + first_row)
-    return numbered.drop("partition", "id", "before"), before
+    numbered = numbered.drop("partition", "id", "before")
+    if header:
+        return numbered.where(F.col("source_row") >= export.first_row), max(before - 1, 0)
+    return numbered, before
