@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from pipelines.ingest.telemetry_readers import open_export
+from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
 from pipelines.spark import SparkError
 from pipelines.spark.session import spark_session
 from pipelines.spark.telemetry import check_in_spark, read_export
@@ -41,6 +41,20 @@ def test_a_name_hadoop_would_read_as_a_pattern_is_read_as_itself(
         scratch.mkdir()
         export = open_export(_export(landing, name, rows), scratch)
         assert read_export(spark, export).count() == rows + 1  # its header, a record
+
+
+def test_a_line_that_is_not_json_rejects_the_export(spark: SparkSession,
+                                                    tmp_path: Path) -> None:
+    """Past the lines whose keys are read first: the file is unreadable, as DuckDB's
+    reader finds it, not a row of NULLs."""
+    good = '{"centre_id": "GZ-001", "ts": "2025-01-01T00:00:00Z"}\n'
+    (tmp_path / "site.jsonl").write_text(good * 1200 + '{"centre_id": \n', encoding="utf-8")
+    (tmp_path / "scratch").mkdir()
+    export = open_export(tmp_path / "site.jsonl", tmp_path / "scratch")
+    checked = check_in_spark(spark, export, "telemetry/site.jsonl", tmp_path / "checked")
+    assert isinstance(checked.rejection, ExportUnreadable)
+    assert str(checked.rejection).startswith("not readable as json lines (")
+    assert "FAILED_READ_FILE" in str(checked.rejection)
 
 
 def test_a_failure_of_spark_is_not_the_files(spark: SparkSession, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 from pathlib import Path
 
 from py4j.protocol import Py4JError
@@ -73,18 +74,30 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         checked.write.mode("overwrite").parquet(str(folder))
     except ExportRejected as exc:
         return Checked(rows_read, exc)
-    except PySparkException as exc:
-        if not (exc.getCondition() or "").startswith(_UNREADABLE):
+    except (PySparkException, Py4JError) as exc:
+        if not _condition(exc).startswith(_UNREADABLE):
             raise SparkError(f"Spark failed on {file_name}: {first_line(exc)}") from exc
         return Checked(rows_read, ExportUnreadable(
-            f"not readable as {export.described} ({first_line(exc)})"))
-    except Py4JError as exc:  # the JVM gone
-        raise SparkError(f"Spark failed on {file_name}: {first_line(exc)}") from exc
+            f"not readable as {export.described} ({first_line(_reason(exc))})"))
     finally:
         # A session that is gone holds no views.
         with contextlib.suppress(PySparkException, Py4JError):
             spark.catalog.dropTempView(view)
     return Checked(rows_read)
+
+
+def _condition(exc: Exception) -> str:
+    """Spark's error condition (`FAILED_READ_FILE.NO_HINT`, …): pyspark's own, or the one
+    Java's message starts with where py4j passes the error on as it is; '' for none."""
+    if isinstance(exc, PySparkException):
+        return exc.getCondition() or ""
+    found = re.search(r"\[([A-Z][A-Z0-9_.]*)\]", _reason(exc))
+    return found.group(1) if found else ""
+
+
+def _reason(exc: Exception) -> str:
+    """The message of Java's exception where py4j carries one, else the error's own."""
+    return str(getattr(exc, "java_exception", None) or exc)
 
 
 def read_export(spark: SparkSession, export: Export) -> DataFrame:
@@ -97,8 +110,10 @@ def read_export(spark: SparkSession, export: Export) -> DataFrame:
     path = str(link)
     if export.form == "parquet":
         return spark.read.parquet(path)
+    # A line that is not JSON rejects the file, as DuckDB's reader does (Spark would read
+    # it as a row of NULLs).
     if export.form == "json":
-        return spark.read.json(path, schema=T.StructType([
+        return spark.read.json(path, mode="FAILFAST", schema=T.StructType([
             T.StructField(name, T.StringType()) for name in export.options["columns"]]))
     # A record may span lines (a quoted line break), as DuckDB reads it. The header is
     # read as a record: Spark would rename repeated and empty names.
