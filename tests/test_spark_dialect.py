@@ -88,6 +88,14 @@ def _plain(value: object) -> object:
     ("SELECT telemetry_number('12,5', TRUE) AS x", 12.5),
     ("SELECT telemetry_number('1_000', FALSE) AS x", None),
     ("SELECT telemetry_trim(chr(12288) || ' GZ-001' || chr(160)) AS x", "GZ-001"),
+    # a number's text as DuckDB's cast reads it, not Java's
+    ("SELECT try_cast(' 1.5E+3 ' AS DOUBLE) AS x", 1500.0),
+    ("SELECT try_cast('.5' AS DOUBLE) AS x", 0.5),
+    ("SELECT try_cast('-Infinity' AS DOUBLE) AS x", float("-inf")),
+    ("SELECT try_cast('1d' AS DOUBLE) AS x", None),
+    ("SELECT try_cast('2.5f' AS DOUBLE) AS x", None),
+    ("SELECT try_cast('0x1p3' AS DOUBLE) AS x", None),
+    ("SELECT telemetry_number('12d', FALSE) AS x", None),
     # SQL text as written: a literal (a landing file's name) is not a template
     ("SELECT '${spark.app.name} ${env:HOME}' AS x", "${spark.app.name} ${env:HOME}"),
 ])

@@ -29,6 +29,11 @@ def _spark(sql: str) -> exp.Expression:
 _LIST_SUM = _spark("CASE WHEN size(filter(items, item -> item IS NOT NULL)) > 0 THEN "
                    "aggregate(filter(items, item -> item IS NOT NULL), CAST(0 AS DOUBLE), "
                    "(total, item) -> total + item) END")
+# The text DuckDB's cast reads as a DOUBLE (white space around; no digit separators, which
+# the telemetry forms never pass it). Spark's cast is Java's, which takes `1d`, `2.5f` and
+# `0x1p3` as well.
+_DOUBLE_TEXT = (r"^\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+                r"|(?i:inf|infinity|nan))\s*$")
 # DuckDB's isfinite: neither NaN nor ±infinity (NULL stays NULL).
 _ISFINITE = _spark("NOT isnan(number) AND abs(number) <> CAST('Infinity' AS DOUBLE)")
 
@@ -71,6 +76,13 @@ def _spark_form(node: exp.Expression) -> exp.Expression:
         # GROUP); its percentile(x, q) interpolates the same way.
         return exp.Anonymous(this="percentile", expressions=[
             _form(node.this), _form(node.expression)])
+    if isinstance(node, exp.TryCast) and node.to.is_type(exp.DataType.Type.DOUBLE):
+        cast = node.copy()
+        cast.set("this", _form(node.this))
+        return exp.Case(ifs=[exp.If(
+            this=exp.RegexpLike(this=exp.cast(cast.this.copy(), "STRING"),
+                                expression=exp.Literal.string(_DOUBLE_TEXT)),
+            true=cast)])
     if isinstance(node, exp.Div):
         # DuckDB divides numbers as doubles, decimals too; Spark keeps a decimal's
         # quotient a decimal of at most six places.
