@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult
 from filelock import FileLock
@@ -115,6 +117,13 @@ def two_months(tmp_path_factory: pytest.TempPathFactory) -> Census:
         (folder / "landing" / "telemetry" / "site[1]_2025-02.csv").write_text(
             "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw,cpu_util_pct,it_load_kw,\n"
             "ZZ-EDGE-1,2025-02-01T00:00:00Z,1,2,3,4,99,x\n", encoding="utf-8")
+        # And a Parquet export with INT96 times (Impala's, Hive's): naive, China time.
+        pq.write_table(pa.table({
+            "centre_id": ["ZZ-EDGE-2"], "ts": pa.array([dt.datetime(2025, 2, 1, 8)]),
+            **{m: [1.0] for m in ("racks_in_use", "it_load_kw", "facility_load_kw",
+                                  "cpu_util_pct")}}),
+            folder / "landing" / "telemetry" / "int96_2025-02.parquet",
+            use_deprecated_int96_timestamps=True)
         assert Census(folder / "landing", folder / "census.duckdb").run().success
 
     folder = made_once(tmp_path_factory, "two_months", make)

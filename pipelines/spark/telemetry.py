@@ -11,6 +11,7 @@ import itertools
 import re
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from py4j.protocol import Py4JError
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
@@ -59,6 +60,8 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         # The file's columns by position: its header text never enters the SQL.
         typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
                  for n, field in enumerate(cells.schema.fields, start=1)}
+        if export.form == "parquet":
+            typed |= _int96_columns(export.path)
         cells, rows_read = _numbered(cells.toDF(*typed), export, header=export.form == "csv")
         if rows_read == 0:
             raise ExportRejected("the export has no rows")
@@ -128,6 +131,14 @@ def _header(cells: DataFrame, export: Export) -> list[str]:
         return [field.name for field in cells.schema.fields]
     first = cells.first()
     return [] if first is None else [name or "" for name in first]
+
+
+def _int96_columns(path: Path) -> dict[str, str]:
+    """The Parquet file's INT96 times (Impala's and Hive's), by position, as naive times:
+    DuckDB reads them so (China time, contract §1.2); Spark would read them as UTC."""
+    schema = pq.ParquetFile(path).schema
+    return {f"c{n}": "TIMESTAMP" for n in range(1, len(schema) + 1)
+            if schema.column(n - 1).physical_type == "INT96"}
 
 
 def _numbered(cells: DataFrame, export: Export, header: bool) -> tuple[DataFrame, int]:
