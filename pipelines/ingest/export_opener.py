@@ -39,6 +39,7 @@ class ExportOpener:
     def __init__(self, files: list[LandingFile], scratch: Path,
                  check: Callable[[Export, LandingFile], Checked] | None = None) -> None:
         self._files = files
+        self._position = {file.path: n for n, file in enumerate(files)}
         self._scratch = scratch
         self._check = check
         self._ahead = 2 if check else 1
@@ -49,7 +50,7 @@ class ExportOpener:
     def open(self, file: LandingFile) -> Opened:
         """The export, as `open_export` reads it (its errors raised here), and what
         `check` made of it."""
-        index = self._files.index(file)
+        index = self._position[file.path]
         for following in self._files[index:index + 1 + self._ahead]:
             if following.path not in self._opened:
                 self._start(following)

@@ -132,14 +132,12 @@ def _function(node: exp.Anonymous) -> exp.Expression:
             _form(instant), exp.Literal.string(CHINA_TIME)])
     if name in _macros():
         parameters, body = _macros()[name]
-        values = dict(zip(parameters, arguments, strict=True))
-        return _form(body.copy().transform(
-            lambda n: values[n.name].copy() if isinstance(n, exp.Column) and not n.table
-            and n.name in values else n))
-    if name == "list_sum":
-        return _substituted(_LIST_SUM, items=arguments[0])
+        # DuckDB's body, its arguments in place, then in Spark's form.
+        return _form(_with_arguments(body, dict(zip(parameters, arguments, strict=True))))
+    if name == "list_sum":  # Spark's form already: only the argument is put in it
+        return _with_arguments(_LIST_SUM, {"items": _form(arguments[0])})
     if name == "isfinite":
-        return exp.Paren(this=_substituted(_ISFINITE, number=arguments[0]))
+        return exp.Paren(this=_with_arguments(_ISFINITE, {"number": _form(arguments[0])}))
     if name == "strlen":  # bytes
         return exp.Anonymous(this="octet_length", expressions=[_form(arguments[0])])
     if name == "timezone" and arguments[0].name == "UTC":
@@ -151,9 +149,12 @@ def _function(node: exp.Anonymous) -> exp.Expression:
     return node
 
 
-def _substituted(template: exp.Expression, **arguments: exp.Expression) -> exp.Expression:
-    return template.copy().transform(
-        lambda n: _form(arguments[n.name].copy()) if isinstance(n, exp.Column) and not n.table
+def _with_arguments(body: exp.Expression,
+                    arguments: Mapping[str, exp.Expression]) -> exp.Expression:
+    """A copy of `body` with each of its columns named in `arguments` replaced by a copy
+    of that argument (a macro's parameters, a template's placeholders)."""
+    return body.copy().transform(
+        lambda n: arguments[n.name].copy() if isinstance(n, exp.Column) and not n.table
         and n.name in arguments else n)
 
 
