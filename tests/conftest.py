@@ -183,6 +183,17 @@ def quarter_pair(generated: Path) -> tuple[Path, Path]:
     return generated / first, generated / second
 
 
+def late_centre(generated: Path) -> tuple[str, pl.DataFrame]:
+    """A centre first registered in the second quarter with telemetry before then."""
+    versions = truth(generated, "register_versions")
+    first = versions.group_by("centre_id").agg(pl.col("valid_from").min())
+    late = set(first.filter(pl.col("valid_from") == "2025-06-30")["centre_id"])
+    expected = pl.read_parquet(generated / "_truth" / "telemetry_hourly.parquet")
+    candidates = expected.filter(pl.col("centre_id").is_in(late))
+    centre = sorted(set(candidates["centre_id"]))[0]
+    return centre, candidates.filter(centre_id=centre)
+
+
 def truth(generated: Path, name: str) -> pl.DataFrame:
     return pl.read_csv(generated / "_truth" / f"{name}.csv", infer_schema=False)
 

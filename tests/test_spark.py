@@ -47,9 +47,9 @@ def test_every_table_equals_the_embedded_engines(on_spark: Path, two_months: Cen
 @pytest.mark.slow
 def test_spark_checked_the_exports_and_built_the_models_in_the_lake(on_spark: Path) -> None:
     """Each export the run read was checked by Spark (its samples and findings in the
-    lake, by file, with Spark's `_SUCCESS` marker); each model was written by Spark (a
-    monthly model's marker in each month's partition), and the warehouse records that
-    Spark built it."""
+    lake, and its hours, by file, with Spark's `_SUCCESS` marker); the hours were merged
+    by Spark month by month; each model was written by Spark (a monthly model's marker in
+    each month's partition), and the warehouse records that Spark built it."""
     lake = on_spark / "lake"
     con = duckdb.connect(str(on_spark / "census.duckdb"), read_only=True)
     try:
@@ -62,10 +62,10 @@ def test_spark_checked_the_exports_and_built_the_models_in_the_lake(on_spark: Pa
             "SELECT DISTINCT month FROM marts.region_monthly ORDER BY 1").fetchall()]
     finally:
         con.close()
-    checked = lake / "ingest" / "telemetry_checked"
     assert len(read) > 30
-    assert {p.parent.name for p in checked.glob("sha256=*/_SUCCESS")} == {
-        f"sha256={sha}" for sha in read}
+    for written in ("telemetry_checked", "telemetry_hours"):
+        assert {p.parent.name for p in (lake / "ingest" / written).glob("sha256=*/_SUCCESS")
+                } == {f"sha256={sha}" for sha in read}, written
     for model in sql_models():
         folder = lake.joinpath(*model.key.path)
         if not model.monthly:
@@ -74,5 +74,7 @@ def test_spark_checked_the_exports_and_built_the_models_in_the_lake(on_spark: Pa
         assert engines[model.table] == "spark"
         committed = sorted(p.name for p in folder.glob("month=*") if (p / "_SUCCESS").exists())
         assert committed == [f"month={m}" for m in months], model.table
-    # The ingestion's tables the models read, copied into the lake for Spark.
-    assert (lake / "core" / "telemetry_hourly" / "data.parquet").exists()
+    # The hours the models read, merged by Spark into the lake month by month.
+    hourly = sorted(p.parent.name for p in (lake / "core" / "telemetry_hourly").glob(
+        "month=*/_SUCCESS"))
+    assert hourly == [f"month={m}" for m in months]

@@ -48,6 +48,11 @@ def _plain(value: object) -> object:
     # list_sum: NULL for an empty list
     ("SELECT list_sum(CAST([] AS DOUBLE[])) AS x", None),
     ("SELECT list_sum([1.5, 2.5]) AS x", 4.0),
+    # list_avg: NULLs left out, NULL for none; the sorted values of a group averaged
+    ("SELECT list_avg([1.0, NULL, 2.0]) AS x", 1.5),
+    ("SELECT list_avg(CAST([NULL] AS DOUBLE[])) AS x", None),
+    ("SELECT list_avg(list_sort(list(x))) AS x FROM (VALUES (0.3), (0.1), (0.2)) AS t(x)",
+     (0.1 + 0.2 + 0.3) / 3),
     # an interval of months keeps the month's last day
     ("SELECT CAST(DATE '2025-01-31' + to_months(1) AS DATE) AS x", dt.date(2025, 2, 28)),
     # the China-time macros, written out

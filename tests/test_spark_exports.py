@@ -51,7 +51,8 @@ def test_a_line_that_is_not_json_rejects_the_export(spark: SparkSession,
     (tmp_path / "site.jsonl").write_text(good * 1200 + '{"centre_id": \n', encoding="utf-8")
     (tmp_path / "scratch").mkdir()
     export = open_export(tmp_path / "site.jsonl", tmp_path / "scratch")
-    checked = check_in_spark(spark, export, "telemetry/site.jsonl", tmp_path / "checked")
+    checked = check_in_spark(spark, export, "telemetry/site.jsonl", tmp_path / "checked",
+                             tmp_path / "hours")
     assert isinstance(checked.rejection, ExportUnreadable)
     assert str(checked.rejection).startswith("not readable as json lines (")
     assert "FAILED_READ_FILE" in str(checked.rejection)
@@ -65,4 +66,5 @@ def test_a_failure_of_spark_is_not_the_files(spark: SparkSession, tmp_path: Path
     export = open_export(_export(tmp_path, "site.csv", 2), scratch)
     spark.stop()
     with pytest.raises(SparkError, match=re.escape("Spark failed on telemetry/site.csv")):
-        check_in_spark(spark, export, "telemetry/site.csv", tmp_path / "checked")
+        check_in_spark(spark, export, "telemetry/site.csv", tmp_path / "checked",
+                       tmp_path / "hours")

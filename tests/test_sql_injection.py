@@ -57,6 +57,14 @@ REVIEWED = {
     ("pipelines/spark/lake.py", "file.sha256"):
         "a landing file's SHA-256 in hex (files.py: hashlib), which names its folder in the "
         "lake; into SQL inside a string literal, its quotes doubled (spark/lake.py)",
+    ("pipelines/spark/lake.py", "itertools.groupby(loads, key=lambda row: row[0])"):
+        "the warehouse's telemetry loads by month (audit.telemetry_loads, the ingestion "
+        "log): a load's SHA-256 in hex names its folder in the lake, which reaches SQL only "
+        "inside a string literal, its quotes doubled; its file name and month reach Spark "
+        "as values, and paths only hashed or as a date",
+    ("pipelines/spark/lake.py", "hashlib.sha256(file_name.encode()).hexdigest()"):
+        "a landing file's name hashed (hex digits), which names the folder of its pending "
+        "samples' hours in the lake",
     ("pipelines/defs/models/sql_files.py", "setting('CENSUS_MODELS_DIR')"):
         "the folder of the SQL models (CENSUS_MODELS_DIR): sql_graph takes its subfolder "
         "and file names only as lower-case SQL identifiers, and the path itself never "

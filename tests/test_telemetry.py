@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.resources import Warehouse
-from tests.conftest import Census, copy_into, truth
+from tests.conftest import Census, copy_into, late_centre, truth
 
 MEASURES = ["racks_in_use", "it_load_kw", "facility_load_kw", "cpu_util_pct", "gpu_util_pct",
             "compute_capacity_pflops", "compute_used_pflops"]
@@ -99,17 +99,6 @@ def test_coverage_partitions_report_their_month(loaded: Census) -> None:
     assert (coverage["mean"] > 0.5).all() and (coverage["mean"] <= 1).all()
     low = loaded.query("SELECT count(*) FROM core.telemetry_coverage WHERE coverage < 0.5")
     assert low.item() > 0  # the generator's outages leave some centres under half
-
-
-def late_centre(generated: Path) -> tuple[str, pl.DataFrame]:
-    """A centre first registered in the second quarter with telemetry before then."""
-    versions = truth(generated, "register_versions")
-    first = versions.group_by("centre_id").agg(pl.col("valid_from").min())
-    late = set(first.filter(pl.col("valid_from") == "2025-06-30")["centre_id"])
-    expected = pl.read_parquet(generated / "_truth" / "telemetry_hourly.parquet")
-    candidates = expected.filter(pl.col("centre_id").is_in(late))
-    centre = sorted(set(candidates["centre_id"]))[0]
-    return centre, candidates.filter(centre_id=centre)
 
 
 @pytest.mark.slow

@@ -20,6 +20,13 @@ import duckdb
 from pipelines.ingest.attempts import attempt_new_files, files_to_ingest, now, unreadable
 from pipelines.ingest.export_opener import ExportOpener
 from pipelines.ingest.files import LandingFile
+from pipelines.ingest.hours_sql import (
+    FIRST_COPY,
+    MEASURE_COLUMNS,
+    clean_samples_sql,
+    conflicts_sql,
+    hours_sql,
+)
 from pipelines.ingest.ingest_sql import create_forms
 from pipelines.ingest.telemetry import (
     ExportRejected,
@@ -43,7 +50,6 @@ from pipelines.spark import SparkError
 from pipelines.warehouse.audit import FileOutcome
 from pipelines.warehouse.tables import run_statements
 from schemas.rules import Rule
-from schemas.telemetry import MEASURES
 
 if TYPE_CHECKING:  # pyspark is loaded only where Spark runs
     from pipelines.spark.lake import Lake
@@ -56,20 +62,18 @@ _HOUR_NUMBER = f"epoch_us(ts) // {_HOUR_US}"
 # The span of hours up to which duplicate samples are sought in a bitstring per centre (two
 # years: under 3 KB a centre).
 _BITSTRING_HOURS = 2 * 366 * 24
-_MEASURE_COLUMNS = ", ".join(MEASURES)
 # The findings of the file's rows, one row each (file_checked holds them as lists).
 _FINDINGS = """CREATE OR REPLACE TEMP TABLE file_findings AS
     SELECT source_row, centre_id, f.column_name, f.value, f.rule, 'error' AS severity,
            f.message, ts AS observed_at
     FROM (SELECT source_row, centre_id, ts, unnest(findings) AS f FROM file_checked
           WHERE len(findings) > 0)"""
-_CLEAN = f"""SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_checked
-    WHERE len(findings) = 0"""
+_CLEAN = clean_samples_sql("file_checked")
 # The samples of rows checked whole (pending samples, or an export Spark checked).
 _CHECKED_SAMPLES = f"CREATE OR REPLACE TEMP VIEW file_samples AS {_CLEAN}"
 # An export's samples: the rows nothing was found in, and those read again without finding.
 _SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
-    SELECT source_row, centre_id, ts, {_MEASURE_COLUMNS}, known FROM file_parsed
+    SELECT source_row, centre_id, ts, {MEASURE_COLUMNS}, known FROM file_parsed
     WHERE NOT flagged
     UNION ALL {_CLEAN}"""
 
@@ -95,12 +99,13 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
     is an export to read)."""
     create_forms(con)  # once: the transforms of every file call them
     with _joins_as_written(con):
-        con.execute("BEGIN TRANSACTION")
-        resolved = _reexamine_pending(con, run_id)
-        con.execute("COMMIT")
+        pending = _pending_files(con)
         new = files_to_ingest(con, files, KIND)
-        lake = open_lake() if open_lake is not None and new else None
-        if lake is not None:
+        lake = open_lake() if open_lake is not None and (new or pending) else None
+        con.execute("BEGIN TRANSACTION")
+        resolved = _reexamine_pending(con, run_id, pending, lake)
+        con.execute("COMMIT")
+        if lake is not None and new:
             lake.copy_in(con, ["core.centre_register"])  # the rules read it
         with ExportOpener(new, scratch,
                           None if lake is None else lake.check_telemetry) as opener:
@@ -161,7 +166,9 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
     finally:
         opener.release(file)
     run_statements(con, [_FINDINGS, samples], {})
-    params = _stage_clean(con, file, export.row_word)
+    # Spark made the export's hours already (the same transforms); DuckDB makes its own.
+    params = _stage_clean(con, file, export.row_word,
+                          None if lake is None else lambda: lake.load_hours(con, file))
     return _writes(con, export, outcome, lambda: _write_file(con, params, file, outcome, run_id))
 
 
@@ -264,11 +271,11 @@ def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {kind} {name}")
 
 
-def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile,
-                 row_word: str) -> dict[str, object]:
+def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile, row_word: str,
+                 load_hours: Callable[[], None] | None = None) -> dict[str, object]:
     """Conflicting duplicates out, identical ones once → the view `file_clean`, and the
-    hours of its registered centres → `new_hours`; returns the parameters of the
-    file's writes."""
+    hours of its registered centres → `new_hours` (or `load_hours` stages those
+    another engine made); returns the parameters of the file's writes."""
     conflict = str(Rule.CONFLICTING_DUPLICATE)
     params = {"file": file.file_name, "sha": file.sha256,
               "unknown": unknown_centre_message(file.file_name, row_word),
@@ -284,23 +291,21 @@ def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile,
     # first-row pick; most files have none, and then every sample is clean.
     run_statements(con, [
         f"""CREATE OR REPLACE TEMP TABLE file_conflicts AS
-            SELECT s.* FROM file_samples s SEMI JOIN (
-                SELECT centre_id, ts FROM file_samples SEMI JOIN file_duplicates
-                USING (centre_id, ts) GROUP BY centre_id, ts
-                HAVING count(DISTINCT struct_pack({_MEASURE_COLUMNS})) > 1) c
-            USING (centre_id, ts)""",
+            SELECT s.* FROM file_samples s SEMI JOIN ({conflicts_sql(
+                "SELECT * FROM file_samples SEMI JOIN file_duplicates USING (centre_id, ts)")}
+            ) c USING (centre_id, ts)""",
         f"""INSERT INTO file_findings
             SELECT source_row, centre_id, 'ts', strftime(ts, '%Y-%m-%dT%H:%M:%SZ'),
                    '{conflict}', 'error', format($conflict, source_row, centre_id,
                    strftime(ts, '%Y-%m-%dT%H:%M:%SZ')), ts
             FROM file_conflicts""",
-        """CREATE OR REPLACE TEMP VIEW file_clean AS
+        f"""CREATE OR REPLACE TEMP VIEW file_clean AS
            SELECT * FROM file_samples ANTI JOIN file_duplicates USING (centre_id, ts)
            UNION ALL
            SELECT * FROM (
                SELECT * FROM file_samples SEMI JOIN file_duplicates USING (centre_id, ts)
                ANTI JOIN file_conflicts USING (centre_id, ts)
-               QUALIFY row_number() OVER (PARTITION BY centre_id, ts ORDER BY source_row) = 1)""",
+               QUALIFY {FIRST_COPY})""",
     ] if duplicates else ["CREATE OR REPLACE TEMP VIEW file_clean AS SELECT * FROM file_samples"],
         params)
     run_statements(con, [
@@ -308,6 +313,9 @@ def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile,
             SELECT source_row, centre_id, 'centre_id', centre_id, '{Rule.UNKNOWN_CENTRE}',
                    'error', format($unknown, source_row, centre_id), ts
             FROM file_clean WHERE NOT known"""], params)
+    if load_hours is not None:
+        load_hours()
+        return params
     on_the_hour = con.execute(f"SELECT {_ALL_ON_THE_HOUR} FROM file_samples").fetchone()[0]
     stage_hours(con, "SELECT * FROM file_clean WHERE known",
                 one_sample_per_hour=duplicates == 0 and on_the_hour)
@@ -320,7 +328,7 @@ def _write_file(con: duckdb.DuckDBPyConnection, params: dict[str, object],
     core.telemetry_hourly."""
     run_statements(con, [
         f"""INSERT INTO core.telemetry_pending
-            SELECT $file, $sha, source_row, centre_id, ts, {_MEASURE_COLUMNS}
+            SELECT $file, $sha, source_row, centre_id, ts, {MEASURE_COLUMNS}
             FROM file_clean WHERE NOT known""",
         """INSERT INTO audit.quarantine BY NAME
            SELECT $file AS file_name, $sha AS sha256, * FROM file_findings""",
@@ -333,20 +341,15 @@ def _write_file(con: duckdb.DuckDBPyConnection, params: dict[str, object],
 
 def stage_hours(con: duckdb.DuckDBPyConnection, samples_sql: str,
                 one_sample_per_hour: bool = False) -> None:
-    """Hourly means of the samples → `new_hours`. With `one_sample_per_hour` (hourly
-    exports: every ts on the hour, no key twice) each sample is its hour's mean and the
-    aggregation is skipped. Each mean adds its samples in the order of their values, so
-    that it is the same to the last bit on every run (DuckDB's parallel aggregation adds
-    in whatever order the threads deliver): the hour's list of values, sorted, then
-    averaged: `avg(x ORDER BY x)` to the bit, at under half its cost."""
+    """Hourly means of the samples (telemetry_hours.sql) → `new_hours`. With
+    `one_sample_per_hour` (hourly exports: every ts on the hour, no key twice) each
+    sample is its hour's mean and the aggregation is skipped."""
     # Hourly samples are their hours: read where they are, not copied.
     create = ("CREATE OR REPLACE TEMP VIEW new_hours AS " if one_sample_per_hour else
               "CREATE OR REPLACE TEMP TABLE new_hours AS ")
-    hours = (f"""SELECT centre_id, ts AS hour_start, {_MEASURE_COLUMNS}, 1 AS samples
+    hours = (f"""SELECT centre_id, ts AS hour_start, {MEASURE_COLUMNS}, 1 AS samples
                  FROM ({samples_sql})""" if one_sample_per_hour else
-             f"""SELECT centre_id, date_trunc('hour', ts) AS hour_start,
-                 {", ".join(f"list_avg(list_sort(list({m}))) AS {m}" for m in MEASURES)},
-                 count(*) AS samples FROM ({samples_sql}) GROUP BY centre_id, hour_start""")
+             hours_sql(samples_sql))
     con.execute(create + hours)
 
 
@@ -382,19 +385,28 @@ def write_hours(con: duckdb.DuckDBPyConnection, file_name: str, run_id: str,
         outcome.message = f"restated {replaced} centre-hours loaded by earlier files"
 
 
-def _reexamine_pending(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
-    """Samples of centres registered since they arrived: checked against the register
-    now and loaded; their unknown_centre findings are marked resolved."""
-    files = con.execute("""
+def _pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """The files with pending samples of centres registered since they arrived: name,
+    SHA-256 and how many."""
+    return con.execute("""
         SELECT file_name, any_value(sha256), count(*) FROM core.telemetry_pending
         WHERE centre_id IN (SELECT centre_id FROM core.centre_register)
         GROUP BY file_name ORDER BY file_name""").fetchall()
+
+
+def _reexamine_pending(con: duckdb.DuckDBPyConnection, run_id: str,
+                       files: list[tuple[str, str, int]], lake: Lake | None) -> int:
+    """Samples of centres registered since they arrived (`files`): checked against the
+    register now and loaded (their hours kept in the `lake` too, where there is one);
+    their unknown_centre findings are marked resolved."""
     for file_name, sha, _ in files:
         row_word = "record" if file_name.lower().endswith(".parquet") else "line"
         check_pending(con, file_name, row_word)
         run_statements(con, [_FINDINGS, _CHECKED_SAMPLES], {})
         stage_hours(con, "SELECT * FROM file_samples")
         write_hours(con, file_name, run_id)
+        if lake is not None:
+            lake.keep_resolved(con, run_id, file_name)
         run_statements(con, ["""INSERT INTO audit.quarantine BY NAME
                                 SELECT $file AS file_name, $sha AS sha256, * FROM file_findings"""],
                        {"file": file_name, "sha": sha})

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipelines.ingest.export_opener import Checked
+from pipelines.ingest.hours_sql import settled_hours_sql
 from pipelines.ingest.telemetry import (
     SAMPLES_SQL,
     ExportRejected,
@@ -46,14 +47,16 @@ _PARTITION_SHIFT = 33
 
 
 def check_in_spark(spark: SparkSession, export: Export, file_name: str,
-                   folder: Path) -> Checked:
+                   folder: Path, hours_folder: Path) -> Checked:
     """Every row of the export with its sample and findings (telemetry_rules.sql's
-    output) → Parquet in `folder`, written by Spark. Returns the rows read, and the
-    export's rejection where the embedded engine's ingestion would reject it; raises
-    SparkError where Spark failed otherwise. Safe in threads of their own, one export
-    each."""
+    output) → Parquet in `folder`, and the hours of its registered centres' samples
+    (`settled_hours_sql`) → Parquet in `hours_folder`, written by Spark. Returns the rows
+    read, and the export's rejection where the embedded engine's ingestion would reject
+    it; raises SparkError where Spark failed otherwise. Safe in threads of their own, one
+    export each."""
     rows_read = 0
-    view = f"export_cells_{next(_VIEWS)}"
+    number = next(_VIEWS)
+    view, checked_view = f"export_cells_{number}", f"export_checked_{number}"
     try:
         cells = read_export(spark, export)
         columns = _header(cells, export)
@@ -75,6 +78,9 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         checked = spark.sql(to_spark(checks_sql(SAMPLES_SQL, text),
                                      export_params(found, export, file_name)))
         checked.write.mode("overwrite").parquet(str(folder))
+        spark.read.parquet(str(folder)).createOrReplaceTempView(checked_view)
+        spark.sql(to_spark(settled_hours_sql(checked_view))).write.mode("overwrite").parquet(
+            str(hours_folder))
     except ExportRejected as exc:
         return Checked(rows_read, exc)
     except (PySparkException, Py4JError) as exc:
@@ -86,6 +92,7 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         # A session that is gone holds no views.
         with contextlib.suppress(PySparkException, Py4JError):
             spark.catalog.dropTempView(view)
+            spark.catalog.dropTempView(checked_view)
     return Checked(rows_read)
 
 
