@@ -170,9 +170,9 @@ class Lake:
                     self._write_last_loads(units, str(month), written)
                 else:
                     written.mkdir()
-                    rows = con.execute(f"SELECT * FROM {HOURLY} WHERE "
+                    held = con.execute(f"SELECT * FROM {HOURLY} WHERE "
                                        "china_month(hour_start) = ?", [month])
-                    pq.write_table(rows.to_arrow_table(), written / _WHOLE)
+                    pq.write_table(held.to_arrow_table(), written / _WHOLE)
                 (written / _LOADS).write_text(json.dumps(ledger))
                 _replace(target, written)
             self._register(HOURLY)
