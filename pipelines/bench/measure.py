@@ -7,8 +7,6 @@ seconds of each job they run (where the time goes)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 import shutil
 import threading
 import time
@@ -22,6 +20,7 @@ from dagster import DagsterInstance
 
 from pipelines.bench.inputs import BenchInputs
 from pipelines.progress import progress
+from pipelines.spark import local_cores
 
 # The issue's targets: (b)/(a), (c) seconds, (d)/(b), (e) seconds, peak RSS.
 TARGETS = {"b_over_a": 2.0, "c_seconds": 60.0, "d_over_b": 0.15, "e_seconds": 2.0,
@@ -212,12 +211,7 @@ def model_cores(engine: str, master: str) -> int:
 
     if engine == "duckdb":
         return Warehouse.model_fields["threads"].default
-    if master == "local":
-        return 1
-    local = re.fullmatch(r"local\[(\d+|\*)\]", master)
-    if not local:
-        return 0
-    return (os.cpu_count() or 1) if local.group(1) == "*" else int(local.group(1))
+    return local_cores(master)
 
 
 def _hourly_rows(warehouse: Path) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from pipelines.spark import SparkError
+from pipelines.spark import SparkError, local_cores
 
 # Each setting's reason: instants in UTC, as the warehouse stores them; timestamps in
 # Parquet as DuckDB reads them (not INT96); no web UI or progress bars in a batch job;
@@ -32,6 +32,10 @@ def spark_session(master: str, lake: Path) -> SparkSession:
                .config("spark.sql.warehouse.dir", str(lake)))
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)
+    if cores := local_cores(master):
+        # A shuffle in as many parts as there are cores, not Spark's 200 (a cluster's
+        # default): on one machine, 200 tasks a shuffle cost more than the rows.
+        builder = builder.config("spark.sql.shuffle.partitions", str(cores))
     try:
         return builder.getOrCreate()
     except Exception as exc:  # py4j's and pyspark's errors alike
