@@ -34,6 +34,7 @@ _LIST_SUM = _spark("CASE WHEN size(filter(items, item -> item IS NOT NULL)) > 0 
 _LIST_AVG = _spark("aggregate(filter(items, item -> item IS NOT NULL), CAST(0 AS DOUBLE), "
                    "(total, item) -> total + item, total -> total / "
                    "nullif(size(filter(items, item -> item IS NOT NULL)), 0))")
+_LIST_TEMPLATES = {"list_sum": _LIST_SUM, "list_avg": _LIST_AVG}
 # The text DuckDB's cast reads as a DOUBLE (white space around; no digit separators, which
 # the telemetry forms never pass it). Spark's cast is Java's, which takes `1d`, `2.5f` and
 # `0x1p3` as well.
@@ -139,9 +140,8 @@ def _function(node: exp.Anonymous) -> exp.Expression:
         parameters, body = _macros()[name]
         # DuckDB's body, its arguments in place, then in Spark's form.
         return _form(_with_arguments(body, dict(zip(parameters, arguments, strict=True))))
-    if name in ("list_sum", "list_avg"):  # Spark's form already: only the argument is put in
-        template = _LIST_SUM if name == "list_sum" else _LIST_AVG
-        return _with_arguments(template, {"items": _form(arguments[0])})
+    if name in _LIST_TEMPLATES:  # Spark's form already: only the argument is put in
+        return _with_arguments(_LIST_TEMPLATES[name], {"items": _form(arguments[0])})
     if name == "isfinite":
         return exp.Paren(this=_with_arguments(_ISFINITE, {"number": _form(arguments[0])}))
     if name == "strlen":  # bytes

@@ -24,6 +24,7 @@ from pipelines.ingest.files import LandingFile
 from pipelines.ingest.telemetry_readers import Export, first_line
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
+from pipelines.spark.session import view_name
 from pipelines.spark.telemetry import check_in_spark
 from pipelines.sql_graph import SqlModel
 from schemas.telemetry import MEASURES
@@ -189,7 +190,7 @@ class Lake:
             hours = self.spark.read.schema(_HOURS_SCHEMA).parquet(str(path)).withColumns(
                 {"source_file": F.lit(name), "position": F.lit(position)})
             loads = hours if loads is None else loads.unionByName(hours)
-        view = f"hourly_loads_{next(_VIEWS)}"
+        view = view_name("hourly_loads")
         loads.createOrReplaceTempView(view)
         try:
             self.spark.sql(to_spark(f"""
@@ -246,7 +247,6 @@ _HOURS_SCHEMA = ", ".join(["centre_id STRING", "hour_start TIMESTAMP",
 _WHOLE = "data.parquet"
 # Beside a month's hours in the lake: the loads they were merged from.
 _LOADS = "_census_loads.json"
-_VIEWS = itertools.count()
 # What Spark writes of each export: its rows checked, and its hours.
 _INGESTED = ("telemetry_checked", "telemetry_hours")
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from pipelines.spark import SparkError, local_cores
+
+# Numbers the temporary views: exports are checked two at a time, in threads.
+_VIEWS = itertools.count()
 
 # Each setting's reason: instants in UTC, as the warehouse stores them; timestamps in
 # Parquet as DuckDB reads them (not INT96); no web UI or progress bars in a batch job;
@@ -43,3 +47,8 @@ def spark_session(master: str, lake: Path) -> SparkSession:
         text = str(getattr(exc, "java_exception", None) or exc).strip() or type(exc).__name__
         raise SparkError(f"Spark did not start on CENSUS_SPARK_MASTER={master}: "
                          f"{text.splitlines()[0]}") from None
+
+
+def view_name(prefix: str) -> str:
+    """A name for a temporary view that no other view of the session has."""
+    return f"{prefix}_{next(_VIEWS)}"

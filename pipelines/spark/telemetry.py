@@ -7,7 +7,6 @@ ingestion goes on."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import re
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from pipelines.ingest.telemetry import (
 from pipelines.ingest.telemetry_readers import Export, ExportUnreadable, first_line
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
+from pipelines.spark.session import view_name
 
 # The types the transforms' input tells apart (export_text_sql), Spark's typeName by
 # DuckDB's name: text, and times with or without their zone. Any other is read as its
@@ -40,8 +40,6 @@ _DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
 # Spark's conditions for a file it cannot read. Any other failure is Spark's own (a lost
 # executor, a full disk, a fault in census), which must not reject the file for good.
 _UNREADABLE = ("FAILED_READ_FILE", "CANNOT_READ_FILE", "MALFORMED_RECORD", "PARQUET_")
-# Each export's view of its own: exports are checked two at a time.
-_VIEWS = itertools.count()
 # Spark numbers a partition's rows from (partition << 33) (monotonically_increasing_id).
 _PARTITION_SHIFT = 33
 
@@ -55,8 +53,7 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
     it; raises SparkError where Spark failed otherwise. Safe in threads of their own, one
     export each."""
     rows_read = 0
-    number = next(_VIEWS)
-    view, checked_view = f"export_cells_{number}", f"export_checked_{number}"
+    view, checked_view = view_name("export_cells"), view_name("export_checked")
     try:
         cells = read_export(spark, export)
         columns = _header(cells, export)
