@@ -69,6 +69,8 @@ def _plain(value: object) -> object:
     ("SELECT '2025-01-01T00:00:00Z' GLOB '[0-9][0-9][0-9][0-9]-*Z' AS x", True),
     ("SELECT '2025.01' GLOB '[0-9][0-9][0-9][0-9]-*' AS x", False),
     ("SELECT strlen('中') AS x", 3),  # bytes
+    # microseconds since the epoch, as the on-the-hour test takes them
+    ("SELECT epoch_us(TIMESTAMP '1970-01-01 01:00:00.000001') AS x", 3_600_000_001),
     ("SELECT isfinite(CAST('-inf' AS DOUBLE)) AS x", False),
     ("SELECT isfinite(CAST('nan' AS DOUBLE)) AS x", False),
     ("SELECT isfinite(1.5) AS x", True),

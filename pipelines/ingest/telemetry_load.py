@@ -21,7 +21,9 @@ from pipelines.ingest.attempts import attempt_new_files, files_to_ingest, now, u
 from pipelines.ingest.export_opener import ExportOpener
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.hours_sql import (
+    ALL_ON_THE_HOUR,
     FIRST_COPY,
+    HOUR_US,
     MEASURE_COLUMNS,
     clean_samples_sql,
     conflicts_sql,
@@ -55,10 +57,8 @@ if TYPE_CHECKING:  # pyspark is loaded only where Spark runs
     from pipelines.spark.lake import Lake
 
 KIND = "telemetry"
-_HOUR_US = 3_600_000_000
-# Over a file's samples (ts): whether every one is on the hour; a sample's hour, as a number.
-_ALL_ON_THE_HOUR = f"coalesce(bool_and(epoch_us(ts) % {_HOUR_US} = 0), TRUE)"
-_HOUR_NUMBER = f"epoch_us(ts) // {_HOUR_US}"
+# A sample's hour, as a number.
+_HOUR_NUMBER = f"epoch_us(ts) // {HOUR_US}"
 # The span of hours up to which duplicate samples are sought in a bitstring per centre (two
 # years: under 3 KB a centre).
 _BITSTRING_HOURS = 2 * 366 * 24
@@ -212,7 +212,7 @@ def stage_whole(con: duckdb.DuckDBPyConnection, export: Export, file_name: str,
         return False
     rows, whole, on_the_hour, first, last = con.execute(f"""
         SELECT count(*), coalesce(bool_and(known AND NOT flagged), FALSE),
-               {_ALL_ON_THE_HOUR}, min({_HOUR_NUMBER}), max({_HOUR_NUMBER})
+               {ALL_ON_THE_HOUR}, min({_HOUR_NUMBER}), max({_HOUR_NUMBER})
         FROM file_parsed""").fetchone()
     if whole:
         whole = not _sent_twice(con, on_the_hour, first, last)
@@ -316,7 +316,7 @@ def _stage_clean(con: duckdb.DuckDBPyConnection, file: LandingFile, row_word: st
     if load_hours is not None:
         load_hours()
         return params
-    on_the_hour = con.execute(f"SELECT {_ALL_ON_THE_HOUR} FROM file_samples").fetchone()[0]
+    on_the_hour = con.execute(f"SELECT {ALL_ON_THE_HOUR} FROM file_samples").fetchone()[0]
     stage_hours(con, "SELECT * FROM file_clean WHERE known",
                 one_sample_per_hour=duplicates == 0 and on_the_hour)
     return params
@@ -341,16 +341,11 @@ def _write_file(con: duckdb.DuckDBPyConnection, params: dict[str, object],
 
 def stage_hours(con: duckdb.DuckDBPyConnection, samples_sql: str,
                 one_sample_per_hour: bool = False) -> None:
-    """Hourly means of the samples (telemetry_hours.sql) → `new_hours`. With
-    `one_sample_per_hour` (hourly exports: every ts on the hour, no key twice) each
-    sample is its hour's mean and the aggregation is skipped."""
+    """Hourly means of the samples (`hours_sql`) → `new_hours`."""
     # Hourly samples are their hours: read where they are, not copied.
     create = ("CREATE OR REPLACE TEMP VIEW new_hours AS " if one_sample_per_hour else
               "CREATE OR REPLACE TEMP TABLE new_hours AS ")
-    hours = (f"""SELECT centre_id, ts AS hour_start, {MEASURE_COLUMNS}, 1 AS samples
-                 FROM ({samples_sql})""" if one_sample_per_hour else
-             hours_sql(samples_sql))
-    con.execute(create + hours)
+    con.execute(create + hours_sql(samples_sql, one_sample_per_hour))
 
 
 def write_hours(con: duckdb.DuckDBPyConnection, file_name: str, run_id: str,

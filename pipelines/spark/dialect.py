@@ -144,6 +144,8 @@ def _function(node: exp.Anonymous) -> exp.Expression:
         return _with_arguments(_LIST_TEMPLATES[name], {"items": _form(arguments[0])})
     if name == "isfinite":
         return exp.Paren(this=_with_arguments(_ISFINITE, {"number": _form(arguments[0])}))
+    if name == "epoch_us":  # microseconds since the epoch
+        return exp.Anonymous(this="unix_micros", expressions=[_form(arguments[0])])
     if name == "strlen":  # bytes
         return exp.Anonymous(this="octet_length", expressions=[_form(arguments[0])])
     if name == "timezone" and arguments[0].name == "UTC":

@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipelines.ingest.export_opener import Checked
-from pipelines.ingest.hours_sql import settled_hours_sql
+from pipelines.ingest.hours_sql import clean_samples_sql, settled_hours_sql, shape_sql
 from pipelines.ingest.telemetry import (
     SAMPLES_SQL,
     ExportRejected,
@@ -76,8 +76,12 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
                                      export_params(found, export, file_name)))
         checked.write.mode("overwrite").parquet(str(folder))
         spark.read.parquet(str(folder)).createOrReplaceTempView(checked_view)
-        spark.sql(to_spark(settled_hours_sql(checked_view))).write.mode("overwrite").parquet(
-            str(hours_folder))
+        # An export as it should be sends each key once, on the hour: its samples are
+        # its hours, and neither conflicts nor copies are sought.
+        shape = spark.sql(to_spark(shape_sql(clean_samples_sql(checked_view)))).first()
+        spark.sql(to_spark(settled_hours_sql(checked_view, shape.sent_twice,
+                                             shape.on_the_hour))).write.mode(
+            "overwrite").parquet(str(hours_folder))
     except ExportRejected as exc:
         return Checked(rows_read, exc)
     except (PySparkException, Py4JError) as exc:
