@@ -25,11 +25,13 @@ DEFAULTS = {
 
 # The engines that can build the SQL models: embedded in the warehouse, or Spark.
 ENGINES = ("duckdb", "spark")
-# The settings that are not paths, with their defaults: the engine that runs the SQL
-# models (one of ENGINES) and the Spark master it runs on.
+# The settings that are not paths (or whose default is not one), with their defaults: the
+# engine that runs the SQL models (one of ENGINES), the Spark master it runs on, and where
+# exports are decompressed while read (a folder, or `auto`).
 OPTIONS = {
     "CENSUS_ENGINE": "duckdb",
     "CENSUS_SPARK_MASTER": "local[2]",
+    "CENSUS_SCRATCH_DIR": "auto",
 }
 
 

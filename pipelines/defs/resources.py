@@ -14,6 +14,7 @@ from dagster import ConfigurableResource, Definitions, EnvVar, definitions
 from filelock import FileLock, Timeout
 
 from pipelines.export.delivery import Mailer
+from pipelines.ingest.export_opener import scratch_folder
 from pipelines.ingest.files import LandingFile, discover, list_files
 from pipelines.reference import Reference
 from pipelines.settings import known_engine
@@ -31,6 +32,7 @@ class Warehouse(ConfigurableResource):
     never blocked and never see a half-written state (contract §2.1)."""
 
     path: str
+    scratch: str = "auto"  # CENSUS_SCRATCH_DIR
     memory_limit: str = "2GB"  # with Python and polars beside it, a run stays under 4 GiB
     threads: int = 2
 
@@ -46,6 +48,14 @@ class Warehouse(ConfigurableResource):
     def spare_path(self) -> Path:
         """The file published before the current one, written into at the next publish."""
         return self.build_path.with_name(f"{self.published_path.stem}.spare.duckdb")
+
+    @property
+    def scratch_path(self) -> Path:
+        """Where the writer puts an export's decompressed or transcoded copy while it
+        reads it: this warehouse's folder in CENSUS_SCRATCH_DIR, or where `auto` chooses
+        (`scratch_folder`)."""
+        return scratch_folder(self.build_path.parent,
+                              None if self.scratch == "auto" else Path(self.scratch).resolve())
 
     @property
     def landing_sha256(self) -> Path:
@@ -192,7 +202,8 @@ def census_resources(given: Mapping[str, Path | str] | None = None) -> dict[str,
         return str(given[name]) if given and name in given else EnvVar(name)
 
     return {
-        "warehouse": Warehouse(path=value("CENSUS_WAREHOUSE")),
+        "warehouse": Warehouse(path=value("CENSUS_WAREHOUSE"),
+                               scratch=value("CENSUS_SCRATCH_DIR")),
         "landing": Landing(root=value("CENSUS_LANDING_DIR")),
         "reference": ReferenceData(root=value("CENSUS_REFERENCE_DIR")),
         "exports": ExportFolder(root=value("CENSUS_EXPORT_DIR")),

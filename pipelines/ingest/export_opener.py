@@ -4,6 +4,8 @@ and transcode the next (`open_export`: Python, one core), so both cores work; wi
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -13,7 +15,28 @@ from pathlib import Path
 from types import TracebackType
 
 from pipelines.ingest.files import LandingFile
+from pipelines.ingest.limits import MAX_DECOMPRESSED_BYTES
 from pipelines.ingest.telemetry_readers import Export, open_export
+
+# A file system in RAM: a file written there costs a fifth of one written to a disk's
+# page cache (a national month inflates to about 300 MB).
+RAM_FOLDER = Path("/dev/shm")
+# The copies of the export being loaded and of the next, each at its limit.
+SCRATCH_ROOM = 2 * MAX_DECOMPRESSED_BYTES
+
+
+def scratch_folder(beside: Path, given: Path | None = None, ram: Path = RAM_FOLDER,
+                   room: int = SCRATCH_ROOM) -> Path:
+    """The scratch folder of the warehouse whose build copy is in `beside`: in the folder
+    `given` (CENSUS_SCRATCH_DIR); else in `ram` where it has `room` free; else
+    `beside/scratch`. Each warehouse has a folder of its own (named after `beside`),
+    which its writer empties."""
+    own = f"census-scratch-{hashlib.sha256(str(beside).encode()).hexdigest()[:16]}"
+    if given is not None:
+        return given / own
+    if ram.is_dir() and os.access(ram, os.W_OK) and shutil.disk_usage(ram).free >= room:
+        return ram / own
+    return beside / "scratch"
 
 
 @dataclass(frozen=True)
@@ -32,12 +55,15 @@ class Opened:
 
 
 class ExportOpener:
-    """`open_export` of each of `files`, in their order, each in a scratch folder of its
-    own until `release`, then `check` where given; opening one starts opening the next
-    (the next two with a `check`: Spark's jobs on small files wait more than they work)."""
+    """`open_export` of each of `files`, in their order, each in a folder of its own in
+    `scratch` until `release`, then `check` where given; opening one starts opening the
+    next (the next two with a `check`: Spark's jobs on small files wait more than they
+    work). Its user holds the warehouse's writer lock: whatever `scratch` holds then, a
+    run cut short left, and it is removed."""
 
     def __init__(self, files: list[LandingFile], scratch: Path,
                  check: Callable[[Export, LandingFile], Checked] | None = None) -> None:
+        shutil.rmtree(scratch, ignore_errors=True)
         self._files = files
         self._position = {file.path: n for n, file in enumerate(files)}
         self._scratch = scratch

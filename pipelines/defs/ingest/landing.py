@@ -59,7 +59,7 @@ def landing_files(context: AssetExecutionContext, warehouse: Warehouse, landing:
             context, con, landing.files(LICENSING, warehouse.landing_sha256), reference)
         hourly, hourly_checks = load_telemetry(
             context, con, landing.files(TELEMETRY, warehouse.landing_sha256),
-            warehouse.build_path.parent / "scratch", engine)
+            warehouse.scratch_path, engine)
     for result in (register, hourly):
         if result is not None:
             yield result
