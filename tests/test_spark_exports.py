@@ -1,6 +1,7 @@
 """Exports as Spark reads them (real Spark, local mode, in this process): a file is read
 as itself whatever its name, and a failure of Spark's own does not reject the file."""
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,9 @@ from pyspark.sql import SparkSession
 from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
 from pipelines.spark import SparkError
 from pipelines.spark.session import spark_session
-from pipelines.spark.telemetry import check_in_spark, read_export
+from pipelines.spark.telemetry import check_hours, check_in_spark, read_export
+from schemas.telemetry import MEASURES
+from schemas.telemetry_lake import TELEMETRY_HOURS, spark_struct
 
 HEADER = "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw\n"
 
@@ -56,6 +59,31 @@ def test_a_line_that_is_not_json_rejects_the_export(spark: SparkSession,
     assert isinstance(checked.rejection, ExportUnreadable)
     assert str(checked.rejection).startswith("not readable as json lines (")
     assert "FAILED_READ_FILE" in str(checked.rejection)
+
+
+def test_hours_unlike_their_schema_fail_the_step(spark: SparkSession, tmp_path: Path) -> None:
+    """The hours Spark wrote are checked against their pandera schema before they are
+    read: a key without its centre, an hour of no sample, or a column of another type is
+    census's fault (SparkError), each failing column named. An export's hours are checked
+    for their columns' types; a month the models read, whole."""
+    hour = dt.datetime(2025, 1, 1)
+    # The schema's columns, each of which may hold NULLs (as Parquet files' columns do).
+    columns = ", ".join(f"{f.name} {f.dataType.simpleString()}"
+                        for f in spark_struct(TELEMETRY_HOURS))
+    good = spark.createDataFrame([("GZ-001", hour, *[1.0] * len(MEASURES), 1)], columns)
+    check_hours(good, "telemetry/good.csv", TELEMETRY_HOURS)
+    missing = spark.createDataFrame([(None, hour, *[1.0] * len(MEASURES), 0)], columns)
+    check_hours(missing, "telemetry/bad.csv")  # its types are right
+    with pytest.raises(SparkError, match=re.escape("hours of month 1 do not match")) as failed:
+        check_hours(missing, "month 1", TELEMETRY_HOURS)
+    assert "centre_id: non-nullable column 'centre_id' contains null" in str(failed.value)
+    assert "failed validation greater_than_or_equal_to(1)" in str(failed.value)
+    retyped = spark.createDataFrame([("GZ-001", hour, *[1.0] * len(MEASURES), 1)],
+                                    columns.replace("samples bigint", "samples int"))
+    with pytest.raises(SparkError, match="expected column 'samples' to have type LongType"):
+        check_hours(retyped, "telemetry/bad.csv")
+    with pytest.raises(SparkError, match="column 'extra' not in DataFrameSchema"):
+        check_hours(good.withColumn("extra", good.samples), "telemetry/bad.csv")
 
 
 def test_a_failure_of_spark_is_not_the_files(spark: SparkSession, tmp_path: Path) -> None:

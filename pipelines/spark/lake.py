@@ -25,9 +25,9 @@ from pipelines.ingest.telemetry_readers import Export, first_line
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
 from pipelines.spark.session import view_name
-from pipelines.spark.telemetry import check_in_spark
+from pipelines.spark.telemetry import check_hours, check_in_spark
 from pipelines.sql_graph import SqlModel
-from schemas.telemetry import MEASURES
+from schemas.telemetry_lake import TELEMETRY_HOURS, spark_struct
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,9 @@ class Lake:
                 written = _writing(target)
                 if all(path.exists() for *_, path in units):
                     self._write_last_loads(units, str(month), written)
+                    # What the models read, checked whole: keys, samples, types.
+                    check_hours(self.spark.read.parquet(str(written)).drop("source_file"),
+                                f"{HOURLY} for {month}", TELEMETRY_HOURS)
                 else:
                     written.mkdir()
                     held = con.execute(f"SELECT * FROM {HOURLY} WHERE "
@@ -239,10 +242,9 @@ def table_folder(lake: Path, table: str) -> Path:
 
 
 HOURLY = "core.telemetry_hourly"
-# The columns of a load's hours.
-_HOUR_COLUMNS = ("centre_id", "hour_start", *MEASURES, "samples")
-_HOURS_SCHEMA = ", ".join(["centre_id STRING", "hour_start TIMESTAMP",
-                           *(f"{m} DOUBLE" for m in MEASURES), "samples BIGINT"])
+# The columns of a load's hours, and their types.
+_HOUR_COLUMNS = tuple(TELEMETRY_HOURS.columns)
+_HOURS_SCHEMA = spark_struct(TELEMETRY_HOURS)
 # A table copied in whole.
 _WHOLE = "data.parquet"
 # Beside a month's hours in the lake: the loads they were merged from.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 from py4j.protocol import Py4JError
@@ -31,6 +32,10 @@ from pipelines.ingest.telemetry_readers import Export, ExportUnreadable, first_l
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
 from pipelines.spark.session import view_name
+from schemas.telemetry_lake import TELEMETRY_HOUR_TYPES, schema_errors
+
+if TYPE_CHECKING:  # pandera's pyspark API is loaded through schemas.telemetry_lake
+    import pandera.pyspark as pa
 
 # The types the transforms' input tells apart (export_text_sql), Spark's typeName by
 # DuckDB's name: text, and times with or without their zone. Any other is read as its
@@ -79,9 +84,10 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         # An export as it should be sends each key once, on the hour: its samples are
         # its hours, and neither conflicts nor copies are sought.
         shape = spark.sql(to_spark(shape_sql(clean_samples_sql(checked_view)))).first()
-        spark.sql(to_spark(settled_hours_sql(checked_view, shape.sent_twice,
-                                             shape.on_the_hour))).write.mode(
-            "overwrite").parquet(str(hours_folder))
+        hours = spark.sql(to_spark(settled_hours_sql(checked_view, shape.sent_twice,
+                                                     shape.on_the_hour)))
+        check_hours(hours, file_name)  # the plan's types: no job
+        hours.write.mode("overwrite").parquet(str(hours_folder))
     except ExportRejected as exc:
         return Checked(rows_read, exc)
     except (PySparkException, Py4JError) as exc:
@@ -95,6 +101,17 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
             spark.catalog.dropTempView(view)
             spark.catalog.dropTempView(checked_view)
     return Checked(rows_read)
+
+
+def check_hours(hours: DataFrame, what: str,
+                schema: pa.DataFrameSchema = TELEMETRY_HOUR_TYPES) -> None:
+    """Hours Spark makes or wrote against `schema` (pandera; by default their columns'
+    types alone): where they differ, census is at fault, not the export; `what` names
+    them."""
+    errors = schema_errors(schema.validate(hours))
+    if errors:
+        raise SparkError(f"Spark's hours of {what} do not match their schema: "
+                         + "; ".join(errors))
 
 
 def _condition(exc: Exception) -> str:
