@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.preflight import (
     SettingProblem,
@@ -25,6 +26,9 @@ from pipelines.settings import (
     ensure_dagster_home,
     setting,
 )
+
+if TYPE_CHECKING:
+    from pipelines.runs import RunOutcome
 
 DEMO = {"seed": 20251, "centres": 300, "months": 6, "start": "2025-01"}
 
@@ -178,11 +182,15 @@ def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
     writable_warehouse()
     ensure_dagster_home()
     from pipelines.interrupts import interrupts_for_census_only
-    from pipelines.progress import cleared, progress, quiet
-    from pipelines.runs import RunOutcome, run_census
 
     outcome: RunOutcome | None = None
+    # Before the imports: some start threads (numpy's), and Ctrl-C, sent to the process,
+    # may go to any thread that does not block it; each thread started in the block
+    # inherits it, so the signal reaches census's waiter alone.
     with interrupts_for_census_only() as interruption:
+        from pipelines.progress import cleared, progress, quiet
+        from pipelines.runs import run_census
+
         try:
             # --verbose shows Dagster's event log, which a status line would garble
             outcome = run_census(verbose=args.verbose,
