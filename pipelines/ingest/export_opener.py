@@ -41,11 +41,14 @@ def scratch_folder(beside: Path, given: Path | None = None, ram: Path = RAM_FOLD
 
 @dataclass(frozen=True)
 class Checked:
-    """What another engine made of an export: the rows it read, and why the export is
-    rejected (None where it is not)."""
+    """What another engine made of an export: the rows it read, why the export is
+    rejected (None where it is not), and whether a centre-hour is sent twice among the
+    samples nothing was found in (if not, its checked rows with nothing to report need
+    not be read again: their hours are made)."""
 
     rows_read: int
     rejection: Exception | None = None
+    sent_twice: bool = True
 
 
 @dataclass(frozen=True)

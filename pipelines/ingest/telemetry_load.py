@@ -144,7 +144,7 @@ def _stage_export(con: duckdb.DuckDBPyConnection, file: LandingFile, outcome: Fi
             outcome.rows_read = opened.checked.rows_read
             if opened.checked.rejection is not None:
                 raise opened.checked.rejection
-            lake.load_checked(con, file)
+            lake.load_checked(con, file, opened.checked)
             samples = _CHECKED_SAMPLES
         elif stage_whole(con, export, file.file_name, outcome):
             return _writes(con, export, outcome,

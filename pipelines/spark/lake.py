@@ -96,12 +96,16 @@ class Lake:
                 shutil.rmtree(writing, ignore_errors=True)
         return checked
 
-    def load_checked(self, con: duckdb.DuckDBPyConnection, file: LandingFile) -> None:
-        """A landing file's rows as Spark checked them → DuckDB's temporary table
-        `file_checked`, in file order."""
+    def load_checked(self, con: duckdb.DuckDBPyConnection, file: LandingFile,
+                     checked: Checked) -> None:
+        """A landing file's rows as Spark `checked` them → DuckDB's temporary table
+        `file_checked`, in file order: where no key is sent twice, only those with
+        something to report (findings, an unknown centre), as Spark made the hours."""
         files = _ingest_folder(self.root, "telemetry_checked", file.sha256) / "*.parquet"
+        reported = "" if checked.sent_twice else f"WHERE {_REPORTED}"
         con.execute("CREATE OR REPLACE TEMP TABLE file_checked AS SELECT * FROM read_parquet("
-                    f"{_duckdb_literal(files)}, hive_partitioning = false) ORDER BY source_row")
+                    f"{_duckdb_literal(files)}, hive_partitioning = false) {reported} "
+                    "ORDER BY source_row")
 
     def load_hours(self, con: duckdb.DuckDBPyConnection, file: LandingFile) -> None:
         """The hours Spark made of a landing file's samples → DuckDB's temporary table
@@ -242,6 +246,8 @@ def table_folder(lake: Path, table: str) -> Path:
 
 
 HOURLY = "core.telemetry_hourly"
+# Of an export's checked rows, those the warehouse records something of beside the hours.
+_REPORTED = "array_length(findings) > 0 OR NOT known"
 # The columns of a load's hours, and their types.
 _HOUR_COLUMNS = tuple(TELEMETRY_HOURS.columns)
 _HOURS_SCHEMA = spark_struct(TELEMETRY_HOURS)

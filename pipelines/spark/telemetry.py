@@ -54,10 +54,10 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
     """Every row of the export with its sample and findings (telemetry_rules.sql's
     output) → Parquet in `folder`, and the hours of its registered centres' samples
     (`settled_hours_sql`) → Parquet in `hours_folder`, written by Spark. Returns the rows
-    read, and the export's rejection where the embedded engine's ingestion would reject
-    it; raises SparkError where Spark failed otherwise. Safe in threads of their own, one
-    export each."""
-    rows_read = 0
+    read, whether a key is sent twice, and the export's rejection where the embedded
+    engine's ingestion would reject it; raises SparkError where Spark failed otherwise.
+    Safe in threads of their own, one export each."""
+    rows_read, sent_twice = 0, True
     view, checked_view = view_name("export_cells"), view_name("export_checked")
     try:
         cells = read_export(spark, export)
@@ -84,7 +84,8 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         # An export as it should be sends each key once, on the hour: its samples are
         # its hours, and neither conflicts nor copies are sought.
         shape = spark.sql(to_spark(shape_sql(clean_samples_sql(checked_view)))).first()
-        hours = spark.sql(to_spark(settled_hours_sql(checked_view, shape.sent_twice,
+        sent_twice = shape.sent_twice
+        hours = spark.sql(to_spark(settled_hours_sql(checked_view, sent_twice,
                                                      shape.on_the_hour)))
         check_hours(hours, file_name)  # the plan's types: no job
         hours.write.mode("overwrite").parquet(str(hours_folder))
@@ -100,7 +101,7 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         with contextlib.suppress(PySparkException, Py4JError):
             spark.catalog.dropTempView(view)
             spark.catalog.dropTempView(checked_view)
-    return Checked(rows_read)
+    return Checked(rows_read, sent_twice=sent_twice)
 
 
 def check_hours(hours: DataFrame, what: str,
