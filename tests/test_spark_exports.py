@@ -6,13 +6,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
 from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
 from pipelines.spark import SparkError
 from pipelines.spark.session import spark_session
-from pipelines.spark.telemetry import check_hours, check_in_spark, read_export
+from pipelines.spark.telemetry import check_hours, check_in_spark, export_cells, read_export
 from schemas.telemetry import MEASURES
 from schemas.telemetry_lake import TELEMETRY_HOURS, spark_struct
 
@@ -44,6 +47,28 @@ def test_a_name_hadoop_would_read_as_a_pattern_is_read_as_itself(
         scratch.mkdir()
         export = open_export(_export(landing, name, rows), scratch)
         assert read_export(spark, export).count() == rows + 1  # its header, a record
+
+
+def test_nanosecond_times_are_read_as_duckdb_reads_them(spark: SparkSession,
+                                                        tmp_path: Path) -> None:
+    """pandas writes times in nanoseconds, which Spark refuses to read as times: they are
+    read as numbers and made times of whole microseconds (toward zero), as DuckDB keeps
+    them; an instant where the file says UTC, else a naive time (China time)."""
+    path = tmp_path / "site.parquet"
+    nanos = [1_741_230_000_123_456_789, 1_741_233_600_000_000_000]
+    pq.write_table(pa.table({"centre_id": ["DC1", "DC2"],
+                             "ts": pa.array(nanos, pa.timestamp("ns", tz="UTC")),
+                             "local": pa.array(nanos, pa.timestamp("ns"))}), path)
+    (tmp_path / "scratch").mkdir()
+    cells, typed, columns = export_cells(spark, open_export(path, tmp_path / "scratch"))
+    assert columns == ["centre_id", "ts", "local"]
+    assert typed == {"c1": "VARCHAR", "c2": "TIMESTAMP WITH TIME ZONE", "c3": "TIMESTAMP"}
+    read = cells.selectExpr("unix_micros(c2)", "unix_micros(c3)").collect()
+    assert [tuple(row) for row in read] == duckdb.sql(
+        "SELECT epoch_us(ts), epoch_us(CAST(local AS TIMESTAMP)) FROM read_parquet($path)",
+        params={"path": str(path)}).fetchall() == [
+        (1_741_230_000_123_456, 1_741_230_000_123_456),
+        (1_741_233_600_000_000, 1_741_233_600_000_000)]
 
 
 def test_a_line_that_is_not_json_rejects_the_export(spark: SparkSession,

@@ -13,14 +13,16 @@ from pipelines.spark import SparkError, local_cores
 _VIEWS = itertools.count()
 
 # Each setting's reason: instants in UTC, as the warehouse stores them; timestamps in
-# Parquet as DuckDB reads them (not INT96); no web UI or progress bars in a batch job;
-# GB18030 and the other charsets of the contract, which Spark 4 refuses without the
-# legacy list; Spark's own log from the start, errors only; SQL text taken as written
-# (Spark would otherwise replace ${env:…} and ${system:…} in it, a landing file's name
-# among the literals).
+# Parquet as DuckDB reads them (not INT96); nanosecond times in an export read as numbers
+# (Spark refuses them otherwise; the export's reader makes them times); no web UI or
+# progress bars in a batch job; GB18030 and the other charsets of the contract, which
+# Spark 4 refuses without the legacy list; Spark's own log from the start, errors only;
+# SQL text taken as written (Spark would otherwise replace ${env:…} and ${system:…} in
+# it, a landing file's name among the literals).
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.legacy.javaCharsets": "true",

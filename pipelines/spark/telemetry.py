@@ -7,6 +7,7 @@ ingestion goes on."""
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,14 +61,8 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
     rows_read, sent_twice = 0, True
     view, checked_view = view_name("export_cells"), view_name("export_checked")
     try:
-        cells = read_export(spark, export)
-        columns = _header(cells, export)
-        # The file's columns by position: its header text never enters the SQL.
-        typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
-                 for n, field in enumerate(cells.schema.fields, start=1)}
-        if export.form == "parquet":
-            typed |= _int96_columns(export.path)
-        cells, rows_read = _numbered(cells.toDF(*typed), export, header=export.form == "csv")
+        cells, typed, columns = export_cells(spark, export)
+        cells, rows_read = _numbered(cells, export, header=export.form == "csv")
         if rows_read == 0:
             raise ExportRejected("the export has no rows")
         found = column_map(columns)
@@ -150,6 +145,27 @@ def read_export(spark: SparkSession, export: Export) -> DataFrame:
                           escape='"', multiLine=True, encoding="UTF-8")
 
 
+def export_cells(spark: SparkSession, export: Export
+                 ) -> tuple[DataFrame, dict[str, str], list[str]]:
+    """The export's cells, its columns named `c1`, `c2`, … by position (its header text
+    never enters the SQL), each with the type DuckDB reads it as (`typed`), and the
+    export's own column names."""
+    cells = read_export(spark, export)
+    columns = _header(cells, export)
+    typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
+             for n, field in enumerate(cells.schema.fields, start=1)}
+    nanos: dict[str, str] = {}
+    if export.form == "parquet":
+        typed |= _int96_columns(export.path)
+        nanos = _nanosecond_columns(export.path)
+        typed |= nanos
+    cells = cells.toDF(*typed)
+    # Nanoseconds since the epoch (read as numbers): whole microseconds, as DuckDB keeps
+    # them (toward zero), a naive time's as if in UTC, as INT96 times are read.
+    return cells.withColumns({column: F.expr(f"timestamp_micros({column} div 1000)")
+                              for column in nanos}), typed, columns
+
+
 def _header(cells: DataFrame, export: Export) -> list[str]:
     """The export's column names as written: a CSV's first record, the names Spark gives
     the columns of another export."""
@@ -165,6 +181,20 @@ def _int96_columns(path: Path) -> dict[str, str]:
     schema = pq.ParquetFile(path).schema
     return {f"c{n}": "TIMESTAMP" for n in range(1, len(schema) + 1)
             if schema.column(n - 1).physical_type == "INT96"}
+
+
+def _nanosecond_columns(path: Path) -> dict[str, str]:
+    """The Parquet file's nanosecond times, by position, with the type DuckDB reads each
+    as: an instant where the file says it is in UTC, else a naive time (China time,
+    contract §1.2)."""
+    schema = pq.ParquetFile(path).schema
+    found = {}
+    for n in range(1, len(schema) + 1):
+        logical = json.loads(schema.column(n - 1).logical_type.to_json())
+        if logical.get("Type") == "Timestamp" and logical.get("timeUnit") == "nanoseconds":
+            found[f"c{n}"] = ("TIMESTAMP WITH TIME ZONE" if logical.get("isAdjustedToUTC")
+                              else "TIMESTAMP")
+    return found
 
 
 def _numbered(cells: DataFrame, export: Export, header: bool) -> tuple[DataFrame, int]:
