@@ -15,7 +15,13 @@ from pyspark.sql import SparkSession
 from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
 from pipelines.spark import SparkError
 from pipelines.spark.session import spark_session
-from pipelines.spark.telemetry import check_hours, check_in_spark, export_cells, read_export
+from pipelines.spark.telemetry import (
+    check_hours,
+    check_in_spark,
+    nanos_as_times,
+    nanosecond_columns,
+    read_export,
+)
 from schemas.telemetry import MEASURES
 from schemas.telemetry_lake import TELEMETRY_HOURS, spark_struct
 
@@ -60,11 +66,11 @@ def test_nanosecond_times_are_read_as_duckdb_reads_them(spark: SparkSession,
                              "ts": pa.array(nanos, pa.timestamp("ns", tz="UTC")),
                              "local": pa.array(nanos, pa.timestamp("ns"))}), path)
     (tmp_path / "scratch").mkdir()
-    cells, typed, columns = export_cells(spark, open_export(path, tmp_path / "scratch"))
-    assert columns == ["centre_id", "ts", "local"]
-    assert typed == {"c1": "VARCHAR", "c2": "TIMESTAMP WITH TIME ZONE", "c3": "TIMESTAMP"}
-    read = cells.selectExpr("unix_micros(c2)", "unix_micros(c3)").collect()
-    assert [tuple(row) for row in read] == duckdb.sql(
+    export = open_export(path, tmp_path / "scratch")
+    assert nanosecond_columns(path) == {"c2": "TIMESTAMP WITH TIME ZONE", "c3": "TIMESTAMP"}
+    cells = nanos_as_times(read_export(spark, export).toDF("c1", "c2", "c3"), export)
+    times = cells.selectExpr("unix_micros(c2)", "unix_micros(c3)").collect()
+    assert [tuple(row) for row in times] == duckdb.sql(
         "SELECT epoch_us(ts), epoch_us(CAST(local AS TIMESTAMP)) FROM read_parquet($path)",
         params={"path": str(path)}).fetchall() == [
         (1_741_230_000_123_456, 1_741_230_000_123_456),

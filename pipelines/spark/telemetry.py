@@ -61,8 +61,15 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
     rows_read, sent_twice = 0, True
     view, checked_view = view_name("export_cells"), view_name("export_checked")
     try:
-        cells, typed, columns = export_cells(spark, export)
-        cells, rows_read = _numbered(cells, export, header=export.form == "csv")
+        cells = read_export(spark, export)
+        columns = _header(cells, export)
+        # The file's columns by position: its header text never enters the SQL.
+        typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
+                 for n, field in enumerate(cells.schema.fields, start=1)}
+        if export.form == "parquet":
+            typed |= _int96_columns(export.path) | nanosecond_columns(export.path)
+        cells, rows_read = _numbered(nanos_as_times(cells.toDF(*typed), export), export,
+                                     header=export.form == "csv")
         if rows_read == 0:
             raise ExportRejected("the export has no rows")
         found = column_map(columns)
@@ -145,25 +152,14 @@ def read_export(spark: SparkSession, export: Export) -> DataFrame:
                           escape='"', multiLine=True, encoding="UTF-8")
 
 
-def export_cells(spark: SparkSession, export: Export
-                 ) -> tuple[DataFrame, dict[str, str], list[str]]:
-    """The export's cells, its columns named `c1`, `c2`, … by position (its header text
-    never enters the SQL), each with the type DuckDB reads it as (`typed`), and the
-    export's own column names."""
-    cells = read_export(spark, export)
-    columns = _header(cells, export)
-    typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
-             for n, field in enumerate(cells.schema.fields, start=1)}
-    nanos: dict[str, str] = {}
-    if export.form == "parquet":
-        typed |= _int96_columns(export.path)
-        nanos = _nanosecond_columns(export.path)
-        typed |= nanos
-    cells = cells.toDF(*typed)
-    # Nanoseconds since the epoch (read as numbers): whole microseconds, as DuckDB keeps
-    # them (toward zero), a naive time's as if in UTC, as INT96 times are read.
+def nanos_as_times(cells: DataFrame, export: Export) -> DataFrame:
+    """A Parquet export's nanosecond times (read as numbers, `nanosecond_columns`) as
+    times of whole microseconds, toward zero, as DuckDB keeps them; a naive time's as if
+    in UTC, as INT96 times are read."""
+    if export.form != "parquet":
+        return cells
     return cells.withColumns({column: F.expr(f"timestamp_micros({column} div 1000)")
-                              for column in nanos}), typed, columns
+                              for column in nanosecond_columns(export.path)})
 
 
 def _header(cells: DataFrame, export: Export) -> list[str]:
@@ -183,7 +179,7 @@ def _int96_columns(path: Path) -> dict[str, str]:
             if schema.column(n - 1).physical_type == "INT96"}
 
 
-def _nanosecond_columns(path: Path) -> dict[str, str]:
+def nanosecond_columns(path: Path) -> dict[str, str]:
     """The Parquet file's nanosecond times, by position, with the type DuckDB reads each
     as: an instant where the file says it is in UTC, else a naive time (China time,
     contract §1.2)."""
