@@ -28,6 +28,7 @@ from pipelines.settings import (
 )
 
 if TYPE_CHECKING:
+    from pipelines.interrupts import Interruption
     from pipelines.runs import RunOutcome
 
 DEMO = {"seed": 20251, "centres": 300, "months": 6, "start": "2025-01"}
@@ -109,9 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # The resources' settings are EnvVars: here and in the processes this one starts.
     apply_defaults()
-    handlers = {"demo": _demo, "run": _run, "generate": _generate, "export": _export,
-                "check": _check, "bench": _bench, "ui": _ui}
+    handlers = {"generate": _generate, "export": _export, "check": _check, "bench": _bench,
+                "ui": _ui}
     try:
+        if args.command in ("demo", "run"):
+            from pipelines.interrupts import interrupts_for_census_only
+
+            # Before anything starts a thread (numpy's, polars', Dagster's): Ctrl-C, sent
+            # to the process, may go to any thread that does not block it; each thread
+            # started in the block inherits it, so the signal reaches census's waiter alone.
+            with interrupts_for_census_only() as interruption:
+                return (_demo if args.command == "demo" else _run)(args, interruption)
         return handlers[args.command](args)
     except SettingProblem as exc:
         print(f"census {args.command} failed: {exc}", file=sys.stderr)
@@ -156,7 +165,7 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(args: argparse.Namespace, interruption: Interruption) -> int:
     from pipelines.generate.staging import holds_files
 
     landing: Path = args.out
@@ -164,7 +173,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"landing folder {landing} is not empty: using what is there")
     elif (status := _generate(args)) != 0:
         return status
-    if (status := _run(args, landing=landing)) != 0:
+    if (status := _run(args, interruption, landing=landing)) != 0:
         return status
     from pipelines.runs import latest_month, run_export
 
@@ -174,29 +183,24 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
-def _run(args: argparse.Namespace, landing: Path | None = None) -> int:
+def _run(args: argparse.Namespace, interruption: Interruption,
+         landing: Path | None = None) -> int:
+    """`census run`, in `main`'s block of Ctrl-C (`interruption`)."""
     if landing is not None:
         os.environ["CENSUS_LANDING_DIR"] = str(landing)
     engine()
     landing_folder()
     writable_warehouse()
     ensure_dagster_home()
-    from pipelines.interrupts import interrupts_for_census_only
+    from pipelines.progress import cleared, progress, quiet
+    from pipelines.runs import run_census
 
     outcome: RunOutcome | None = None
-    # Before the imports: some start threads (numpy's), and Ctrl-C, sent to the process,
-    # may go to any thread that does not block it; each thread started in the block
-    # inherits it, so the signal reaches census's waiter alone.
-    with interrupts_for_census_only() as interruption:
-        from pipelines.progress import cleared, progress, quiet
-        from pipelines.runs import run_census
-
-        try:
-            # --verbose shows Dagster's event log, which a status line would garble
-            outcome = run_census(verbose=args.verbose,
-                                 report=quiet if args.verbose else progress)
-        except KeyboardInterrupt:  # between Dagster's runs, where nothing catches it
-            interruption.happened = True
+    try:
+        # --verbose shows Dagster's event log, which a status line would garble
+        outcome = run_census(verbose=args.verbose, report=quiet if args.verbose else progress)
+    except KeyboardInterrupt:  # between Dagster's runs, where nothing catches it
+        interruption.happened = True
     cleared()
     if interruption.happened or outcome is None or outcome.interrupted:
         # What was committed stays (telemetry file by file, the register's files together)
