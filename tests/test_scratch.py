@@ -44,4 +44,4 @@ def test_a_run_leaves_no_copy_and_removes_what_an_earlier_one_left(tmp_path: Pat
                                                 sha256_of(export))], "run", scratch)
     assert report.outcomes[0].status == "loaded"
     assert con.execute("SELECT count(*) FROM core.telemetry_hourly").fetchone()[0] > 0
-    assert not scratch.exists() or not any(scratch.iterdir())
+    assert not scratch.exists()  # nor the folder itself, which may be in RAM

@@ -62,7 +62,7 @@ class ExportOpener:
     `scratch` until `release`, then `check` where given; opening one starts opening the
     next (the next two with a `check`: Spark's jobs on small files wait more than they
     work). Its user holds the warehouse's writer lock: whatever `scratch` holds then, a
-    run cut short left, and it is removed."""
+    run cut short left, and it is removed, as `scratch` itself is at the end."""
 
     def __init__(self, files: list[LandingFile], scratch: Path,
                  check: Callable[[Export, LandingFile], Checked] | None = None) -> None:
@@ -107,6 +107,6 @@ class ExportOpener:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        for _, folder in self._opened.values():
-            shutil.rmtree(folder, ignore_errors=True)
         self._opened.clear()
+        # The warehouse's own folder, which no other writer uses: none is left in RAM.
+        shutil.rmtree(self._scratch, ignore_errors=True)
