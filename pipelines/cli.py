@@ -112,15 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     apply_defaults()
     handlers = {"generate": _generate, "export": _export, "check": _check, "bench": _bench,
                 "ui": _ui}
+    runs = {"demo": _demo, "run": _run}  # the commands that run census's jobs
     try:
-        if args.command in ("demo", "run"):
+        if args.command in runs:
             from pipelines.interrupts import interrupts_for_census_only
 
             # Before anything starts a thread (numpy's, polars', Dagster's): Ctrl-C, sent
             # to the process, may go to any thread that does not block it; each thread
             # started in the block inherits it, so the signal reaches census's waiter alone.
             with interrupts_for_census_only() as interruption:
-                return (_demo if args.command == "demo" else _run)(args, interruption)
+                return runs[args.command](args, interruption)
         return handlers[args.command](args)
     except SettingProblem as exc:
         print(f"census {args.command} failed: {exc}", file=sys.stderr)

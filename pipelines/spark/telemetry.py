@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,9 +67,11 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         # The file's columns by position: its header text never enters the SQL.
         typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
                  for n, field in enumerate(cells.schema.fields, start=1)}
+        nanos: dict[str, str] = {}
         if export.form == "parquet":
-            typed |= _int96_columns(export.path) | nanosecond_columns(export.path)
-        cells, rows_read = _numbered(nanos_as_times(cells.toDF(*typed), export), export,
+            nanos = nanosecond_columns(export.path)
+            typed |= _int96_columns(export.path) | nanos
+        cells, rows_read = _numbered(nanos_as_times(cells.toDF(*typed), nanos), export,
                                      header=export.form == "csv")
         if rows_read == 0:
             raise ExportRejected("the export has no rows")
@@ -152,14 +155,12 @@ def read_export(spark: SparkSession, export: Export) -> DataFrame:
                           escape='"', multiLine=True, encoding="UTF-8")
 
 
-def nanos_as_times(cells: DataFrame, export: Export) -> DataFrame:
-    """A Parquet export's nanosecond times (read as numbers, `nanosecond_columns`) as
-    times of whole microseconds, toward zero, as DuckDB keeps them; a naive time's as if
-    in UTC, as INT96 times are read."""
-    if export.form != "parquet":
-        return cells
+def nanos_as_times(cells: DataFrame, nanos: Iterable[str]) -> DataFrame:
+    """A Parquet export's nanosecond times, the columns `nanos` (read as numbers,
+    `nanosecond_columns`), as times of whole microseconds, toward zero, as DuckDB keeps
+    them; a naive time's as if in UTC, as INT96 times are read."""
     return cells.withColumns({column: F.expr(f"timestamp_micros({column} div 1000)")
-                              for column in nanosecond_columns(export.path)})
+                              for column in nanos})
 
 
 def _header(cells: DataFrame, export: Export) -> list[str]:
