@@ -67,7 +67,7 @@ def test_nanosecond_times_are_read_as_duckdb_reads_them(spark: SparkSession,
                              "local": pa.array(nanos, pa.timestamp("ns"))}), path)
     (tmp_path / "scratch").mkdir()
     export = open_export(path, tmp_path / "scratch")
-    nanos = nanosecond_columns(path)
+    nanos = nanosecond_columns(pq.ParquetFile(path).schema)
     assert nanos == {"c2": "TIMESTAMP WITH TIME ZONE", "c3": "TIMESTAMP"}
     cells = nanos_as_times(read_export(spark, export).toDF("c1", "c2", "c3"), nanos)
     times = cells.selectExpr("unix_micros(c2)", "unix_micros(c3)").collect()

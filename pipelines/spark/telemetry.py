@@ -69,8 +69,9 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
                  for n, field in enumerate(cells.schema.fields, start=1)}
         nanos: dict[str, str] = {}
         if export.form == "parquet":
-            nanos = nanosecond_columns(export.path)
-            typed |= _int96_columns(export.path) | nanos
+            footer = pq.ParquetFile(export.path).schema  # read once for both
+            nanos = nanosecond_columns(footer)
+            typed |= _int96_columns(footer) | nanos
         cells, rows_read = _numbered(nanos_as_times(cells.toDF(*typed), nanos), export,
                                      header=export.form == "csv")
         if rows_read == 0:
@@ -172,19 +173,18 @@ def _header(cells: DataFrame, export: Export) -> list[str]:
     return [] if first is None else [name or "" for name in first]
 
 
-def _int96_columns(path: Path) -> dict[str, str]:
-    """The Parquet file's INT96 times (Impala's and Hive's), by position, as naive times:
-    DuckDB reads them so (China time, contract §1.2); Spark would read them as UTC."""
-    schema = pq.ParquetFile(path).schema
+def _int96_columns(schema: pq.ParquetSchema) -> dict[str, str]:
+    """The INT96 times (Impala's and Hive's) of a Parquet file's `schema` (its footer's),
+    by position, as naive times: DuckDB reads them so (China time, contract §1.2); Spark
+    would read them as UTC."""
     return {f"c{n}": "TIMESTAMP" for n in range(1, len(schema) + 1)
             if schema.column(n - 1).physical_type == "INT96"}
 
 
-def nanosecond_columns(path: Path) -> dict[str, str]:
-    """The Parquet file's nanosecond times, by position, with the type DuckDB reads each
-    as: an instant where the file says it is in UTC, else a naive time (China time,
-    contract §1.2)."""
-    schema = pq.ParquetFile(path).schema
+def nanosecond_columns(schema: pq.ParquetSchema) -> dict[str, str]:
+    """The nanosecond times of a Parquet file's `schema` (its footer's), by position, with
+    the type DuckDB reads each as: an instant where the file says it is in UTC, else a
+    naive time (China time, contract §1.2)."""
     found = {}
     for n in range(1, len(schema) + 1):
         logical = json.loads(schema.column(n - 1).logical_type.to_json())
