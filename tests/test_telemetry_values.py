@@ -28,12 +28,19 @@ def forms() -> duckdb.DuckDBPyConnection:
     "2025-07-01T00:00:00+08:00", "2025-07-01 00:00:00+08:00", "2025-06-30T16:00:00Z",
     "2025-06-30T16:00:00+00:00", "2025-07-01T00:00:00", "2025-07-01 00:00:00",
     "2025-07-01T00:00", "2025-07-01T00:00:00.000+0800", "1751299200", "1751299200000",
+    # 24:00, the end of a day; an offset after the minutes; the widest offsets, ±18:00
+    "2025-06-30T24:00:00+08:00", "2025-06-30T24:00", "2025-06-30 24:00:00.000",
+    "2025-07-01T00:00+08:00", "2025-07-01T10:00:00+18:00", "2025-06-29T22:00-1800",
 ])
 def test_every_timestamp_form(text: str) -> None:
     assert forms().execute("SELECT telemetry_ts(?)", [text]).fetchone()[0] == MIDNIGHT_UTC
 
 
-@pytest.mark.parametrize("text", ["2025-13-45T25:00:00", "yesterday", "12345", ""])
+@pytest.mark.parametrize("text", [
+    "2025-13-45T25:00:00", "yesterday", "12345", "",
+    "2025-06-30T24:00:01+08:00", "2025-06-30T24:30", "2025-06-30T23:60:00Z",
+    "2025-07-01T11:00:00+19:00", "2025-07-01T10:00:00+1460",
+])
 def test_unreadable_timestamps_are_null(text: str) -> None:
     assert forms().execute("SELECT telemetry_ts(?)", [text]).fetchone()[0] is None
 

@@ -50,21 +50,37 @@ CREATE OR REPLACE TEMP MACRO telemetry_number_retried(as_written, text, decimal_
          THEN telemetry_number(telemetry_trim(text), decimal_comma)
          ELSE as_written END;
 
+-- The parts of an ISO 8601 time, as patterns: a date and a time of day, to the minute,
+-- the second or a fraction of it; the end of a day, 24:00; an offset from UTC, Z or at
+-- most ±18:00 (the widest any zone library takes: DuckDB's cast would take more, Spark's
+-- would not).
+CREATE OR REPLACE TEMP MACRO iso_date_time() AS
+    '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?';
+CREATE OR REPLACE TEMP MACRO iso_day_end() AS '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]24:00(:00(\.0+)?)?';
+CREATE OR REPLACE TEMP MACRO iso_offset() AS '([Zz]|[+-](0[0-9]|1[0-7]):?[0-5][0-9]|[+-]18:?00)';
+
 -- A sample time, UTC: ISO 8601 with an offset (or Z); without one it is China time
--- (UTC+8); integer epoch seconds, or milliseconds (from 10^11: past the year 5138 in
--- seconds, 1973 in milliseconds).
+-- (UTC+8); 24:00, the end of a day, is the next day's 00:00; integer epoch seconds, or
+-- milliseconds (from 10^11: past the year 5138 in seconds, 1973 in milliseconds).
 CREATE OR REPLACE TEMP MACRO telemetry_ts(text) AS CASE
     -- The commonest form, UTC to the second, is told by a pattern cheaper than the
-    -- expression below (of which it is one case).
-    WHEN strlen(text) = 20 AND text GLOB
-            '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'
+    -- expressions below (of which it is one case).
+    WHEN strlen(text) = 20 AND (
+            text GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[01][0-9]:[0-5][0-9]:[0-5][0-9]Z'
+            OR text GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T2[0-3]:[0-5][0-9]:[0-5][0-9]Z')
         THEN try_cast(text AS TIMESTAMPTZ)
-    WHEN regexp_full_match(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}'
-            || '(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})')
-        THEN try_cast(text AS TIMESTAMPTZ)
-    WHEN regexp_full_match(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}'
-            || '(:[0-9]{2}(\.[0-9]+)?)?')
+    WHEN regexp_full_match(text, iso_date_time() || iso_offset())
+        -- DuckDB's cast reads an offset after the seconds only.
+        THEN try_cast(CASE WHEN substring(text, 17, 1) = ':' THEN text
+                           ELSE left(text, 16) || ':00' || substring(text, 17) END
+                      AS TIMESTAMPTZ)
+    WHEN regexp_full_match(text, iso_date_time())
         THEN china_instant(try_cast(text AS TIMESTAMP))
     WHEN regexp_full_match(text, '[0-9]{9,13}')
         THEN timezone('UTC', make_timestamp(CAST(text AS BIGINT)
-            * CASE WHEN CAST(text AS BIGINT) >= 100000000000 THEN 1000 ELSE 1000000 END)) END;
+            * CASE WHEN CAST(text AS BIGINT) >= 100000000000 THEN 1000 ELSE 1000000 END))
+    WHEN regexp_full_match(text, iso_day_end() || iso_offset())
+        THEN try_cast(regexp_replace(text, '[T ]24:00(:00(\.0+)?)?', 'T00:00:00') AS TIMESTAMPTZ)
+            + INTERVAL 1 DAY
+    WHEN regexp_full_match(text, iso_day_end())
+        THEN china_instant(try_cast(left(text, 10) AS TIMESTAMP) + INTERVAL 1 DAY) END;
