@@ -112,6 +112,24 @@ def test_csv_encodings_and_separators(tmp_path: Path, encoding: str, separator: 
     assert export.first_row == 2 and export.decimal_comma is (separator == ";")
 
 
+@pytest.mark.parametrize("line", ['[{"dc_id": "DC110100-0002", "ts": 1751299200}]',
+                                  '  ["DC110100-0002"]'])
+def test_a_json_line_holding_an_array_rejects_the_export(tmp_path: Path, line: str) -> None:
+    """Past the lines whose keys are read first, and past a block of the check: whichever
+    engine reads the file, it is refused, as DuckDB's reader refuses it (Spark would read
+    an array's objects as rows). Blank lines and objects after white space are lines like
+    the others."""
+    good = '{"dc_id": "DC110100-0001", "ts": 1751299200}\n'
+    path = tmp_path / "x.jsonl"
+    path.write_text("\ufeff" + good * 1200 + " \r\n\n  " + good + good * 400_000 + line
+                    + "\n" + good, encoding="utf-8")
+    with pytest.raises(ExportUnreadable, match=r"^line 401204 holds a JSON array, not an object$"):
+        open_export(path, tmp_path)
+    path.write_text(good * 1200 + " \r\n\n  " + good, encoding="utf-8")
+    assert open_export(path, tmp_path).options["columns"] == {"dc_id": "VARCHAR",
+                                                               "ts": "VARCHAR"}
+
+
 def test_gzip_and_broken_gzip(tmp_path: Path) -> None:
     good = tmp_path / "x.jsonl.gz"
     good.write_bytes(gzip.compress(b'{"dc_id": "DC110100-0001", "ts": 1751299200}\n'))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 from isal import igzip, isal_zlib
 
 from pipelines.ingest.limits import (
@@ -62,10 +63,11 @@ def open_export(path: Path, scratch: Path) -> Export:
     except LimitExceeded as exc:
         raise ExportUnreadable(str(exc)) from exc
     if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
+        columns = dict.fromkeys(_json_keys(plain), "VARCHAR")
+        _check_no_arrays(plain)
         return Export("json lines", "line", False,
                       "read_json($path, format = 'newline_delimited', columns = $columns)",
-                      {"columns": dict.fromkeys(_json_keys(plain), "VARCHAR")}, plain, 1,
-                      scratch, "json")
+                      {"columns": columns}, plain, 1, scratch, "json")
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
     dialect = "header = true, delim = $delim, quote = '\"', escape = '\"', null_padding = true"
@@ -222,6 +224,31 @@ def _separator(path: Path) -> str:
     if counts[separator] == 0:
         raise ExportUnreadable("no header with , ; or tab separated columns")
     return separator
+
+
+def _check_no_arrays(path: Path) -> None:
+    """A line of a JSON lines file that holds an array rejects the file, as DuckDB's
+    reader refuses it, whichever engine reads it (Spark would read its objects as rows).
+    Only the lines whose first byte is neither `{` nor a line break are looked at."""
+    breaks = 0  # line breaks in the blocks before this one
+    line_start = 0  # where the block's first line starts in it: after a BOM; -1 mid-line
+    with open(path, "rb") as handle, open(path, "rb") as lines:
+        while block := handle.read(READ_BLOCK_BYTES):
+            if handle.tell() == len(block) and block.startswith(codecs.BOM_UTF8):
+                line_start = len(codecs.BOM_UTF8)
+            data = np.frombuffer(block, np.uint8)
+            ends = np.flatnonzero(data == ord("\n"))
+            starts = np.concatenate(([line_start] if line_start >= 0 else [], ends + 1))
+            starts = starts[starts < len(block)].astype(np.int64)
+            firsts = data[starts]
+            for place in np.flatnonzero((firsts != ord("{")) & (firsts != ord("\n"))):
+                lines.seek(handle.tell() - len(block) + int(starts[place]))
+                if lines.readline().lstrip(b" \t\r").startswith(b"["):
+                    number = breaks + int(place) + (1 if line_start >= 0 else 2)
+                    raise ExportUnreadable(f"line {number} holds a JSON array, not an "
+                                           "object")
+            breaks += len(ends)
+            line_start = 0 if block.endswith(b"\n") else -1
 
 
 def _json_keys(path: Path) -> list[str]:
