@@ -112,6 +112,13 @@ def _plain(value: object) -> object:
     ("SELECT try_cast('2.5f' AS DOUBLE) AS x", None),
     ("SELECT try_cast('0x1p3' AS DOUBLE) AS x", None),
     ("SELECT telemetry_number('12d', FALSE) AS x", None),
+    # a typed number's text, as DuckDB writes it (Python's repr), not as Java does
+    *((f"SELECT telemetry_number_text(CAST('{text}' AS DOUBLE)) AS x",
+       repr(float(text)))
+      for text in ("1e7", "-12345678.0", "123456789.123", "1e15", "1e16", "-1.5e16",
+                   "1.2345678901234568e17", "1e300", "0.0001", "0.00015", "-1.5e-7",
+                   "1e-5", "0.001", "100000.0", "2.5", "-0.0", "0.1", "NaN", "-Infinity")),
+    ("SELECT telemetry_number_text(CAST(10000000.0 AS FLOAT)) AS x", "10000000.0"),
     # SQL text as written: a literal (a landing file's name) is not a template
     ("SELECT '${spark.app.name} ${env:HOME}' AS x", "${spark.app.name} ${env:HOME}"),
 ])

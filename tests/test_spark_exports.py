@@ -1,5 +1,6 @@
 """Exports as Spark reads them (real Spark, local mode, in this process): a file is read
-as itself whatever its name, and a failure of Spark's own does not reject the file."""
+as itself whatever its name, a typed number is quoted as DuckDB writes it, and a failure
+of Spark's own does not reject the file."""
 
 import datetime as dt
 import re
@@ -12,8 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
+from pipelines.defs.resources import Warehouse
 from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
 from pipelines.spark import SparkError
+from pipelines.spark.lake import Lake
 from pipelines.spark.session import spark_session
 from pipelines.spark.telemetry import (
     check_hours,
@@ -93,6 +96,31 @@ def test_a_line_that_is_not_json_rejects_the_export(spark: SparkSession,
     assert "FAILED_READ_FILE" in str(checked.rejection)
 
 
+def test_a_typed_number_in_a_finding_is_quoted_as_duckdb_writes_it(
+        spark: SparkSession, tmp_path: Path) -> None:
+    """A Parquet DOUBLE is quoted as DuckDB writes it (`-12345678.0`, `-1.5e-07`), not as
+    Java does (`-1.2345678E7`, `-1.5E-7`): the same finding whichever engine checked it."""
+    with Warehouse(path=str(tmp_path / "census.duckdb")).writer() as con:
+        Lake(tmp_path / "lake", spark).copy_in(con, ["core.centre_register"])
+    path = tmp_path / "site.parquet"
+    loads = [-12345678.0, -1.5e-7, 2.0]
+    pq.write_table(pa.table({
+        "centre_id": ["DC440100-0001"] * 3,
+        "ts": [f"2025-01-01T0{n}:00:00Z" for n in range(3)],
+        "racks_in_use": [1.0] * 3, "it_load_kw": loads, "facility_load_kw": [-1.0] * 3,
+        "cpu_util_pct": [1.0] * 3}), path)
+    (tmp_path / "scratch").mkdir()
+    export = open_export(path, tmp_path / "scratch")
+    checked = check_in_spark(spark, export, "telemetry/site.parquet", tmp_path / "checked",
+                             tmp_path / "hours")
+    assert checked.rejection is None
+    quoted = {(row.column_name, row.value) for row in spark.read.parquet(
+        str(tmp_path / "checked")).selectExpr("inline(findings)").collect()}
+    assert {value for column, value in quoted if column == "it_load_kw"} == {
+        "-12345678.0", "-1.5e-07"}
+    assert ("facility_load_kw", "-1.0") in quoted
+
+
 def test_hours_unlike_their_schema_fail_the_step(spark: SparkSession, tmp_path: Path) -> None:
     """The hours Spark wrote are checked against their pandera schema before they are
     read: a key without its centre, an hour of no sample, or a column of another type is
@@ -128,3 +156,4 @@ def test_a_failure_of_spark_is_not_the_files(spark: SparkSession, tmp_path: Path
     with pytest.raises(SparkError, match=re.escape("Spark failed on telemetry/site.csv")):
         check_in_spark(spark, export, "telemetry/site.csv", tmp_path / "checked",
                        tmp_path / "hours")
+

@@ -37,6 +37,11 @@ CREATE OR REPLACE TEMP MACRO telemetry_number(text, decimal_comma) AS
         replace(text, '_', '#'), ',', CASE WHEN decimal_comma THEN '.' ELSE '' END)
         AS DOUBLE));
 
+-- A number the export types (a Parquet DOUBLE or FLOAT) as a finding quotes it: DuckDB's
+-- text, the shortest that reads back as the same number, plain from 0.0001 to below
+-- 10^16 (`10000000.0`), else with an exponent (`1.5e-07`, `1e+16`).
+CREATE OR REPLACE TEMP MACRO telemetry_number_text(number) AS CAST(number AS VARCHAR);
+
 -- A measure as written: the number where the export types it (`typed`), else its text
 -- read (a typed cell's text is only '' or NULL: not read where the number is there).
 CREATE OR REPLACE TEMP MACRO telemetry_measure(typed, text, decimal_comma) AS CASE

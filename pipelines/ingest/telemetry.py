@@ -190,9 +190,15 @@ def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
 
 def _as_text(column: str, data_type: str) -> str:
     """The `column` as the text the transforms read (Parquet columns are typed): naive
-    timestamps without an offset (China time, contract §1.2)."""
+    timestamps without an offset (China time, contract §1.2); floating-point numbers as
+    DuckDB writes them, whichever engine reads them."""
     if data_type.startswith("TIMESTAMP"):
         return f"strftime(CAST({column} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')"
+    if data_type in ("DOUBLE", "FLOAT"):
+        # Cast to its own type: DuckDB's macros take a column by position (`#n`) only
+        # inside an expression.
+        own = "FLOAT" if data_type == "FLOAT" else "DOUBLE"
+        return f"telemetry_number_text(CAST({column} AS {own}))"
     return column if data_type == "VARCHAR" else f"CAST({column} AS VARCHAR)"
 
 

@@ -40,10 +40,10 @@ if TYPE_CHECKING:  # pandera's pyspark API is loaded through schemas.telemetry_l
     import pandera.pyspark as pa
 
 # The types the transforms' input tells apart (export_text_sql), Spark's typeName by
-# DuckDB's name: text, and times with or without their zone. Any other is read as its
-# text.
+# DuckDB's name: text, times with or without their zone, and floating-point numbers
+# (whose text Java writes otherwise). Any other is read as its text.
 _DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
-                 "timestamp_ntz": "TIMESTAMP"}
+                 "timestamp_ntz": "TIMESTAMP", "double": "DOUBLE", "float": "FLOAT"}
 # Spark's conditions for a file it cannot read. Any other failure is Spark's own (a lost
 # executor, a full disk, a fault in census), which must not reject the file for good.
 _UNREADABLE = ("FAILED_READ_FILE", "CANNOT_READ_FILE", "MALFORMED_RECORD", "PARQUET_")
