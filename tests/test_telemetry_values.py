@@ -28,9 +28,11 @@ def forms() -> duckdb.DuckDBPyConnection:
     "2025-07-01T00:00:00+08:00", "2025-07-01 00:00:00+08:00", "2025-06-30T16:00:00Z",
     "2025-06-30T16:00:00+00:00", "2025-07-01T00:00:00", "2025-07-01 00:00:00",
     "2025-07-01T00:00", "2025-07-01T00:00:00.000+0800", "1751299200", "1751299200000",
-    # 24:00, the end of a day; an offset after the minutes; the widest offsets, ±18:00
+    # 24:00, the end of a day; an offset after the minutes, or to the hour (PostgreSQL's
+    # text); the widest offsets, ±18:00
     "2025-06-30T24:00:00+08:00", "2025-06-30T24:00", "2025-06-30 24:00:00.000",
-    "2025-07-01T00:00+08:00", "2025-07-01T10:00:00+18:00", "2025-06-29T22:00-1800",
+    "2025-07-01T00:00+08:00", "2025-07-01 00:00:00+08", "2025-07-01T00:00+08",
+    "2025-07-01T10:00:00+18:00", "2025-06-29T22:00-1800", "2025-07-01T10:00+18",
 ])
 def test_every_timestamp_form(text: str) -> None:
     assert forms().execute("SELECT telemetry_ts(?)", [text]).fetchone()[0] == MIDNIGHT_UTC

@@ -57,12 +57,13 @@ CREATE OR REPLACE TEMP MACRO telemetry_number_retried(as_written, text, decimal_
 
 -- The parts of an ISO 8601 time, as patterns: a date and a time of day, to the minute,
 -- the second or a fraction of it; the end of a day, 24:00; an offset from UTC, Z or at
--- most ±18:00 (the widest any zone library takes: DuckDB's cast would take more, Spark's
--- would not).
+-- most ±18:00, to the hour or the minute (the widest any zone library takes: DuckDB's
+-- cast would take more, Spark's would not).
 CREATE OR REPLACE TEMP MACRO iso_date_time() AS
     '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?';
 CREATE OR REPLACE TEMP MACRO iso_day_end() AS '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]24:00(:00(\.0+)?)?';
-CREATE OR REPLACE TEMP MACRO iso_offset() AS '([Zz]|[+-](0[0-9]|1[0-7]):?[0-5][0-9]|[+-]18:?00)';
+CREATE OR REPLACE TEMP MACRO iso_offset() AS
+    '([Zz]|[+-](0[0-9]|1[0-7])(:?[0-5][0-9])?|[+-]18(:?00)?)';
 
 -- A sample time, UTC: ISO 8601 with an offset (or Z); without one it is China time
 -- (UTC+8); 24:00, the end of a day, is the next day's 00:00; integer epoch seconds, or
