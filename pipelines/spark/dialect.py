@@ -41,28 +41,21 @@ _LIST_TEMPLATES = {"list_sum": _LIST_SUM, "list_avg": _LIST_AVG}
 _DOUBLE_TEXT = (r"^\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
                 r"|(?i:inf|infinity|nan))\s*$")
 # DuckDB's text of a DOUBLE or FLOAT (telemetry_number_text), made from Java's, which
-# Spark's cast writes: `nan`, `inf`; where Java writes an exponent (below 0.001, from 10^7),
-# plain from 0.0001 to below 10^16, else the exponent with its sign and two digits at
-# least (`1.0E7` → `10000000.0`, `1.5E-7` → `1.5e-07`, `1.0E16` → `1e+16`). The digits are
-# Java's: shortest but in rare cases (Java 17 writes 5e-324 `4.9E-324`).
-_JAVA_EXPONENT = "^(-?)([0-9])[.]([0-9]+)E(-?[0-9]+)$"
-_SIGN, _FIRST, _REST, _POWER = (
-    f"regexp_extract(CAST(number AS STRING), '{_JAVA_EXPONENT}', {n})" for n in (1, 2, 3, 4))
-_DIGITS = f"concat({_FIRST}, IF({_REST} = '0', '', {_REST}))"
-_EXPONENT = f"CAST({_POWER} AS INT)"
-_NUMBER_TEXT = _spark(f"""CASE
+# Spark's cast writes: `nan`, `inf`; plain from 0.0001 to below 10^16 (Java's text as a
+# decimal, its zeros after the last digit dropped: `1.0E7` → `10000000.0`), else with an
+# exponent of a sign and two digits at least (`1.5E-7` → `1.5e-07`, `1.0E16` → `1e+16`).
+# The digits are Java's: the shortest but in rare cases (Java 17 writes 5e-324 `4.9E-324`).
+_NUMBER_TEXT = _spark("""CASE
     WHEN isnan(number) THEN 'nan'
     WHEN number = CAST('Infinity' AS DOUBLE) THEN 'inf'
     WHEN number = CAST('-Infinity' AS DOUBLE) THEN '-inf'
-    WHEN NOT contains(CAST(number AS STRING), 'E') THEN CAST(number AS STRING)
-    WHEN {_EXPONENT} >= 16 OR {_EXPONENT} < -4 THEN concat(
-        {_SIGN}, {_FIRST}, IF({_REST} = '0', '', concat('.', {_REST})), 'e',
-        IF({_EXPONENT} < 0, '-', '+'), IF(abs({_EXPONENT}) < 10, '0', ''),
-        CAST(abs({_EXPONENT}) AS STRING))
-    WHEN {_EXPONENT} >= 0 THEN concat(
-        {_SIGN}, rpad({_DIGITS}, {_EXPONENT} + 1, '0'), '.',
-        IF(length({_DIGITS}) > {_EXPONENT} + 1, substr({_DIGITS}, {_EXPONENT} + 2), '0'))
-    ELSE concat({_SIGN}, '0.', repeat('0', -{_EXPONENT} - 1), {_DIGITS}) END""")
+    WHEN number <> 0 AND (abs(number) < 0.0001 OR abs(number) >= 1e16) THEN replace(
+        regexp_replace(regexp_replace(regexp_replace(CAST(number AS STRING),
+            '[.]0E', 'E'), 'E([0-9])', 'E+$1'), 'E([+-])([0-9])$', 'E$10$2'), 'E', 'e')
+    WHEN abs(number) >= 1e7 OR (number <> 0 AND abs(number) < 0.001) THEN regexp_replace(
+        regexp_replace(CAST(CAST(CAST(number AS STRING) AS DECIMAL(38, 20)) AS STRING),
+            '0+$', ''), '[.]$', '.0')
+    ELSE CAST(number AS STRING) END""")
 # DuckDB's isfinite: neither NaN nor ±infinity (NULL stays NULL).
 _ISFINITE = _spark("NOT isnan(number) AND abs(number) <> CAST('Infinity' AS DOUBLE)")
 
