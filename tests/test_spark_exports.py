@@ -96,6 +96,22 @@ def test_a_line_that_is_not_json_rejects_the_export(spark: SparkSession,
     assert "FAILED_READ_FILE" in str(checked.rejection)
 
 
+
+def test_a_json_line_null_is_a_row_of_nulls_as_duckdb_reads_it(spark: SparkSession,
+                                                                tmp_path: Path) -> None:
+    """Spark reads the export's copy, in which the line is `{}`: the same rows as DuckDB
+    reads from the file, where Spark would have refused the file."""
+    good = '{"centre_id": "GZ-001", "ts": "2025-01-01T00:00:00Z"}\n'
+    (tmp_path / "site.jsonl").write_text(good + " null\n" + good, encoding="utf-8")
+    (tmp_path / "scratch").mkdir()
+    export = open_export(tmp_path / "site.jsonl", tmp_path / "scratch")
+    rows = [tuple(row) for row in read_export(spark, export).collect()]
+    assert rows == duckdb.sql("SELECT * FROM read_json($path, format = 'newline_delimited', "
+                              "columns = {centre_id: 'VARCHAR', ts: 'VARCHAR'})",
+                              params={"path": str(tmp_path / "site.jsonl")}).fetchall()
+    assert rows == [("GZ-001", "2025-01-01T00:00:00Z"), (None, None),
+                    ("GZ-001", "2025-01-01T00:00:00Z")]
+
 def test_a_typed_number_in_a_finding_is_quoted_as_duckdb_writes_it(
         spark: SparkSession, tmp_path: Path) -> None:
     """A Parquet DOUBLE is quoted as DuckDB writes it (`-12345678.0`, `-1.5e-07`), not as

@@ -132,6 +132,24 @@ def test_a_json_line_holding_an_array_rejects_the_export(tmp_path: Path, line: s
                                                                "ts": "VARCHAR"}
 
 
+def test_a_json_line_null_is_a_row_of_nulls(tmp_path: Path) -> None:
+    """Whichever engine reads it (DuckDB reads `null` so, Spark would refuse the file): the
+    engines read a copy in which such a line is `{}`, line for line."""
+    good = '{"dc_id": "DC110100-0001", "ts": 1751299200}\n'
+    path = tmp_path / "x.jsonl"
+    path.write_text(good + "null\n" + good + "  null \r\n" + good, encoding="utf-8")
+    (tmp_path / "scratch").mkdir()
+    export = open_export(path, tmp_path / "scratch")
+    assert export.path.parent == tmp_path / "scratch"
+    assert export.path.read_bytes() == (good + "{}\n" + good + "{}\r\n" + good).encode()
+    con = duckdb.connect()
+    load_cells(con, export)
+    assert con.execute("SELECT * FROM export_cells").fetchall() == [
+        ("DC110100-0001", "1751299200"), (None, None)] * 2 + [("DC110100-0001", "1751299200")]
+    path.write_text(good, encoding="utf-8")
+    assert open_export(path, tmp_path).path == path  # no copy where there is no such line
+
+
 def test_gzip_and_broken_gzip(tmp_path: Path) -> None:
     good = tmp_path / "x.jsonl.gz"
     good.write_bytes(gzip.compress(b'{"dc_id": "DC110100-0001", "ts": 1751299200}\n'))

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import numpy as np
@@ -64,10 +65,9 @@ def open_export(path: Path, scratch: Path) -> Export:
         raise ExportUnreadable(str(exc)) from exc
     if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
         columns = dict.fromkeys(_json_keys(plain), "VARCHAR")
-        _check_no_arrays(plain)
         return Export("json lines", "line", False,
                       "read_json($path, format = 'newline_delimited', columns = $columns)",
-                      {"columns": columns}, plain, 1, scratch, "json")
+                      {"columns": columns}, _objects(plain, scratch), 1, scratch, "json")
     encoding, text = _utf8(plain, scratch)
     separator = _separator(text)
     dialect = "header = true, delim = $delim, quote = '\"', escape = '\"', null_padding = true"
@@ -226,10 +226,14 @@ def _separator(path: Path) -> str:
     return separator
 
 
-def _check_no_arrays(path: Path) -> None:
-    """A line of a JSON lines file that holds an array rejects the file, as DuckDB's
-    reader refuses it, whichever engine reads it (Spark would read its objects as rows).
-    Only the lines whose first byte is neither `{` nor a line break are looked at."""
+def _objects(path: Path, scratch: Path) -> Path:
+    """A JSON lines file whose every line that is not blank holds an object, as both
+    engines read it alike: a line that holds an array rejects the file (DuckDB's reader
+    refuses it; Spark would read its objects as rows); a line `null` is an object of no
+    values, a row of NULLs (as DuckDB reads it; Spark would refuse the file), in a copy
+    in `scratch` where there is one. Only the lines whose first byte is neither `{` nor a
+    line break are looked at."""
+    nulls: list[tuple[int, int]] = []  # where each `null` line's text starts and ends
     breaks = 0  # line breaks in the blocks before this one
     line_start = 0  # where the block's first line starts in it: after a BOM; -1 mid-line
     with open(path, "rb") as handle, open(path, "rb") as lines:
@@ -242,13 +246,34 @@ def _check_no_arrays(path: Path) -> None:
             starts = starts[starts < len(block)].astype(np.int64)
             firsts = data[starts]
             for place in np.flatnonzero((firsts != ord("{")) & (firsts != ord("\n"))):
-                lines.seek(handle.tell() - len(block) + int(starts[place]))
-                if lines.readline().lstrip(b" \t\r").startswith(b"["):
+                at = handle.tell() - len(block) + int(starts[place])
+                lines.seek(at)
+                line = lines.readline()
+                text = line.strip(b" \t\r\n")
+                if text.startswith(b"["):
                     number = breaks + int(place) + (1 if line_start >= 0 else 2)
                     raise ExportUnreadable(f"line {number} holds a JSON array, not an "
                                            "object")
+                if text == b"null":
+                    nulls.append((at, at + len(line.rstrip(b"\r\n"))))
             breaks += len(ends)
             line_start = 0 if block.endswith(b"\n") else -1
+    if not nulls:
+        return path
+    target = scratch / f"objects.{path.name}"
+    with open(path, "rb") as source, open(target, "wb") as out:
+        for begin, end in nulls:
+            _copy_bytes(source, out, begin - source.tell())
+            source.seek(end)
+            out.write(b"{}")
+        shutil.copyfileobj(source, out)
+    return target
+
+
+def _copy_bytes(source: BinaryIO, out: BinaryIO, count: int) -> None:
+    while count > 0 and (block := source.read(min(count, READ_BLOCK_BYTES))):
+        out.write(block)
+        count -= len(block)
 
 
 def _json_keys(path: Path) -> list[str]:
