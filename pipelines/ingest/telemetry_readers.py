@@ -227,12 +227,11 @@ def _separator(path: Path) -> str:
 
 
 def _objects(path: Path, scratch: Path) -> Path:
-    """A JSON lines file whose every line that is not blank holds an object, as both
-    engines read it alike: a line that holds an array rejects the file (DuckDB's reader
-    refuses it; Spark would read its objects as rows); a line `null` is an object of no
-    values, a row of NULLs (as DuckDB reads it; Spark would refuse the file), in a copy
-    in `scratch` where there is one. Only the lines whose first byte is neither `{` nor a
-    line break are looked at."""
+    """The JSON lines file as both engines read it alike: a line that holds an array
+    rejects it (as DuckDB's reader does; Spark would read the array's objects as rows);
+    a line `null` is `{}`, a row of NULLs (as DuckDB reads it; Spark would refuse the
+    file), in a copy in `scratch` where there is such a line. Only the lines whose first
+    byte is neither `{` nor a line break are looked at."""
     nulls: list[tuple[int, int]] = []  # where each `null` line's text starts and ends
     breaks = 0  # line breaks in the blocks before this one
     line_start = 0  # where the block's first line starts in it: after a BOM; -1 mid-line
@@ -271,6 +270,7 @@ def _objects(path: Path, scratch: Path) -> Path:
 
 
 def _copy_bytes(source: BinaryIO, out: BinaryIO, count: int) -> None:
+    """The next `count` bytes of `source` into `out`, a block at a time."""
     while count > 0 and (block := source.read(min(count, READ_BLOCK_BYTES))):
         out.write(block)
         count -= len(block)
