@@ -150,6 +150,24 @@ def test_a_json_line_null_is_a_row_of_nulls(tmp_path: Path) -> None:
     assert open_export(path, tmp_path).path == path  # no copy where there is no such line
 
 
+@pytest.mark.parametrize("hint", ["sep=;\n", "\ufeffsep=;\r\n"])
+def test_an_excel_separator_hint_line_is_left_out(tmp_path: Path, hint: str) -> None:
+    """`sep=;` before the header, as exporters write it for Excel: the header is the next
+    line, the separator is found in it, and a row's number stays its line in the file."""
+    path = tmp_path / "x.csv"
+    path.write_text(hint + "数据中心编号;时间;在用机架数\nDC110100-0001;2025-07-01 00:00;12,5\n",
+                    encoding="utf-8")
+    (tmp_path / "scratch").mkdir()
+    export = open_export(path, tmp_path / "scratch")
+    assert (export.first_row, export.decimal_comma) == (3, True)
+    con = duckdb.connect()
+    assert list(load_cells(con, export)) == ["数据中心编号", "时间", "在用机架数"]
+    assert con.execute("SELECT * FROM export_cells").fetchall() == [
+        ("DC110100-0001", "2025-07-01 00:00", "12,5")]
+    path.write_text("sep;a;b\n1;2;3\n", encoding="utf-8")  # a header, not a hint
+    assert open_export(path, tmp_path / "scratch").first_row == 2
+
+
 def test_gzip_and_broken_gzip(tmp_path: Path) -> None:
     good = tmp_path / "x.jsonl.gz"
     good.write_bytes(gzip.compress(b'{"dc_id": "DC110100-0001", "ts": 1751299200}\n'))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ def open_export(path: Path, scratch: Path) -> Export:
                       "read_json($path, format = 'newline_delimited', columns = $columns)",
                       {"columns": columns}, _objects(plain, scratch), 1, scratch, "json")
     encoding, text = _utf8(plain, scratch)
+    text, hinted = _without_separator_hint(text, scratch)
     separator = _separator(text)
     dialect = "header = true, delim = $delim, quote = '\"', escape = '\"', null_padding = true"
     # DuckDB reads a number as a text cast would, but takes `_` as a digit separator,
@@ -79,7 +81,7 @@ def open_export(path: Path, scratch: Path) -> Export:
     # DuckDB's sniffer, which costs more than reading a small export, has nothing to find.
     return Export(f"csv, {encoding}, separator {separator!r}", "line", separator == ";",
                   f"read_csv($path, all_varchar = true, {dialect})", {"delim": separator},
-                  text, 2, scratch, "csv",
+                  text, 2 + hinted, scratch, "csv",
                   f"read_csv($path, columns = $columns, auto_detect = false, {dialect})"
                   if typed else None)
 
@@ -214,6 +216,20 @@ def _data_holds(path: Path, byte: bytes) -> bool:
             if byte in block:
                 return True
     return False
+
+
+def _without_separator_hint(path: Path, scratch: Path) -> tuple[Path, int]:
+    """The CSV without the line `sep=;` (any one character) that exporters write first
+    for Excel, which reads it as the separator: a copy in `scratch` from the header on,
+    and how many lines were left out (0 or 1; a row's number stays its line in the file).
+    The separator is then found in the header, as in any other export."""
+    with open(path, "rb") as handle:
+        if not re.fullmatch(rb"(\xef\xbb\xbf)?sep=.\r?\n", handle.readline(16)):
+            return path, 0
+        target = scratch / f"header.{path.name}"
+        with open(target, "wb") as out:
+            shutil.copyfileobj(handle, out)
+    return target, 1
 
 
 def _separator(path: Path) -> str:
