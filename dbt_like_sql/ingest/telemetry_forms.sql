@@ -86,7 +86,7 @@ CREATE OR REPLACE TEMP MACRO telemetry_ts(text) AS CASE
         THEN timezone('UTC', make_timestamp(CAST(text AS BIGINT)
             * CASE WHEN CAST(text AS BIGINT) >= 100000000000 THEN 1000 ELSE 1000000 END))
     WHEN regexp_full_match(text, iso_day_end() || iso_offset())
-        THEN try_cast(regexp_replace(text, '[T ]24:00(:00(\.0+)?)?', 'T00:00:00') AS TIMESTAMPTZ)
-            + INTERVAL 1 DAY
+        THEN try_cast(left(text, 10) || 'T00:00:00' || regexp_extract(text, iso_offset() || '$', 0)
+                      AS TIMESTAMPTZ) + INTERVAL 1 DAY
     WHEN regexp_full_match(text, iso_day_end())
         THEN china_instant(try_cast(left(text, 10) AS TIMESTAMP) + INTERVAL 1 DAY) END;

@@ -195,8 +195,8 @@ def _as_text(column: str, data_type: str) -> str:
     if data_type.startswith("TIMESTAMP"):
         return f"strftime(CAST({column} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')"
     if data_type in ("DOUBLE", "FLOAT"):
-        # Cast to its own type: DuckDB's macros take a column by position (`#n`) only
-        # inside an expression.
+        # Cast to its own type, named by a constant of the code: DuckDB's macros take a
+        # column by position (`#n`) only inside an expression.
         own = "FLOAT" if data_type == "FLOAT" else "DOUBLE"
         return f"telemetry_number_text(CAST({column} AS {own}))"
     return column if data_type == "VARCHAR" else f"CAST({column} AS VARCHAR)"
