@@ -16,7 +16,6 @@ WITH as_written AS (
     SELECT
         *,
         telemetry_trim(centre_id) AS centre_trimmed,
-        telemetry_trim(ts) AS ts_trimmed,
         coalesce(ts_instant, telemetry_ts(ts)) AS ts_as_written,
         telemetry_measure(racks_in_use_typed, racks_in_use, $decimal_comma) AS racks_as_written,
         telemetry_measure(it_load_kw_typed, it_load_kw, $decimal_comma) AS it_as_written,
@@ -31,13 +30,13 @@ WITH as_written AS (
     FROM export_text
 ),
 typed AS (
-    -- Cells that fail as written are read again trimmed. The centre ID and the time are
-    -- trimmed once, above: a macro's argument is written into its body at every use, and
-    -- planning grows with the expression.
+    -- Cells that fail as written are read again trimmed. The centre ID is trimmed once,
+    -- above: a macro's argument is written into its body at every use, and planning
+    -- grows with the expression.
     SELECT
         *,
         telemetry_centre(centre_trimmed) AS centre_key,
-        CASE WHEN ts_as_written IS NULL AND ts IS NOT NULL THEN telemetry_ts(ts_trimmed)
+        CASE WHEN ts_as_written IS NULL AND ts IS NOT NULL THEN telemetry_ts(telemetry_trim(ts))
              ELSE ts_as_written END AS instant,
         telemetry_number_retried(racks_as_written, racks_in_use, $decimal_comma)
             AS racks_number,
