@@ -30,6 +30,7 @@ def on_spark(two_months: Census, tmp_path_factory: pytest.TempPathFactory) -> Pa
     done = subprocess.run([*CENSUS, "run"], env=env, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
+    (root / "stderr.txt").write_text(done.stderr, encoding="utf-8")
     return root
 
 
@@ -78,3 +79,12 @@ def test_spark_checked_the_exports_and_built_the_models_in_the_lake(on_spark: Pa
     hourly = sorted(p.parent.name for p in (lake / "core" / "telemetry_hourly").glob(
         "month=*/_SUCCESS"))
     assert hourly == [f"month={m}" for m in months]
+
+
+@pytest.mark.slow
+def test_a_sound_run_on_spark_logs_no_error(on_spark: Path) -> None:
+    """A run that succeeds shows the data engineer no error of Spark's, nor a Java stack
+    trace: the rules' stage, too big for one compiled Java method, is planned without
+    whole-stage code rather than compiled, failed and logged first."""
+    stderr = (on_spark / "stderr.txt").read_text(encoding="utf-8")
+    assert " ERROR " not in stderr and "\tat org." not in stderr, stderr[:2000]

@@ -6,7 +6,6 @@ ingestion goes on."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -33,7 +32,6 @@ from pipelines.ingest.telemetry import (
 from pipelines.ingest.telemetry_readers import Export, ExportUnreadable, first_line
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
-from pipelines.spark.session import view_name
 from schemas.telemetry_lake import TELEMETRY_HOUR_TYPES, schema_errors
 
 if TYPE_CHECKING:  # pandera's pyspark API is loaded through schemas.telemetry_lake
@@ -47,6 +45,7 @@ _DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
 # Spark's conditions for a file it cannot read. Any other failure is Spark's own (a lost
 # executor, a full disk, a fault in census), which must not reject the file for good.
 _UNREADABLE = ("FAILED_READ_FILE", "CANNOT_READ_FILE", "MALFORMED_RECORD", "PARQUET_")
+_WHOLE_STAGE = "spark.sql.codegen.wholeStage"
 # Spark numbers a partition's rows from (partition << 33) (monotonically_increasing_id).
 _PARTITION_SHIFT = 33
 
@@ -60,9 +59,11 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
     engine's ingestion would reject it; raises SparkError where Spark failed otherwise.
     Safe in threads of their own, one export each."""
     rows_read, sent_twice = 0, True
-    view, checked_view = view_name("export_cells"), view_name("export_checked")
     try:
-        cells = read_export(spark, export)
+        # A session of the check's own (the context's and the catalog's, with views and
+        # settings of its own): threads check other exports meanwhile.
+        session = spark.newSession()
+        cells = read_export(session, export)
         columns = _header(cells, export)
         # The file's columns by position: its header text never enters the SQL.
         typed = {f"c{n}": _DUCKDB_TYPES.get(field.dataType.typeName(), "OTHER")
@@ -79,20 +80,25 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         found = column_map(columns)
         mapping = {name: (f"c{columns.index(found[name][0]) + 1}", found[name][1])
                    for name in found}
-        cells.createOrReplaceTempView(view)
-        text = export_text_sql(view, typed, mapping, "source_row", typed_numbers=False,
-                               prefix="c")
+        cells.createOrReplaceTempView("export_cells")
+        text = export_text_sql("export_cells", typed, mapping, "source_row",
+                               typed_numbers=False, prefix="c")
         # Messages name the file's own columns (`found`).
-        checked = spark.sql(to_spark(checks_sql(SAMPLES_SQL, text),
-                                     export_params(found, export, file_name)))
+        checked = session.sql(to_spark(checks_sql(SAMPLES_SQL, text),
+                                       export_params(found, export, file_name)))
+        # The rules' stage is too big for one Java method (64 KB): Spark would compile
+        # its whole-stage code for a second or so, log the failure with its stack trace
+        # and run the stage without it all the same.
+        session.conf.set(_WHOLE_STAGE, "false")
         checked.write.mode("overwrite").parquet(str(folder))
-        spark.read.parquet(str(folder)).createOrReplaceTempView(checked_view)
+        session.conf.unset(_WHOLE_STAGE)
+        session.read.parquet(str(folder)).createOrReplaceTempView("export_checked")
         # An export as it should be sends each key once, on the hour: its samples are
         # its hours, and neither conflicts nor copies are sought.
-        shape = spark.sql(to_spark(shape_sql(clean_samples_sql(checked_view)))).first()
+        shape = session.sql(to_spark(shape_sql(clean_samples_sql("export_checked")))).first()
         sent_twice = shape.sent_twice
-        hours = spark.sql(to_spark(settled_hours_sql(checked_view, sent_twice,
-                                                     shape.on_the_hour)))
+        hours = session.sql(to_spark(settled_hours_sql("export_checked", sent_twice,
+                                                       shape.on_the_hour)))
         check_hours(hours, file_name)  # the plan's types: no job
         hours.write.mode("overwrite").parquet(str(hours_folder))
     except ExportRejected as exc:
@@ -102,11 +108,6 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
             raise SparkError(f"Spark failed on {file_name}: {first_line(exc)}") from exc
         return Checked(rows_read, ExportUnreadable(
             f"not readable as {export.described} ({first_line(_reason(exc))})"))
-    finally:
-        # A session that is gone holds no views.
-        with contextlib.suppress(PySparkException, Py4JError):
-            spark.catalog.dropTempView(view)
-            spark.catalog.dropTempView(checked_view)
     return Checked(rows_read, sent_twice=sent_twice)
 
 
