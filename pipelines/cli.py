@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser(
         "export", help="write (and mail) the ministry summary export of a month",
         description="Write CENSUS_EXPORT_DIR/<YYYY-MM>/ from the published warehouse: the "
-                    "workbook, the CSVs, the chart and manifest.json; mail the workbook "
+                    "workbook, the CSVs, the charts and manifest.json; mail the workbook "
                     "where CENSUS_SMTP_HOST is set (README: Exports).")
     export.add_argument("--month", required=True, type=_month, help="YYYY-MM")
     export.add_argument("--resend", action="store_true",

@@ -1,4 +1,4 @@
-"""One month's export folder: workbook, CSVs, chart and manifest (contract §2.2)."""
+"""One month's export folder: workbook, CSVs, charts and manifest (contract §2.2)."""
 
 from __future__ import annotations
 
