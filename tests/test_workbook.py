@@ -9,9 +9,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from polars.testing import assert_frame_equal
 
 from pipelines.generate.workbooks import convert_with_libreoffice
-from pipelines.ingest.register import ALIASES, FileRejected, read_register_file
+from pipelines.ingest.register import (
+    ALIASES,
+    FileRejected,
+    RegisterSubmission,
+    read_register_file,
+    read_register_files,
+)
 from pipelines.ingest.workbook import is_footer, read_tables
 from pipelines.reference import Reference
 from pipelines.settings import setting
@@ -150,3 +157,33 @@ def test_as_of_column_gives_the_vintage(tmp_path: Path, reference: Reference) ->
     path = write(tmp_path / "sichuan_register.xlsx", dated)
     submission = read_register_file(path, "licensing/sichuan_register.xlsx", reference)
     assert submission.accepted["as_of"].to_list() == [dt.date(2025, 9, 30)]
+
+
+def test_workbooks_read_together_are_each_judged_alone(tmp_path: Path,
+                                                       reference: Reference) -> None:
+    """Read together (pandera checks all their rows at once), each workbook gets the
+    submission it gets read alone, its findings named by its own file, and a rejected
+    one stops none of the others."""
+    def implausible(workbook: openpyxl.Workbook) -> None:
+        workbook.active.append(HEADER)
+        workbook.active.append(centre(1))
+        workbook.active.append([*centre(2)[:6], 0.8, *centre(2)[7:]])  # a PUE below 1.0
+        workbook.active.append([*centre(3)[:6], 3.5, *centre(3)[7:]])  # a PUE above 3.0
+    files = [(write(tmp_path / "sichuan_2025Q2.xlsx", messy), "licensing/sichuan_2025Q2.xlsx"),
+             (write(tmp_path / "notes_2025Q1.xlsx", lambda wb: wb.active.append(["notes"])),
+              "licensing/notes_2025Q1.xlsx"),
+             (write(tmp_path / "sichuan_2025Q3.xlsx", implausible),
+              "licensing/sichuan_2025Q3.xlsx")]
+    together = read_register_files(files, reference)
+    assert isinstance(together[1], FileRejected)
+    for (path, name), submission in zip(files[::2], together[::2], strict=True):
+        assert isinstance(submission, RegisterSubmission)
+        alone = read_register_file(path, name, reference)
+        assert_frame_equal(submission.accepted, alone.accepted)
+        assert_frame_equal(submission.issues, alone.issues)
+    findings = together[2].issues.select("source_row", "column_name", "rule", "severity")
+    assert findings.rows() == [(3, "design_pue", "out_of_range", "error"),
+                               (4, "design_pue", "implausible", "warning")]
+    assert together[2].issues["message"].str.starts_with(
+        "licensing/sichuan_2025Q3.xlsx, sheet 'Sheet', row ").all()
+    assert (together[2].rows_read, together[2].rows_rejected, together[2].rows_warned) == (3, 1, 1)

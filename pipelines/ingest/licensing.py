@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines.ingest.attempts import attempt_new_files, unreadable
+from pipelines.ingest.attempts import attempt_new_files, files_to_ingest, unreadable
 from pipelines.ingest.files import LandingFile
-from pipelines.ingest.register import FileRejected, read_register_file
+from pipelines.ingest.register import FileRejected, RegisterSubmission, read_register_files
 from pipelines.reference import Reference
 from pipelines.warehouse.audit import FileOutcome, quarantine, record_outcomes
 from pipelines.warehouse.register_store import add_register_rows, rebuild_centre_register
@@ -31,10 +31,15 @@ class LicensingReport:
 
 def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      reference: Reference, run_id: str | None = None) -> LicensingReport:
-    """Ingest every register workbook not attempted before (by name and SHA-256)."""
+    """Ingest every register workbook not attempted before (by name and SHA-256), all
+    read first (their rows checked together), then loaded one by one."""
+    new = files_to_ingest(con, files, KIND)
+    read = dict(zip([file.file_name for file in new],
+                    read_register_files([(file.path, file.file_name) for file in new],
+                                        reference), strict=True))
     outcomes = attempt_new_files(
         con, files, KIND, run_id,
-        lambda file, outcome: _ingest_file(con, file, reference, outcome))
+        lambda file, outcome: _ingest_file(con, file, read[file.file_name], outcome))
     _note_corrections(rebuild_centre_register(con), outcomes)
     record_outcomes(con, outcomes)
     versions, centres = con.execute(
@@ -42,15 +47,13 @@ def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
     return LicensingReport(outcomes, versions, centres)
 
 
-def _ingest_file(con: duckdb.DuckDBPyConnection, file: LandingFile, reference: Reference,
-                 outcome: FileOutcome) -> None:
-    try:
-        submission = read_register_file(file.path, file.file_name, reference)
-    except FileRejected as exc:
-        outcome.status, outcome.message = "rejected", str(exc)
+def _ingest_file(con: duckdb.DuckDBPyConnection, file: LandingFile,
+                 submission: RegisterSubmission | Exception, outcome: FileOutcome) -> None:
+    if isinstance(submission, FileRejected):
+        outcome.status, outcome.message = "rejected", str(submission)
         return
-    except Exception as exc:  # a hostile or broken file must not stop the other files
-        outcome.status, outcome.message = "rejected", unreadable(exc)
+    if isinstance(submission, Exception):  # a hostile or broken file: the others go on
+        outcome.status, outcome.message = "rejected", unreadable(submission)
         return
     add_register_rows(con, submission.accepted, file.file_name, file.sha256)
     quarantine(con, submission.issues, file.file_name, file.sha256)

@@ -7,10 +7,11 @@ unknown_code), then the pandera row rules (out_of_range, inconsistent) and warni
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
@@ -88,7 +89,60 @@ class RegisterSubmission:
     notes: tuple[str, ...]  # file-level remarks for the ingestion log
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """A workbook's typed rows and the findings on them so far (QUARANTINE_SCHEMA)."""
+    file_name: str
+    tables: list[SheetTable]
+    rows: pl.DataFrame
+    issues: pl.DataFrame
+
+
 def read_register_file(path: Path, file_name: str, reference: Reference) -> RegisterSubmission:
+    """One workbook's submission; raises FileRejected with the reason."""
+    [submission] = read_register_files([(path, file_name)], reference)
+    if isinstance(submission, Exception):
+        raise submission
+    return submission
+
+
+def read_register_files(files: Sequence[tuple[Path, str]], reference: Reference
+                        ) -> list[RegisterSubmission | Exception]:
+    """Each workbook's submission (path, name in the landing folder), or why it is
+    rejected: FileRejected, or the error of a broken or hostile file, which does not stop
+    the others. The workbooks are parsed one by one; pandera checks the row rules once
+    for all their rows, then the warnings once for all the rows left (its cost is a query
+    per check, whatever the rows: 40 ms a check for a workbook of a dozen rows)."""
+    results: list[RegisterSubmission | Exception | None] = []
+    parsed: list[tuple[int, _Rows]] = []
+    for path, file_name in files:
+        try:
+            parsed.append((len(results), _parse_file(path, file_name, reference)))
+            results.append(None)
+        except Exception as exc:
+            results.append(exc)
+    errors = _schema_findings([read for _, read in parsed], REGISTER_ROW_RULES,
+                              Severity.ERROR)
+    screened: list[tuple[int, _Rows, _Rows]] = []
+    for (n, read), found in zip(parsed, errors, strict=True):
+        try:
+            screened.append((n, read, _screened(read, _result(found))))
+        except Exception as exc:
+            results[n] = exc
+    warnings = _schema_findings([clean for _, _, clean in screened], REGISTER_ROW_WARNINGS,
+                                Severity.WARNING)
+    for (n, read, clean), found in zip(screened, warnings, strict=True):
+        results[n] = found if isinstance(found, Exception) else _submission(read, clean, found)
+    return [result for result in results if result is not None]
+
+
+def _result(found: pl.DataFrame | Exception) -> pl.DataFrame:
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def _parse_file(path: Path, file_name: str, reference: Reference) -> _Rows:
     try:
         tables = read_tables(path, ALIASES)
     except WorkbookUnreadable as exc:
@@ -107,27 +161,36 @@ def read_register_file(path: Path, file_name: str, reference: Reference) -> Regi
             "and no sheet has an as_of / 报送日期 column")
     parsed = [_parse_table(t, file_name, vintage, reference) for t in tables]
     typed = pl.concat([p[0] for p in parsed], how="diagonal_relaxed")
-    issues = [p[1] for p in parsed]
     if typed.height and typed["as_of"].is_null().all():
         raise FileRejected("no vintage: every as_of / 报送日期 cell is empty or unreadable, "
                            "and the file name has no period")
-    errors = _schema_findings(typed, REGISTER_ROW_RULES, Severity.ERROR, file_name, tables)
+    return _Rows(file_name, tables, typed, pl.concat([p[1] for p in parsed]))
+
+
+def _screened(read: _Rows, errors: pl.DataFrame) -> _Rows:
+    """The rows no finding rejects, with the findings so far: the parse's, the rules'
+    (`errors`), and the conflicting duplicates among the rows those leave."""
     key = pl.struct("source_sheet", "source_row")
-    valid = typed.filter(~key.is_in(_row_keys(pl.concat([*issues, errors])).implode()))
-    conflicts = _conflicting_duplicates(valid, file_name)
-    rejected_rows = _row_keys(pl.concat([*issues, errors, conflicts]))
-    clean = typed.filter(~key.is_in(rejected_rows.implode()))
-    warnings = _schema_findings(clean, REGISTER_ROW_WARNINGS, Severity.WARNING, file_name, tables)
-    all_issues = pl.concat([*issues, errors, conflicts, warnings])
+    found = pl.concat([read.issues, errors])
+    valid = read.rows.filter(~key.is_in(_row_keys(found).implode()))
+    found = pl.concat([found, _conflicting_duplicates(valid, read.file_name)])
+    clean = read.rows.filter(~key.is_in(_row_keys(found).implode()))
+    return _Rows(read.file_name, read.tables, clean, found)
+
+
+def _submission(read: _Rows, screened: _Rows, warnings: pl.DataFrame) -> RegisterSubmission:
+    all_issues = pl.concat([screened.issues, warnings])
     warned_rows = _row_keys(all_issues.filter(severity=Severity.WARNING))
     notes = tuple(
         f"sheet {t.sheet!r}: no column for {', '.join(missing)}"
-        for t in tables
+        for t in screened.tables
         if (missing := [c.name for c in REGISTER_COLUMNS if c.required and c.name not in t.columns])
     )
+    rejected_rows = _row_keys(screened.issues)
     return RegisterSubmission(
-        rows_read=typed.height,
-        accepted=clean.drop("hub_given_code", "cluster_hub_code", "cluster_province_codes"),
+        rows_read=read.rows.height,
+        accepted=screened.rows.drop("hub_given_code", "cluster_hub_code",
+                                    "cluster_province_codes"),
         issues=all_issues.sort("sheet", "source_row", "column_name"),
         rows_rejected=rejected_rows.len(),
         rows_warned=warned_rows.len(),  # warnings are only looked for on clean rows
@@ -284,34 +347,60 @@ def _written(frame: pl.DataFrame, name: str) -> pl.Series:
     return frame[name].map_elements(clean_text, return_dtype=pl.String)
 
 
-def _schema_findings(typed: pl.DataFrame, schema, severity: Severity, file_name: str,
-                     tables: list[SheetTable]) -> pl.DataFrame:
-    if typed.height == 0:
-        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+def _schema_findings(reads: list[_Rows], schema: pa.DataFrameSchema, severity: Severity
+                     ) -> list[pl.DataFrame | Exception]:
+    """Each workbook's findings of `schema` on its rows, in order: one validation of all
+    the rows. Where that fails otherwise than with findings, each workbook is checked
+    alone, and the one at fault gets its error instead of findings."""
     try:
-        schema.validate(typed, lazy=True)
-        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    except SchemaErrors as exc:
-        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
-    by_sheet = {t.sheet: t for t in tables}
-    rows = []
-    for case in cases.iter_rows(named=True):
-        row = typed.row(case["index"], named=True)
-        column, rule = case["column"], Rule(case["check"])
-        table = by_sheet[row["source_sheet"]]
-        header = table.columns.get(column)
-        label = header.label if header else column
-        value = _raw_cell(table, row["source_row"], column) if header else None
-        reason = _RULE_REASONS[(column, rule)]
-        rows.append({
-            "sheet": row["source_sheet"], "source_row": row["source_row"],
-            "centre_id": row["centre_id"], "column_name": column,
-            "value": value, "rule": str(rule),
-            "severity": str(severity),
-            "message": f"{file_name}, sheet {row['source_sheet']!r}, row {row['source_row']}, "
-                       f"column {label!r}: {value!r} {reason} ({rule})",
-        })
-    return pl.DataFrame(rows, schema=QUARANTINE_SCHEMA)
+        return list(_findings(reads, schema, severity))
+    except Exception:
+        alone: list[pl.DataFrame | Exception] = []
+        for read in reads:
+            try:
+                alone += _findings([read], schema, severity)
+            except Exception as exc:
+                alone.append(exc)
+        return alone
+
+
+# The place of a row's workbook among those validated together.
+_WORKBOOK = "_workbook"
+
+
+def _findings(reads: list[_Rows], schema: pa.DataFrameSchema, severity: Severity
+              ) -> list[pl.DataFrame]:
+    found: list[list[dict]] = [[] for _ in reads]
+    frames = [read.rows.with_columns(pl.lit(n).alias(_WORKBOOK))
+              for n, read in enumerate(reads) if read.rows.height]
+    if frames:
+        rows = pl.concat(frames, how="diagonal_relaxed")
+        try:
+            schema.validate(rows, lazy=True)
+        except SchemaErrors as exc:
+            cases = exc.failure_cases.filter(pl.col("index").is_not_null())
+            for case in cases.iter_rows(named=True):
+                row = rows.row(case["index"], named=True)
+                found[row[_WORKBOOK]].append(
+                    _finding(reads[row[_WORKBOOK]], row, case, severity))
+    return [pl.DataFrame(rows, schema=QUARANTINE_SCHEMA) for rows in found]
+
+
+def _finding(read: _Rows, row: dict, case: dict, severity: Severity) -> dict:
+    column, rule = case["column"], Rule(case["check"])
+    table = next(t for t in read.tables if t.sheet == row["source_sheet"])
+    header = table.columns.get(column)
+    label = header.label if header else column
+    value = _raw_cell(table, row["source_row"], column) if header else None
+    reason = _RULE_REASONS[(column, rule)]
+    return {
+        "sheet": row["source_sheet"], "source_row": row["source_row"],
+        "centre_id": row["centre_id"], "column_name": column,
+        "value": value, "rule": str(rule),
+        "severity": str(severity),
+        "message": f"{read.file_name}, sheet {row['source_sheet']!r}, "
+                   f"row {row['source_row']}, column {label!r}: {value!r} {reason} ({rule})",
+    }
 
 
 def _raw_cell(table: SheetTable, source_row: int, column: str) -> str | None:
