@@ -112,7 +112,7 @@ def read_register_files(files: Sequence[tuple[Path, str]], reference: Reference
     rejected: FileRejected, or the error of a broken or hostile file, which does not stop
     the others. The workbooks are parsed one by one; pandera checks the row rules once
     for all their rows, then the warnings once for all the rows left (its cost is a query
-    per check, whatever the rows: 40 ms a check for a workbook of a dozen rows)."""
+    per check, whatever the rows: about 40 ms a validation of a dozen rows)."""
     results: list[RegisterSubmission | Exception | None] = []
     parsed: list[tuple[int, _Rows]] = []
     for path, file_name in files:
