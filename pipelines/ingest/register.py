@@ -113,33 +113,28 @@ def read_register_files(files: Sequence[tuple[Path, str]], reference: Reference
     the others. The workbooks are parsed one by one; pandera checks the row rules once
     for all their rows, then the warnings once for all the rows left (its cost is a query
     per check, whatever the rows: about 40 ms a validation of a dozen rows)."""
-    results: list[RegisterSubmission | Exception | None] = []
+    results: dict[int, RegisterSubmission | Exception] = {}
     parsed: list[tuple[int, _Rows]] = []
-    for path, file_name in files:
+    for n, (path, file_name) in enumerate(files):
         try:
-            parsed.append((len(results), _parse_file(path, file_name, reference)))
-            results.append(None)
+            parsed.append((n, _parse_file(path, file_name, reference)))
         except Exception as exc:
-            results.append(exc)
+            results[n] = exc
     errors = _schema_findings([read for _, read in parsed], REGISTER_ROW_RULES,
                               Severity.ERROR)
     screened: list[tuple[int, _Rows, _Rows]] = []
     for (n, read), found in zip(parsed, errors, strict=True):
         try:
-            screened.append((n, read, _screened(read, _result(found))))
+            if isinstance(found, Exception):
+                raise found
+            screened.append((n, read, _screened(read, found)))
         except Exception as exc:
             results[n] = exc
     warnings = _schema_findings([clean for _, _, clean in screened], REGISTER_ROW_WARNINGS,
                                 Severity.WARNING)
     for (n, read, clean), found in zip(screened, warnings, strict=True):
         results[n] = found if isinstance(found, Exception) else _submission(read, clean, found)
-    return [result for result in results if result is not None]
-
-
-def _result(found: pl.DataFrame | Exception) -> pl.DataFrame:
-    if isinstance(found, Exception):
-        raise found
-    return found
+    return [results[n] for n in range(len(files))]
 
 
 def _parse_file(path: Path, file_name: str, reference: Reference) -> _Rows:
