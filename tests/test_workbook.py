@@ -8,10 +8,13 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pandera.polars as pa
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.generate.workbooks import convert_with_libreoffice
+from pipelines.ingest import register
 from pipelines.ingest.register import (
     ALIASES,
     FileRejected,
@@ -159,11 +162,14 @@ def test_as_of_column_gives_the_vintage(tmp_path: Path, reference: Reference) ->
     assert submission.accepted["as_of"].to_list() == [dt.date(2025, 9, 30)]
 
 
-def test_workbooks_read_together_are_each_judged_alone(tmp_path: Path,
-                                                       reference: Reference) -> None:
-    """Read together (pandera checks all their rows at once), each workbook gets the
-    submission it gets read alone, its findings named by its own file, and a rejected
-    one stops none of the others."""
+@pytest.mark.parametrize("batch_rows", [register.BATCH_ROWS, 1])
+def test_workbooks_read_together_are_each_judged_alone(
+        tmp_path: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch,
+        batch_rows: int) -> None:
+    """Read together (pandera checks their rows in batches, here all at once or one
+    workbook at a time), each workbook gets the submission it gets read alone, in order,
+    its findings named by its own file, and a rejected one stops none of the others."""
+    monkeypatch.setattr(register, "BATCH_ROWS", batch_rows)
     def implausible(workbook: openpyxl.Workbook) -> None:
         workbook.active.append(HEADER)
         workbook.active.append(centre(1))
@@ -174,16 +180,48 @@ def test_workbooks_read_together_are_each_judged_alone(tmp_path: Path,
               "licensing/notes_2025Q1.xlsx"),
              (write(tmp_path / "sichuan_2025Q3.xlsx", implausible),
               "licensing/sichuan_2025Q3.xlsx")]
-    together = read_register_files(files, reference)
+    together = list(read_register_files(files, reference))
     assert isinstance(together[1], FileRejected)
     for (path, name), submission in zip(files[::2], together[::2], strict=True):
         assert isinstance(submission, RegisterSubmission)
         alone = read_register_file(path, name, reference)
         assert_frame_equal(submission.accepted, alone.accepted)
         assert_frame_equal(submission.issues, alone.issues)
+        assert (submission.rows_read, submission.rows_rejected, submission.rows_warned,
+                submission.notes) == (alone.rows_read, alone.rows_rejected,
+                                      alone.rows_warned, alone.notes)
     findings = together[2].issues.select("source_row", "column_name", "rule", "severity")
     assert findings.rows() == [(3, "design_pue", "out_of_range", "error"),
                                (4, "design_pue", "implausible", "warning")]
     assert together[2].issues["message"].str.starts_with(
         "licensing/sichuan_2025Q3.xlsx, sheet 'Sheet', row ").all()
     assert (together[2].rows_read, together[2].rows_rejected, together[2].rows_warned) == (3, 1, 1)
+
+
+def test_a_rule_that_cannot_be_evaluated_rejects_its_workbook_alone(
+        tmp_path: Path, reference: Reference, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row rule pandera cannot evaluate on a workbook's rows (here a check that raises
+    on one centre) would let them pass unchecked: that workbook is rejected, saying so,
+    and the workbooks read with it keep their findings."""
+    def breaks_on_centre_2(data: pa.PolarsData) -> pl.LazyFrame:
+        if "DC510100-0002" in data.lazyframe.collect()["centre_id"].to_list():
+            raise ValueError("the check broke")
+        return data.lazyframe.select(pl.col(data.key).is_null() | pl.col(data.key).is_not_null())
+    monkeypatch.setattr(register, "REGISTER_ROW_RULES", pa.DataFrameSchema({
+        "centre_id": pa.Column(str, nullable=True,
+                               checks=pa.Check(breaks_on_centre_2, name="inconsistent"))}))
+    def one_centre(n: int):
+        def build(workbook: openpyxl.Workbook) -> None:
+            workbook.active.append(HEADER)
+            workbook.active.append(centre(n))
+        return build
+    files = [(write(tmp_path / f"sichuan_2025Q{n}.xlsx", one_centre(n)),
+              f"licensing/sichuan_2025Q{n}.xlsx") for n in (1, 2, 3)]
+    first, second, third = read_register_files(files, reference)
+    assert isinstance(second, register.RuleNotEvaluated)
+    assert str(second) == ("census could not check its rows: inconsistent on centre_id: "
+                           'ValueError("the check broke")')
+    for submission in (first, third):
+        assert isinstance(submission, RegisterSubmission)
+        assert (submission.rows_read, submission.accepted.height, submission.issues.height
+                ) == (1, 1, 0)

@@ -31,15 +31,18 @@ class LicensingReport:
 
 def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      reference: Reference, run_id: str | None = None) -> LicensingReport:
-    """Ingest every register workbook not attempted before (by name and SHA-256), all
-    read first (their rows checked together), then loaded one by one."""
+    """Ingest every register workbook not attempted before (by name and SHA-256), one by
+    one, as read_register_files reads them (their rows checked in batches)."""
     new = files_to_ingest(con, files, KIND)
-    read = dict(zip([file.file_name for file in new],
-                    read_register_files([(file.path, file.file_name) for file in new],
-                                        reference), strict=True))
-    outcomes = attempt_new_files(
-        con, files, KIND, run_id,
-        lambda file, outcome: _ingest_file(con, file, read[file.file_name], outcome))
+    submissions = zip(new, read_register_files([(f.path, f.file_name) for f in new],
+                                               reference), strict=True)
+
+    def ingest(file: LandingFile, outcome: FileOutcome) -> None:
+        read, submission = next(submissions)
+        assert read == file, (read, file)  # both in the order attempt_new_files takes
+        _ingest_file(con, file, submission, outcome)
+
+    outcomes = attempt_new_files(con, files, KIND, run_id, ingest)
     _note_corrections(rebuild_centre_register(con), outcomes)
     record_outcomes(con, outcomes)
     versions, centres = con.execute(

@@ -7,7 +7,7 @@ unknown_code), then the pandera row rules (out_of_range, inconsistent) and warni
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,13 +89,24 @@ class RegisterSubmission:
     notes: tuple[str, ...]  # file-level remarks for the ingestion log
 
 
+class RuleNotEvaluated(FileRejected):
+    """A row rule pandera could not evaluate on a workbook's rows (its check raised, or a
+    column is not of the rule's type): its rows would pass unchecked, so it is rejected."""
+
+
+# Workbooks parsed before their rows are checked together: enough rows that pandera's
+# cost per check is shared, few enough that a backlog of large workbooks fits in memory.
+BATCH_ROWS = 50_000
+
+
 @dataclass(frozen=True)
-class _Rows:
+class _Workbook:
     """A workbook's typed rows and the findings on them so far (QUARANTINE_SCHEMA)."""
     file_name: str
     tables: list[SheetTable]
     rows: pl.DataFrame
     issues: pl.DataFrame
+    rows_read: int
 
 
 def read_register_file(path: Path, file_name: str, reference: Reference) -> RegisterSubmission:
@@ -107,37 +118,38 @@ def read_register_file(path: Path, file_name: str, reference: Reference) -> Regi
 
 
 def read_register_files(files: Sequence[tuple[Path, str]], reference: Reference
-                        ) -> list[RegisterSubmission | Exception]:
-    """Each workbook's submission (path, name in the landing folder), or why it is
-    rejected: FileRejected, or the error of a broken or hostile file, which does not stop
-    the others. The workbooks are parsed one by one; pandera checks the row rules once
-    for all their rows, then the warnings once for all the rows left (its cost is a query
-    per check, whatever the rows: about 40 ms a validation of a dozen rows)."""
-    results: dict[int, RegisterSubmission | Exception] = {}
-    parsed: list[tuple[int, _Rows]] = []
-    for n, (path, file_name) in enumerate(files):
+                        ) -> Iterator[RegisterSubmission | Exception]:
+    """Each workbook's submission (path, name in the landing folder), in order, or why it
+    is rejected: FileRejected, or the error of a broken or hostile file, which does not
+    stop the others. The workbooks are parsed one by one; pandera checks the row rules of
+    up to BATCH_ROWS rows of them at once, then the warnings on the rows left (its cost
+    is a query per check, whatever the rows: about 40 ms a validation of a dozen rows)."""
+    batch: list[_Workbook | Exception] = []
+    for path, file_name in files:
         try:
-            parsed.append((n, _parse_file(path, file_name, reference)))
+            batch.append(_parse_file(path, file_name, reference))
         except Exception as exc:
-            results[n] = exc
-    errors = _schema_findings([read for _, read in parsed], REGISTER_ROW_RULES,
-                              Severity.ERROR)
-    screened: list[tuple[int, _Rows, _Rows]] = []
-    for (n, read), found in zip(parsed, errors, strict=True):
-        try:
-            if isinstance(found, Exception):
-                raise found
-            screened.append((n, read, _screened(read, found)))
-        except Exception as exc:
-            results[n] = exc
-    warnings = _schema_findings([clean for _, _, clean in screened], REGISTER_ROW_WARNINGS,
-                                Severity.WARNING)
-    for (n, read, clean), found in zip(screened, warnings, strict=True):
-        results[n] = found if isinstance(found, Exception) else _submission(read, clean, found)
-    return [results[n] for n in range(len(files))]
+            batch.append(exc)
+        if sum(w.rows_read for w in batch if isinstance(w, _Workbook)) >= BATCH_ROWS:
+            yield from _checked(batch)
+            batch = []
+    yield from _checked(batch)
 
 
-def _parse_file(path: Path, file_name: str, reference: Reference) -> _Rows:
+def _checked(batch: list[_Workbook | Exception]) -> list[RegisterSubmission | Exception]:
+    """The submissions of parsed workbooks (errors stay as they are): the row rules, the
+    conflicting duplicates, then the warnings on the rows left."""
+    parsed = [w for w in batch if isinstance(w, _Workbook)]
+    errors = _schema_findings(parsed, REGISTER_ROW_RULES, Severity.ERROR)
+    screened = [_screened(w, found) for w, found in zip(parsed, errors, strict=True)]
+    clean = [w for w in screened if isinstance(w, _Workbook)]
+    warnings = iter(_schema_findings(clean, REGISTER_ROW_WARNINGS, Severity.WARNING))
+    submissions = iter([_submission(w, next(warnings)) if isinstance(w, _Workbook) else w
+                        for w in screened])
+    return [next(submissions) if isinstance(w, _Workbook) else w for w in batch]
+
+
+def _parse_file(path: Path, file_name: str, reference: Reference) -> _Workbook:
     try:
         tables = read_tables(path, ALIASES)
     except WorkbookUnreadable as exc:
@@ -159,38 +171,49 @@ def _parse_file(path: Path, file_name: str, reference: Reference) -> _Rows:
     if typed.height and typed["as_of"].is_null().all():
         raise FileRejected("no vintage: every as_of / 报送日期 cell is empty or unreadable, "
                            "and the file name has no period")
-    return _Rows(file_name, tables, typed, pl.concat([p[1] for p in parsed]))
+    return _Workbook(file_name, tables, typed, pl.concat([p[1] for p in parsed]),
+                     typed.height)
 
 
-def _screened(read: _Rows, errors: pl.DataFrame) -> _Rows:
+def _screened(workbook: _Workbook, errors: pl.DataFrame | Exception) -> _Workbook | Exception:
     """The rows no finding rejects, with the findings so far: the parse's, the rules'
     (`errors`), and the conflicting duplicates among the rows those leave."""
-    key = pl.struct("source_sheet", "source_row")
-    found = pl.concat([read.issues, errors])
-    valid = read.rows.filter(~key.is_in(_row_keys(found).implode()))
-    found = pl.concat([found, _conflicting_duplicates(valid, read.file_name)])
-    clean = read.rows.filter(~key.is_in(_row_keys(found).implode()))
-    return _Rows(read.file_name, read.tables, clean, found)
+    if isinstance(errors, Exception):
+        return errors
+    try:
+        key = pl.struct("source_sheet", "source_row")
+        found = pl.concat([workbook.issues, errors])
+        valid = workbook.rows.filter(~key.is_in(_row_keys(found).implode()))
+        found = pl.concat([found, _conflicting_duplicates(valid, workbook.file_name)])
+        clean = workbook.rows.filter(~key.is_in(_row_keys(found).implode()))
+    except Exception as exc:  # a hostile workbook: the others go on
+        return exc
+    return _Workbook(workbook.file_name, workbook.tables, clean, found, workbook.rows_read)
 
 
-def _submission(read: _Rows, screened: _Rows, warnings: pl.DataFrame) -> RegisterSubmission:
-    all_issues = pl.concat([screened.issues, warnings])
-    warned_rows = _row_keys(all_issues.filter(severity=Severity.WARNING))
-    notes = tuple(
-        f"sheet {t.sheet!r}: no column for {', '.join(missing)}"
-        for t in screened.tables
-        if (missing := [c.name for c in REGISTER_COLUMNS if c.required and c.name not in t.columns])
-    )
-    rejected_rows = _row_keys(screened.issues)
-    return RegisterSubmission(
-        rows_read=read.rows.height,
-        accepted=screened.rows.drop("hub_given_code", "cluster_hub_code",
-                                    "cluster_province_codes"),
-        issues=all_issues.sort("sheet", "source_row", "column_name"),
-        rows_rejected=rejected_rows.len(),
-        rows_warned=warned_rows.len(),  # warnings are only looked for on clean rows
-        notes=notes,
-    )
+def _submission(screened: _Workbook, warnings: pl.DataFrame | Exception
+                ) -> RegisterSubmission | Exception:
+    if isinstance(warnings, Exception):
+        return warnings
+    try:
+        all_issues = pl.concat([screened.issues, warnings])
+        warned_rows = _row_keys(all_issues.filter(severity=Severity.WARNING))
+        rejected_rows = _row_keys(screened.issues)
+        return RegisterSubmission(
+            rows_read=screened.rows_read,
+            accepted=screened.rows.drop("hub_given_code", "cluster_hub_code",
+                                        "cluster_province_codes"),
+            issues=all_issues.sort("sheet", "source_row", "column_name"),
+            rows_rejected=rejected_rows.len(),
+            rows_warned=warned_rows.len(),  # warnings are only looked for on clean rows
+            notes=tuple(
+                f"sheet {t.sheet!r}: no column for {', '.join(missing)}"
+                for t in screened.tables
+                if (missing := [c.name for c in REGISTER_COLUMNS
+                                if c.required and c.name not in t.columns])),
+        )
+    except Exception as exc:  # a hostile workbook: the others go on
+        return exc
 
 
 def _conflicting_duplicates(rows: pl.DataFrame, file_name: str) -> pl.DataFrame:
@@ -342,18 +365,18 @@ def _written(frame: pl.DataFrame, name: str) -> pl.Series:
     return frame[name].map_elements(clean_text, return_dtype=pl.String)
 
 
-def _schema_findings(reads: list[_Rows], schema: pa.DataFrameSchema, severity: Severity
-                     ) -> list[pl.DataFrame | Exception]:
+def _schema_findings(workbooks: list[_Workbook], schema: pa.DataFrameSchema,
+                     severity: Severity) -> list[pl.DataFrame | Exception]:
     """Each workbook's findings of `schema` on its rows, in order: one validation of all
     the rows. Where that fails otherwise than with findings, each workbook is checked
     alone, and the one at fault gets its error instead of findings."""
     try:
-        return list(_findings(reads, schema, severity))
+        return list(_findings(workbooks, schema, severity))
     except Exception:
         alone: list[pl.DataFrame | Exception] = []
-        for read in reads:
+        for workbook in workbooks:
             try:
-                alone += _findings([read], schema, severity)
+                alone += _findings([workbook], schema, severity)
             except Exception as exc:
                 alone.append(exc)
         return alone
@@ -363,37 +386,49 @@ def _schema_findings(reads: list[_Rows], schema: pa.DataFrameSchema, severity: S
 _WORKBOOK = "_workbook"
 
 
-def _findings(reads: list[_Rows], schema: pa.DataFrameSchema, severity: Severity
+def _findings(workbooks: list[_Workbook], schema: pa.DataFrameSchema, severity: Severity
               ) -> list[pl.DataFrame]:
-    found: list[list[dict]] = [[] for _ in reads]
-    frames = [read.rows.with_columns(pl.lit(n).alias(_WORKBOOK))
-              for n, read in enumerate(reads) if read.rows.height]
-    if frames:
-        rows = pl.concat(frames, how="diagonal_relaxed")
-        try:
-            schema.validate(rows, lazy=True)
-        except SchemaErrors as exc:
-            cases = exc.failure_cases.filter(pl.col("index").is_not_null())
-            for case in cases.iter_rows(named=True):
-                row = rows.row(case["index"], named=True)
-                found[row[_WORKBOOK]].append(
-                    _finding(reads[row[_WORKBOOK]], row, case, severity))
+    """The findings of `schema` on the workbooks' rows validated together, by workbook;
+    raises RuleNotEvaluated where pandera could not evaluate a check."""
+    found: list[list[dict[str, object]]] = [[] for _ in workbooks]
+    # Diagonally, as a workbook's sheets are concatenated: a column none of a workbook's
+    # sheets has is all null, of the type of the other workbooks' column.
+    frames = [w.rows.with_columns(pl.lit(n).alias(_WORKBOOK))
+              for n, w in enumerate(workbooks) if w.rows.height]
+    if not frames:
+        return [pl.DataFrame(schema=QUARANTINE_SCHEMA) for _ in workbooks]
+    rows = pl.concat(frames, how="diagonal_relaxed")
+    try:
+        schema.validate(rows, lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        unevaluated = cases.filter(pl.col("index").is_null())
+        if unevaluated.height:
+            raise RuleNotEvaluated("census could not check its rows: " + "; ".join(
+                f"{check} on {column}: {failure}" for column, check, failure in
+                unevaluated.select("column", "check", "failure_case").unique(
+                    maintain_order=True).rows())) from exc
+        for case in cases.iter_rows(named=True):
+            row = rows.row(case["index"], named=True)
+            found[row[_WORKBOOK]].append(
+                _finding(workbooks[row[_WORKBOOK]], row, case, severity))
     return [pl.DataFrame(rows, schema=QUARANTINE_SCHEMA) for rows in found]
 
 
-def _finding(read: _Rows, row: dict, case: dict, severity: Severity) -> dict:
-    column, rule = case["column"], Rule(case["check"])
-    table = next(t for t in read.tables if t.sheet == row["source_sheet"])
+def _finding(workbook: _Workbook, row: dict[str, object], case: dict[str, object],
+             severity: Severity) -> dict[str, object]:
+    column, rule = str(case["column"]), Rule(case["check"])
+    table = next(t for t in workbook.tables if t.sheet == row["source_sheet"])
     header = table.columns.get(column)
     label = header.label if header else column
-    value = _raw_cell(table, row["source_row"], column) if header else None
+    value = _raw_cell(table, int(row["source_row"]), column) if header else None
     reason = _RULE_REASONS[(column, rule)]
     return {
         "sheet": row["source_sheet"], "source_row": row["source_row"],
         "centre_id": row["centre_id"], "column_name": column,
         "value": value, "rule": str(rule),
         "severity": str(severity),
-        "message": f"{read.file_name}, sheet {row['source_sheet']!r}, "
+        "message": f"{workbook.file_name}, sheet {row['source_sheet']!r}, "
                    f"row {row['source_row']}, column {label!r}: {value!r} {reason} ({rule})",
     }
 
