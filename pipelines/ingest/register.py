@@ -109,6 +109,10 @@ class _Workbook:
     rows_read: int
 
 
+# A workbook on its way: parsed, screened by the row rules, submitted; or its error.
+_Stage = _Workbook | RegisterSubmission | Exception
+
+
 def read_register_file(path: Path, file_name: str, reference: Reference) -> RegisterSubmission:
     """One workbook's submission; raises FileRejected with the reason."""
     [submission] = read_register_files([(path, file_name)], reference)
@@ -125,28 +129,37 @@ def read_register_files(files: Sequence[tuple[Path, str]], reference: Reference
     up to BATCH_ROWS rows of them at once, then the warnings on the rows left (its cost
     is a query per check, whatever the rows: about 40 ms a validation of a dozen rows)."""
     batch: list[_Workbook | Exception] = []
+    rows = 0
     for path, file_name in files:
         try:
-            batch.append(_parse_file(path, file_name, reference))
+            workbook = _parse_file(path, file_name, reference)
+            rows += workbook.rows_read
+            batch.append(workbook)
         except Exception as exc:
             batch.append(exc)
-        if sum(w.rows_read for w in batch if isinstance(w, _Workbook)) >= BATCH_ROWS:
+        if rows >= BATCH_ROWS:
             yield from _checked(batch)
-            batch = []
+            batch, rows = [], 0
     yield from _checked(batch)
 
 
 def _checked(batch: list[_Workbook | Exception]) -> list[RegisterSubmission | Exception]:
     """The submissions of parsed workbooks (errors stay as they are): the row rules, the
     conflicting duplicates, then the warnings on the rows left."""
-    parsed = [w for w in batch if isinstance(w, _Workbook)]
-    errors = _schema_findings(parsed, REGISTER_ROW_RULES, Severity.ERROR)
-    screened = [_screened(w, found) for w, found in zip(parsed, errors, strict=True)]
-    clean = [w for w in screened if isinstance(w, _Workbook)]
-    warnings = iter(_schema_findings(clean, REGISTER_ROW_WARNINGS, Severity.WARNING))
-    submissions = iter([_submission(w, next(warnings)) if isinstance(w, _Workbook) else w
-                        for w in screened])
-    return [next(submissions) if isinstance(w, _Workbook) else w for w in batch]
+    results: list[_Stage] = list(batch)
+    _check_each(results, REGISTER_ROW_RULES, Severity.ERROR, _screened)
+    _check_each(results, REGISTER_ROW_WARNINGS, Severity.WARNING, _submission)
+    return results  # type: ignore[return-value]  # every workbook is now submitted
+
+
+def _check_each(results: list[_Stage], schema: pa.DataFrameSchema, severity: Severity,
+                then: Callable[[_Workbook, pl.DataFrame | Exception], _Stage]) -> None:
+    """Each workbook among `results` replaced by `then` of it and its findings of
+    `schema`, all its workbooks validated together."""
+    at = [n for n, result in enumerate(results) if isinstance(result, _Workbook)]
+    found = _schema_findings([results[n] for n in at], schema, severity)
+    for n, findings in zip(at, found, strict=True):
+        results[n] = then(results[n], findings)
 
 
 def _parse_file(path: Path, file_name: str, reference: Reference) -> _Workbook:

@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 
 from pipelines.spark import SparkError, local_cores
 
-# Numbers the temporary views: exports are checked two at a time, in threads.
+# Numbers the temporary views of the process's session, so that no two uses share one.
 _VIEWS = itertools.count()
 
 # Each setting's reason: instants in UTC, as the warehouse stores them; timestamps in
