@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.spark import Spark
 
 from pipelines.ingest.ingest_sql import forms
 from pipelines.settings import CHINA_TIME
@@ -19,6 +20,8 @@ from pipelines.warehouse.migrations import CHINA_TIME_MACROS
 # The two conversions the other China-time macros are made of. DuckDB's `timezone()`
 # converts both ways, told apart by its argument's type, which sqlglot does not know.
 _CONVERSIONS = {"china_time": "from_utc_timestamp", "china_instant": "to_utc_timestamp"}
+# Writes Spark SQL.
+_SPARK = Spark()
 
 
 def _spark(sql: str) -> exp.Expression:
@@ -75,11 +78,21 @@ def _macros() -> dict[str, tuple[list[str], exp.Expression]]:
 def to_spark(sql: str, params: Mapping[str, object] | None = None) -> str:
     """The DuckDB SELECT `sql` in Spark's dialect, each `$name` of `params` a literal
     (a string, number, boolean, NULL, or a list of these)."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
     given = params or {}
-    tree = tree.transform(lambda node: _literal(given[node.name])
-                          if isinstance(node, exp.Placeholder) and node.name in given else node)
-    return tree.transform(_spark_form).sql("spark")
+    # A copy of the shared tree, bound; generated as it is (not copied again).
+    bound = _in_spark_form(sql).transform(
+        lambda node: _literal(given[node.name])
+        if isinstance(node, exp.Placeholder) and node.name in given else node)
+    return _SPARK.generate(bound, copy=False)
+
+
+@lru_cache(maxsize=64)
+def _in_spark_form(sql: str) -> exp.Expression:
+    """The DuckDB SELECT `sql` parsed and put in Spark's form, its `$name`s left for the
+    caller to bind: made once for the exports of one layout and the months of one model
+    (their parameters differ, not their SQL), where it is most of the driver's work on a
+    small export. Shared, so never changed: `to_spark` binds a copy."""
+    return sqlglot.parse_one(sql, read="duckdb").transform(_spark_form)
 
 
 def _literal(value: object) -> exp.Expression:
