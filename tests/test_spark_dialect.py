@@ -150,6 +150,19 @@ def test_a_model_parameter_is_bound_as_a_literal() -> None:
         "SELECT CAST('2025-03-01' AS DATE) AS month")
 
 
+def test_each_call_binds_its_own_parameters() -> None:
+    """The SQL is transpiled once and shared: one call's values never reach another's
+    (the months of one model, the file names of one layout's exports)."""
+    sql = "SELECT CAST($month AS DATE) AS month, $file AS file, $required AS required"
+    first = {"month": "2025-03-01", "file": "a.csv", "required": ["ts"]}
+    second = {"month": "2025-04-01", "file": "b'.csv", "required": ["ts", "centre_id"]}
+    assert to_spark(sql, first) == ("SELECT CAST('2025-03-01' AS DATE) AS month, "
+                                    "'a.csv' AS file, ARRAY('ts') AS required")
+    assert to_spark(sql, second) == ("SELECT CAST('2025-04-01' AS DATE) AS month, "
+                                     "'b\\'.csv' AS file, ARRAY('ts', 'centre_id') AS required")
+    assert to_spark(sql, first) == to_spark(sql, dict(first))
+
+
 def test_a_form_inside_another_is_rewritten_too() -> None:
     """A rewritten node's arguments are rewritten as well (sqlglot does not revisit them)."""
     spark_sql = to_spark("SELECT quantile_cont(a / (b / c), 0.5) AS x FROM t")
