@@ -16,19 +16,23 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# A file not attempted before, what becomes of it, and why (`file_verdicts`).
+Verdict = tuple[LandingFile, str, str | None]
+
 # Reads a file and checks it; returns its writes to the warehouse, if any.
 Ingest = Callable[[LandingFile, FileOutcome], Callable[[], None] | None]
 
 
-def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], kind: str,
+def attempt_new_files(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], kind: str,
                       run_id: str | None, ingest: Ingest,
                       commit_each: bool = False) -> list[FileOutcome]:
-    """Call `ingest` for every file not attempted before, in the files' order, then the
-    writes it returns. With `commit_each`, `ingest` runs outside any transaction and the
-    writes are one transaction that also records the file's outcome: a run that dies keeps
-    the files it finished, and each file's work is freed as it ends."""
+    """Record each of `verdicts` (`file_verdicts`), in order, calling `ingest` for every
+    file to be loaded, then the writes it returns. With `commit_each`, `ingest` runs
+    outside any transaction and the writes are one transaction that also records the
+    file's outcome: a run that dies keeps the files it finished, and each file's work is
+    freed as it ends."""
     outcomes: list[FileOutcome] = []
-    for file, status, message in _verdicts(con, files, kind):
+    for file, status, message in verdicts:
         outcome = FileOutcome(file.file_name, file.sha256, kind, status, now(), run_id=run_id,
                               message=message)
         write = ingest(file, outcome) if status == "loaded" else None
@@ -44,19 +48,18 @@ def attempt_new_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], 
     return outcomes
 
 
-def files_to_ingest(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
-                    kind: str) -> list[LandingFile]:
+def files_to_ingest(verdicts: list[Verdict]) -> list[LandingFile]:
     """The files `attempt_new_files` will hand to its `ingest`, in order."""
-    return [file for file, status, _ in _verdicts(con, files, kind) if status == "loaded"]
+    return [file for file, status, _ in verdicts if status == "loaded"]
 
 
-def _verdicts(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
-              kind: str) -> list[tuple[LandingFile, str, str | None]]:
+def file_verdicts(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
+                  kind: str) -> list[Verdict]:
     """Each file not attempted before (by name and SHA-256) with what becomes of it:
     "loaded" (to be ingested), "skipped_duplicate" (the same bytes as an earlier file)
     or "rejected" (not a format of its kind), and why."""
     attempted, first_by_sha = attempted_files(con, kind)
-    verdicts: list[tuple[LandingFile, str, str | None]] = []
+    verdicts: list[Verdict] = []
     for file in files:
         if (file.file_name, file.sha256) in attempted:
             continue  # this very file was attempted by an earlier run

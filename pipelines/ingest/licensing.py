@@ -9,7 +9,12 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines.ingest.attempts import attempt_new_files, files_to_ingest, unreadable
+from pipelines.ingest.attempts import (
+    attempt_new_files,
+    file_verdicts,
+    files_to_ingest,
+    unreadable,
+)
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.register import FileRejected, RegisterSubmission, read_register_files
 from pipelines.reference import Reference
@@ -33,16 +38,17 @@ def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
                      reference: Reference, run_id: str | None = None) -> LicensingReport:
     """Ingest every register workbook not attempted before (by name and SHA-256), one by
     one, as read_register_files reads them (their rows checked in batches)."""
-    new = files_to_ingest(con, files, KIND)
+    verdicts = file_verdicts(con, files, KIND)
+    new = files_to_ingest(verdicts)
     submissions = zip(new, read_register_files([(f.path, f.file_name) for f in new],
                                                reference), strict=True)
 
     def ingest(file: LandingFile, outcome: FileOutcome) -> None:
         read, submission = next(submissions)
-        assert read == file, (read, file)  # both in the order attempt_new_files takes
+        assert read == file, (read, file)  # both in the verdicts' order
         _ingest_file(con, file, submission, outcome)
 
-    outcomes = attempt_new_files(con, files, KIND, run_id, ingest)
+    outcomes = attempt_new_files(con, verdicts, KIND, run_id, ingest)
     _note_corrections(rebuild_centre_register(con), outcomes)
     record_outcomes(con, outcomes)
     versions, centres = con.execute(

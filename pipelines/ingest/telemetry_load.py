@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipelines.ingest.attempts import attempt_new_files, files_to_ingest, now, unreadable
+from pipelines.ingest.attempts import (
+    attempt_new_files,
+    file_verdicts,
+    files_to_ingest,
+    now,
+    unreadable,
+)
 from pipelines.ingest.export_opener import ExportOpener
 from pipelines.ingest.files import LandingFile
 from pipelines.ingest.hours_sql import (
@@ -100,7 +106,8 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
     create_forms(con)  # once: the transforms of every file call them
     with _joins_as_written(con):
         pending = _pending_files(con)
-        new = files_to_ingest(con, files, KIND)
+        verdicts = file_verdicts(con, files, KIND)
+        new = files_to_ingest(verdicts)
         lake = open_lake() if open_lake is not None and (new or pending) else None
         con.execute("BEGIN TRANSACTION")
         resolved = _reexamine_pending(con, run_id, pending, lake)
@@ -110,7 +117,7 @@ def ingest_telemetry(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
         with ExportOpener(new, scratch,
                           None if lake is None else lake.check_telemetry) as opener:
             outcomes = attempt_new_files(
-                con, files, KIND, run_id,
+                con, verdicts, KIND, run_id,
                 lambda file, outcome: _stage_export(con, file, outcome, run_id, opener,
                                                    lake),
                 commit_each=True)
