@@ -111,6 +111,7 @@ def test_an_hourly_export_of_each_key_once_is_read_once(tmp_path: Path) -> None:
 
 def test_read_once_keeps_nothing_of_an_export_it_declines(tmp_path: Path) -> None:
     con = _warehouse(tmp_path / "w.duckdb")
+    create_forms(con)  # without the forms, the read would fail rather than decline
     outcome = FileOutcome("x", "", "telemetry", "loaded", dt.datetime.now(dt.UTC))
     export = _write(tmp_path / "mixed.csv", [*CLEAN, UNKNOWN])
     assert not stage_whole(con, open_export(export, tmp_path), "mixed.csv", outcome)
