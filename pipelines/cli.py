@@ -237,7 +237,7 @@ def _check(args: argparse.Namespace) -> int:
     from pipelines.warehouse.integrity import integrity_problems
     from pipelines.warehouse.migrations import latest_version, schema_problem, schema_version
 
-    path = existing_warehouse(args.warehouse or setting("CENSUS_WAREHOUSE"))
+    path = existing_warehouse(args.warehouse or setting("CENSUS_WAREHOUSE"), "--warehouse")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:

@@ -44,12 +44,13 @@ def writable_warehouse() -> Path:
     return path
 
 
-def existing_warehouse(path: Path) -> Path:
-    """A warehouse file to read, which must exist: DuckDB would create an empty one."""
+def existing_warehouse(path: Path, flag: str | None = None) -> Path:
+    """A warehouse file to read, which must exist: DuckDB would create an empty one.
+    `flag`: the command's option that names it, where it has one."""
     if not path.is_file():
+        names = f"{flag} or CENSUS_WAREHOUSE" if flag else "CENSUS_WAREHOUSE"
         raise SettingProblem(
-            f"no warehouse at {path}: run `census run` first, or name the file with "
-            "--warehouse or CENSUS_WAREHOUSE")
+            f"no warehouse at {path}: run `census run` first, or name the file with {names}")
     return path
 
 

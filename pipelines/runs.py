@@ -50,7 +50,9 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     defs = build_definitions(landing, warehouse)
     published = warehouse or setting("CENSUS_WAREHOUSE")
     planner_view = Warehouse(path=str(published))
-    level = "INFO" if verbose else "CRITICAL"  # the CLI prints its own one-line reason
+    # Dagster logs its events (steps, materialisations, checks) at DEBUG; without
+    # --verbose the CLI prints its own one-line reason.
+    level = "DEBUG" if verbose else "CRITICAL"
     config = {"loggers": {"console": {"config": {"log_level": level}}}}
     instance = DagsterInstance.get()
     fail_abandoned_runs(instance)
@@ -79,7 +81,7 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
     from pipelines.defs.exports.assets import EXPORT_KEY
 
     defs = build_definitions(warehouse=warehouse, exports=exports)
-    level = "INFO" if verbose else "CRITICAL"
+    level = "DEBUG" if verbose else "CRITICAL"
     instance = DagsterInstance.get()
     fail_abandoned_runs(instance)
     result = defs.resolve_job_def("export").execute_in_process(

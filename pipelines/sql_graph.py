@@ -16,14 +16,16 @@ from sqlglot import exp
 from sqlglot.lineage import lineage
 
 from pipelines.model_header import HeaderError, ModelTest, read_header
+from pipelines.preflight import SettingProblem
 from pipelines.select_sql import NotOneSelect, parse_select
 
 INGEST = "ingest"  # the ingestion's transforms (pipelines/ingest/ingest_sql.py), not models
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-class ModelError(Exception):
-    """A model file that cannot become an asset; the message names the file."""
+class ModelError(SettingProblem):
+    """A model file that cannot become an asset; the message names the file. A problem
+    of the models' folder (CENSUS_MODELS_DIR): a command reports it in one line."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ line naming the setting or the cause and what to do, no traceback, and a non-zer
 where the command did not do its job."""
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -29,6 +30,34 @@ def test_check_of_a_missing_or_foreign_file_says_so(tmp_path: Path) -> None:
     done = census("check", "--warehouse", str(foreign))
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith(f"census check failed: {foreign} is not a DuckDB warehouse")
+
+
+def test_export_without_a_warehouse_names_only_what_it_takes(tmp_path: Path) -> None:
+    done = census("export", "--month", "2025-06", env=env_for(tmp_path))
+    warehouse = tmp_path / "warehouse" / "census.duckdb"
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (f"census export failed: no warehouse at {warehouse}: run `census "
+                           "run` first, or name the file with CENSUS_WAREHOUSE\n")
+
+
+def test_a_model_file_that_is_not_a_query_fails_the_run_in_one_line(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(Path(__file__).parents[1] / "dbt_like_sql", models)
+    broken = models / "marts" / "province_reporting.sql"
+    broken.write_text("-- Per province, a mart in the making.\n", encoding="utf-8")
+    (tmp_path / "landing").mkdir()
+    done = census("run", env=env_for(tmp_path, CENSUS_MODELS_DIR=str(models)))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"census run failed: {broken}: not valid SQL")
+
+
+def test_verbose_shows_dagsters_event_log(tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    done = census("run", "--verbose", env=env_for(tmp_path))
+    assert done.returncode == 0, done.stderr
+    for event in ("STEP_START", "ASSET_MATERIALIZATION", "RUN_SUCCESS"):
+        assert event in done.stderr
 
 
 def test_a_landing_folder_that_does_not_exist_fails_the_run(tmp_path: Path) -> None:
