@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
 
     generate = commands.add_parser(
         "generate", help="write deterministic synthetic inputs and their ground truth",
-        description="Write register workbooks (xlsx, xls, ods) as provinces send them, with "
-                    "planted faults, and the ground truth beside them (OUT/_truth/).")
+        description="Write register workbooks (xlsx, xls, ods) as provinces send them and "
+                    "monthly telemetry exports (CSV, gzip, Parquet, JSON lines) as centres "
+                    "send them, with planted faults, and the ground truth beside them "
+                    "(OUT/_truth/).")
     _generator_options(generate, out_required=True)
 
     export = commands.add_parser(
