@@ -103,7 +103,7 @@ def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> Non
     assert (done.returncode, done.stdout) == (1, "")
     [line] = done.stderr.splitlines()
     assert line.startswith(f"census run failed: CENSUS_WAREHOUSE={warehouse}: its folder "
-                           "cannot be written (")
+                           f"cannot be written ({warehouse.parent}: ")  # what was refused
     assert line.endswith("): set CENSUS_WAREHOUSE to a file in a folder census may write")
 
 
