@@ -40,8 +40,8 @@ def writable_warehouse() -> Path:
     except OSError as exc:
         raise SettingProblem(
             f"CENSUS_WAREHOUSE={path}: its folder cannot be written ({exc.filename}: "
-            f"{exc.strerror}): set "
-            "CENSUS_WAREHOUSE to a file in a folder census may write") from None
+            f"{exc.strerror}): set CENSUS_WAREHOUSE to a file in a folder census may "
+            "write") from None
     return path
 
 

@@ -39,6 +39,14 @@ class RunOutcome:
     interrupted: bool = False  # stopped by Ctrl-C (SIGINT), not by a fault
 
 
+def console_logs(verbose: bool) -> dict[str, object]:
+    """The run config of Dagster's console logger: its event log (steps,
+    materialisations, checks: logged at DEBUG) where `verbose`, else only what stops a
+    run, whose one-line reason the caller prints."""
+    level = "DEBUG" if verbose else "CRITICAL"
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
+
+
 def run_census(verbose: bool = False, landing: Path | None = None,
                warehouse: Path | None = None, report: Report = quiet) -> RunOutcome:
     """Ingest new files, rebuild the months due, publish: the runs the planner names
@@ -50,10 +58,7 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     defs = build_definitions(landing, warehouse)
     published = warehouse or setting("CENSUS_WAREHOUSE")
     planner_view = Warehouse(path=str(published))
-    # Dagster logs its events (steps, materialisations, checks) at DEBUG; without
-    # --verbose the CLI prints its own one-line reason.
-    level = "DEBUG" if verbose else "CRITICAL"
-    config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    config = console_logs(verbose)
     instance = DagsterInstance.get()
     fail_abandoned_runs(instance)
     planned: PlannedRun | None = INGEST
@@ -81,13 +86,12 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
     from pipelines.defs.exports.assets import EXPORT_KEY
 
     defs = build_definitions(warehouse=warehouse, exports=exports)
-    level = "DEBUG" if verbose else "CRITICAL"
     instance = DagsterInstance.get()
     fail_abandoned_runs(instance)
     result = defs.resolve_job_def("export").execute_in_process(
         instance=instance, raise_on_error=False, partition_key=month.isoformat(),
         tags=process_tag(),
-        run_config={"loggers": {"console": {"config": {"log_level": level}}},
+        run_config={**console_logs(verbose),
                     "ops": {EXPORT_KEY.to_python_identifier(): {"config": {"resend": resend}}}})
     if not result.success:
         return _failed(result, result.run_id)

@@ -129,6 +129,7 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     from pipelines.ingest.register import read_register_file
     from pipelines.planner import partition_range_tags
     from pipelines.reference import Reference
+    from pipelines.runs import console_logs
     from pipelines.settings import option, setting
 
     shutil.rmtree(work, ignore_errors=True)
@@ -141,7 +142,7 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     result = BenchResult(centres, months, export_format, option("CENSUS_ENGINE"))
     result.cores = model_cores(result.engine, option("CENSUS_SPARK_MASTER"))
     defs = build_definitions(landing, warehouse)
-    config = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    config = console_logs(verbose=False)
 
     def run(job: str, phase: Phase | None = None, **tags: str) -> None:
         """The job run in this process; its seconds added to the phase's runs."""
