@@ -2,7 +2,9 @@
 job, and Dagster's log-tailing helpers, Python programs too, would each die printing a
 KeyboardInterrupt traceback. With SIGINT blocked before they start, they inherit the
 block and ignore it (Dagster stops them itself); one thread of census waits for the
-signal and hands it to the main thread, where Dagster stops the run."""
+signal and hands it to the main thread, where Dagster stops the run. A process started
+with SIGINT ignored (a script's background job, `census run &`) ignores it throughout, as
+other programs do: it neither stops nor says at its end that it was interrupted."""
 
 from __future__ import annotations
 
@@ -26,9 +28,14 @@ def interrupts_for_census_only() -> Iterator[Interruption]:
     came."""
     interruption = Interruption()
     done = threading.Event()
+    # Still blocked and waited for: a Dagster run sets a handler of its own, which would
+    # take the signal.
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
     def wait_for_sigint() -> None:
         while signal.sigwait({signal.SIGINT}) == signal.SIGINT and not done.is_set():
+            if ignored:
+                continue
             interruption.happened = True
             _thread.interrupt_main(signal.SIGINT)
 

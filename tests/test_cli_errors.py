@@ -136,6 +136,32 @@ def test_ctrl_c_during_a_run_keeps_what_was_loaded(tmp_path: Path) -> None:
     assert problems(Path(env["CENSUS_WAREHOUSE"])) == []
 
 
+def test_a_run_started_to_ignore_ctrl_c_ignores_it(generated: Path, tmp_path: Path) -> None:
+    # A script's background job (`census run &`) starts with SIGINT ignored: census runs
+    # on to its end, whichever of its threads or Dagster's handlers the signal reaches.
+    env = env_for(tmp_path)
+    landing = Path(env["CENSUS_LANDING_DIR"])
+    shutil.copytree(generated / "licensing", landing / "licensing")
+    (landing / "telemetry").mkdir()
+    for export in (generated / "telemetry").glob("*_2025-0[12].*"):
+        shutil.copyfile(export, landing / "telemetry" / export.name)
+    ignoring = ["sh", "-c", 'trap "" INT && exec "$0" "$@"']  # exec keeps it ignored
+    run = subprocess.Popen([*ignoring, *CENSUS, "run"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    build = tmp_path / "warehouse" / ".build" / "census.duckdb"
+    deadline = time.monotonic() + 120
+    while not build.exists():  # the run is writing the warehouse
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.1)
+    time.sleep(1)
+    assert run.poll() is None, "the run ended before the signal"
+    os.killpg(run.pid, signal.SIGINT)
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err
+    assert "succeeded" in out and "interrupted" not in err
+    assert problems(Path(env["CENSUS_WAREHOUSE"])) == []
+
+
 def _threads_letting_sigint_in(pid: int) -> list[str]:
     """The names of the process's threads whose signal mask lets SIGINT in."""
     letting_in = []
