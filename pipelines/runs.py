@@ -17,6 +17,7 @@ from pipelines.defs.models.jobs import monthly_job
 from pipelines.defs.publish.jobs import publish_job
 from pipelines.defs.resources import Warehouse
 from pipelines.failures import innermost_message
+from pipelines.ingest.files import stray_files, strays_named
 from pipelines.planner import INGEST, PlannedRun, next_run
 from pipelines.progress import Report, quiet
 from pipelines.settings import option, setting
@@ -74,8 +75,9 @@ def run_census(verbose: bool = False, landing: Path | None = None,
             return _failed(result, ingest_run_id)
         months += planned.months
         planned = next_run(planner_view, planned.job_name)
-    return RunOutcome(True, ingest_run_id, summarise(published, ingest_run_id, list(months)),
-                      None)
+    strays = stray_files(landing or setting("CENSUS_LANDING_DIR"))
+    return RunOutcome(True, ingest_run_id,
+                      summarise(published, ingest_run_id, list(months), strays), None)
 
 
 def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
@@ -141,10 +143,12 @@ def latest_month(warehouse: Path) -> dt.date:
         con.close()
 
 
-def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
+def summarise(warehouse: Path, run_id: str, months: list[dt.date],
+              strays: list[str]) -> str:
     """Files loaded / skipped / rejected and rows loaded / rejected / warned by a run,
     the files not loaded and why (what a skipped one duplicates), and the corrections,
-    read from the published warehouse."""
+    read from the published warehouse; and the landing folder's `strays`, which census
+    does not read."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute("""
@@ -183,6 +187,8 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date]) -> str:
                      "(audit.ingestion_log)")
     lines += [f"  corrected: {name} replaces {n} rows of {earlier}"
               for name, earlier, n in corrections]
+    if strays:
+        lines.append(f"  {strays_named(strays, _NAMED_FILES)}")
     lines.append(f"  register: {centres} centres; telemetry: {hours} centre-hours")
     if months:
         on_spark = (f" by Spark on {option('CENSUS_SPARK_MASTER')}, lake "

@@ -1,5 +1,6 @@
 """The `census` command as a newcomer uses it (real processes)."""
 
+import logging
 import os
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import DagsterInstance, RunsFilter
 
 from tests.conftest import Census
 
@@ -60,12 +62,29 @@ def test_demo_generates_then_runs_and_summarises(tmp_path: Path) -> None:
         "telemetry:\n  enabled: false")
 
 
-def test_run_on_an_empty_landing_folder_succeeds(tmp_path: Path) -> None:
-    (tmp_path / "landing").mkdir()
-    done = subprocess.run([*CENSUS, "run"], env=env_for(tmp_path), capture_output=True,
-                          text=True, timeout=300)
+def test_a_run_with_nothing_to_read_succeeds_and_names_the_files_it_does_not_read(
+        tmp_path: Path) -> None:
+    # Files outside licensing/ and telemetry/: at the top, in a misspelt folder; and the
+    # generator's truth, a hidden file, which are not named.
+    landing = tmp_path / "landing"
+    for name in ("hebei_2025-01.csv", "Telemetry/anhui_2025-01.csv", "_truth/centres.csv",
+                 ".DS_Store"):
+        (landing / name).parent.mkdir(parents=True, exist_ok=True)
+        (landing / name).write_text("centre_id\n", encoding="utf-8")
+    env = env_for(tmp_path)
+    done = subprocess.run([*CENSUS, "run"], env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     assert "no new files" in done.stdout
+    not_read = ("not read, outside licensing/ and telemetry/: Telemetry/anhui_2025-01.csv, "
+                "hebei_2025-01.csv")
+    assert f"  {not_read}\n" in done.stdout
+    # The data engineer reads it in the ingest run's log too.
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        [ingest] = instance.get_runs(RunsFilter(job_name="ingest"))
+        warnings = [entry.user_message for entry in instance.all_logs(ingest.run_id)
+                    if entry.level == logging.WARNING]
+    assert warnings == [not_read]
 
 
 def test_a_failed_run_exits_non_zero_with_a_one_line_reason(tmp_path: Path) -> None:

@@ -114,12 +114,7 @@ def test_ctrl_c_during_a_run_keeps_what_was_loaded(tmp_path: Path) -> None:
     run = subprocess.Popen([*CENSUS, "demo", "--centres", "70", "--months", "2"], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)
-    build = tmp_path / "warehouse" / ".build" / "census.duckdb"
-    deadline = time.monotonic() + 120
-    while not build.exists():  # the run is writing the warehouse
-        assert time.monotonic() < deadline and run.poll() is None
-        time.sleep(0.1)
-    time.sleep(1)
+    _wait_until_writing(run, tmp_path)
     # The kernel hands a signal sent to the process to any thread that does not block it;
     # then Python's handler, not census's waiter, takes it, and may be swallowed where
     # C code calls Python (a run that ends 0). Every thread blocks it but the waiter,
@@ -148,18 +143,24 @@ def test_a_run_started_to_ignore_ctrl_c_ignores_it(generated: Path, tmp_path: Pa
     ignoring = ["sh", "-c", 'trap "" INT && exec "$0" "$@"']  # exec keeps it ignored
     run = subprocess.Popen([*ignoring, *CENSUS, "run"], env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    build = tmp_path / "warehouse" / ".build" / "census.duckdb"
-    deadline = time.monotonic() + 120
-    while not build.exists():  # the run is writing the warehouse
-        assert time.monotonic() < deadline and run.poll() is None
-        time.sleep(0.1)
-    time.sleep(1)
+    _wait_until_writing(run, tmp_path)
     assert run.poll() is None, "the run ended before the signal"
     os.killpg(run.pid, signal.SIGINT)
     out, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     assert "succeeded" in out and "interrupted" not in err
     assert problems(Path(env["CENSUS_WAREHOUSE"])) == []
+
+
+def _wait_until_writing(run: subprocess.Popen, folder: Path) -> None:
+    """Until the run started in `folder` (`env_for`) has been writing the warehouse for a
+    second."""
+    build = folder / "warehouse" / ".build" / "census.duckdb"
+    deadline = time.monotonic() + 120
+    while not build.exists():
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.1)
+    time.sleep(1)
 
 
 def _threads_letting_sigint_in(pid: int) -> list[str]:

@@ -15,7 +15,7 @@ from filelock import FileLock, Timeout
 
 from pipelines.export.delivery import Mailer
 from pipelines.ingest.export_opener import scratch_folder
-from pipelines.ingest.files import LandingFile, discover, list_files
+from pipelines.ingest.files import LandingFile, discover, list_files, stray_files
 from pipelines.reference import Reference
 from pipelines.settings import known_engine
 from pipelines.warehouse.audit import attempted_sha256s
@@ -149,6 +149,10 @@ class Landing(ConfigurableResource):
     def paths(self) -> list[tuple[Path, str]]:
         """Every file of both folders with its path under the landing folder, unhashed."""
         return list_files(Path(self.root))
+
+    def strays(self) -> list[str]:
+        """The files census does not read, outside both folders (`stray_files`)."""
+        return stray_files(Path(self.root))
 
 
 class ReferenceData(ConfigurableResource):

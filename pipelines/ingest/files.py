@@ -105,6 +105,29 @@ def list_files(root: Path, kinds: tuple[str, ...] = tuple(SUFFIXES)) -> list[tup
     return sorted(found, key=lambda f: f[1])
 
 
+def stray_files(root: Path) -> list[str]:
+    """The files under the landing folder that census does not read, by their path under
+    it: outside `licensing/` and `telemetry/` (a file at the top, a folder misspelt or
+    otherwise named). Hidden files and folders, those starting with `_` (the generator's
+    `_truth/`) and editor lock files are left out, as in the two folders."""
+    private = (".", "_", "~$")
+    found = []
+    for folder, folders, names in os.walk(root):
+        below = Path(folder).relative_to(root)
+        folders[:] = sorted(name for name in folders if not name.startswith(private)
+                            and not (below == Path() and name in SUFFIXES))
+        found += [(below / name).as_posix() for name in names
+                  if not name.startswith(private)]
+    return sorted(found)
+
+
+def strays_named(strays: list[str], named: int = 10) -> str:
+    """What a person reads of the `strays` (`stray_files`): the first `named` of them."""
+    more = f" … and {len(strays) - named} more" if len(strays) > named else ""
+    return (f"not read, outside licensing/ and telemetry/: {', '.join(strays[:named])}"
+            f"{more}")
+
+
 UNSUPPORTED = {
     "licensing": "not a register workbook: expected .xlsx, .xls or .ods",
     "telemetry": "not a telemetry export: expected .csv, .csv.gz, .parquet, .jsonl or "

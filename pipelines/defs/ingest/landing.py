@@ -13,6 +13,7 @@ from pipelines.defs.ingest.register import REGISTER_KEY, load_register
 from pipelines.defs.ingest.telemetry import HOURLY_KEY, load_telemetry
 from pipelines.defs.owners import ENGINEERS
 from pipelines.defs.resources import Engine, Landing, ReferenceData, Warehouse
+from pipelines.ingest.files import strays_named
 from pipelines.ingest.licensing import KIND as LICENSING
 from pipelines.ingest.telemetry_load import KIND as TELEMETRY
 from pipelines.settings import WAREHOUSE_POOL
@@ -54,6 +55,8 @@ from pipelines.settings import WAREHOUSE_POOL
 )
 def landing_files(context: AssetExecutionContext, warehouse: Warehouse, landing: Landing,
                   reference: ReferenceData, engine: Engine):
+    if strays := landing.strays():
+        context.log.warning(strays_named(strays))
     with warehouse.writer() as con:
         register, register_checks = load_register(
             context, con, landing.files(LICENSING, warehouse.landing_sha256), reference)
