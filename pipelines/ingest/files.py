@@ -111,14 +111,22 @@ def stray_files(root: Path) -> list[str]:
     otherwise named). Hidden files and folders, those starting with `_` (the generator's
     `_truth/`) and editor lock files are left out, as in the two folders."""
     private = (".", "_", "~$")
+    # The two folders by identity, not name: on a file system that ignores case,
+    # `Telemetry/` is read as `telemetry/`.
+    read = {_identity(root / kind) for kind in SUFFIXES if (root / kind).is_dir()}
     found = []
     for folder, folders, names in os.walk(root):
         below = Path(folder).relative_to(root)
         folders[:] = sorted(name for name in folders if not name.startswith(private)
-                            and not (below == Path() and name in SUFFIXES))
+                            and _identity(Path(folder, name)) not in read)
         found += [(below / name).as_posix() for name in names
                   if not name.startswith(private)]
     return sorted(found)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
 
 
 def strays_named(strays: list[str], named: int = 10) -> str:
