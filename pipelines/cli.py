@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,9 @@ from pipelines.preflight import (
     engine,
     existing_warehouse,
     landing_folder,
+    mail_settings,
+    models_folder,
+    writable_folder,
     writable_warehouse,
 )
 from pipelines.settings import (
@@ -136,11 +140,12 @@ def main(argv: list[str] | None = None) -> int:
 def _generator_options(parser: argparse.ArgumentParser, out_required: bool) -> None:
     parser.add_argument("--seed", type=int, default=DEMO["seed"],
                         help="random seed (default: %(default)s)")
-    parser.add_argument("--centres", type=int, default=DEMO["centres"],
-                        help="number of centres (default: %(default)s)")
-    parser.add_argument("--months", type=int, default=DEMO["months"],
+    parser.add_argument("--centres", type=_at_least(_LEAST_CENTRES), default=DEMO["centres"],
+                        help=f"number of centres, {_LEAST_CENTRES} or more (default: "
+                             "%(default)s)")
+    parser.add_argument("--months", type=_at_least(1), default=DEMO["months"],
                         help="months covered (default: %(default)s)")
-    parser.add_argument("--start", default=DEMO["start"],
+    parser.add_argument("--start", type=_month_text, default=DEMO["start"],
                         help="first month, YYYY-MM (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=out_required,
                         default=None if out_required else setting("CENSUS_LANDING_DIR"),
@@ -194,6 +199,9 @@ def _run(args: argparse.Namespace, interruption: Interruption,
     engine()
     landing_folder()
     writable_warehouse()
+    models_folder()
+    writable_folder("CENSUS_SCRATCH_DIR")
+    mail_settings()
     ensure_dagster_home()
     from pipelines.progress import cleared, progress, quiet
     from pipelines.runs import run_census
@@ -221,6 +229,8 @@ def _run(args: argparse.Namespace, interruption: Interruption,
 
 def _export(args: argparse.Namespace) -> int:
     existing_warehouse(setting("CENSUS_WAREHOUSE"))
+    writable_folder("CENSUS_EXPORT_DIR")
+    mail_settings()
     ensure_dagster_home()
     from pipelines.runs import run_export
 
@@ -294,6 +304,29 @@ def _month(text: str) -> dt.date:
         return dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
+
+
+def _month_text(text: str) -> str:
+    """A month as the generator takes it, YYYY-MM, checked as `_month` checks it."""
+    return f"{_month(text):%Y-%m}"
+
+
+def _at_least(least: int) -> Callable[[str], int]:
+    """An option's type: a whole number of at least `least`."""
+    def whole_number(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = least - 1
+        if number < least:
+            raise argparse.ArgumentTypeError(
+                f"not a whole number of at least {least}: {text!r}")
+        return number
+    return whole_number
+
+
+# The generator plants each fault of the contract in centres of its own.
+_LEAST_CENTRES = 10
 
 
 def _ui(args: argparse.Namespace) -> int:

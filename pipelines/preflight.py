@@ -28,31 +28,98 @@ def landing_folder() -> Path:
 
 
 def writable_warehouse() -> Path:
-    """CENSUS_WAREHOUSE, whose folder a run must be able to write (the build copy, the
-    lock and the published file all live there)."""
+    """CENSUS_WAREHOUSE, a DuckDB file or none yet, whose folder a run must be able to
+    write (the build copy, the lock and the published file all live there)."""
     path = setting("CENSUS_WAREHOUSE")
-    build = path.parent / ".build"
-    try:
-        build.mkdir(parents=True, exist_ok=True)
-        probe = build / f".probe-{os.getpid()}"
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
+    if path.is_dir():
+        raise SettingProblem(f"CENSUS_WAREHOUSE={path} is a folder: set CENSUS_WAREHOUSE to "
+                             "a file in it, such as census.duckdb")
+    _duckdb_or_none(path, "CENSUS_WAREHOUSE")
+    if refused := _unwritable(path.parent / ".build"):
         raise SettingProblem(
-            f"CENSUS_WAREHOUSE={path}: its folder cannot be written ({exc.filename}: "
-            f"{exc.strerror}): set CENSUS_WAREHOUSE to a file in a folder census may "
-            "write") from None
+            f"CENSUS_WAREHOUSE={path}: its folder cannot be written ({refused}): set "
+            "CENSUS_WAREHOUSE to a file in a folder census may write")
     return path
 
 
 def existing_warehouse(path: Path, flag: str | None = None) -> Path:
-    """A warehouse file to read, which must exist: DuckDB would create an empty one.
-    `flag`: the command's option that names it, where it has one."""
+    """A warehouse file to read, which must exist (DuckDB would create an empty one) and
+    be DuckDB's. `flag`: the command's option that names it, where it has one."""
+    names = f"{flag} or CENSUS_WAREHOUSE" if flag else "CENSUS_WAREHOUSE"
     if not path.is_file():
-        names = f"{flag} or CENSUS_WAREHOUSE" if flag else "CENSUS_WAREHOUSE"
         raise SettingProblem(
             f"no warehouse at {path}: run `census run` first, or name the file with {names}")
+    _duckdb_or_none(path, names)
     return path
+
+
+def writable_folder(name: str) -> None:
+    """The folder the setting `name` names (made where missing) must be writable; for
+    CENSUS_SCRATCH_DIR, unless it is `auto`. Found at a file's read instead, the fault
+    would be recorded as the file's."""
+    if name == "CENSUS_SCRATCH_DIR":
+        if (given := option(name)) == "auto":
+            return
+        folder = Path(given).resolve()
+    else:
+        folder = setting(name)
+    if refused := _unwritable(folder):
+        raise SettingProblem(f"{name}={folder} cannot be written ({refused}): set {name} to "
+                             "a folder census may write"
+                             + (", or to auto" if name == "CENSUS_SCRATCH_DIR" else ""))
+
+
+def models_folder() -> Path:
+    """CENSUS_MODELS_DIR, which must be a folder: pointing nowhere would build no model."""
+    path = setting("CENSUS_MODELS_DIR")
+    if not path.is_dir():
+        raise SettingProblem(f"CENSUS_MODELS_DIR={path} is not a folder: set it to the SQL "
+                             "models' folder (dbt_like_sql/ by default)")
+    return path
+
+
+def mail_settings() -> None:
+    """The SMTP settings that are numbers (port, attempts, backoff) must be numbers: read
+    while the definitions load, a wrong one would fail every command with a traceback."""
+    from pipelines.export.delivery import Mailer
+
+    try:
+        Mailer.from_env()
+    except ValueError as exc:
+        raise SettingProblem(str(exc)) from None
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why `folder` (made where missing) cannot be written: the path the system refused
+    and its reason; None where it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        return f"{exc.filename}: {exc.strerror}"
+    return None
+
+
+def _duckdb_or_none(path: Path, names: str) -> None:
+    """A file at `path` must be a DuckDB database (its header's magic bytes); an empty or
+    missing one is not checked (DuckDB makes it a database)."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(_MAGIC_END)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SettingProblem(f"{path} cannot be read ({exc.strerror}): set {names} to a "
+                             "warehouse census may read") from None
+    if header and header[_MAGIC_START:_MAGIC_END] != _MAGIC:
+        raise SettingProblem(f"{path} is not a DuckDB warehouse: set {names} to census's "
+                             "warehouse file, or to a new file's name")
+
+
+# Where a DuckDB database file says it is one.
+_MAGIC, _MAGIC_START, _MAGIC_END = b"DUCK", 8, 12
 
 
 def engine() -> str:

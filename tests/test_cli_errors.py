@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.compare import problems
 from tests.test_cli import CENSUS, env_for
 
@@ -105,6 +107,73 @@ def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> Non
     assert line.startswith(f"census run failed: CENSUS_WAREHOUSE={warehouse}: its folder "
                            f"cannot be written ({warehouse.parent}: ")  # what was refused
     assert line.endswith("): set CENSUS_WAREHOUSE to a file in a folder census may write")
+
+
+@pytest.mark.parametrize(("command", "setting", "value", "message"), [
+    ("run", "CENSUS_WAREHOUSE", "{folder}", "CENSUS_WAREHOUSE={folder} is a folder: set "
+     "CENSUS_WAREHOUSE to a file in it, such as census.duckdb"),
+    ("run", "CENSUS_WAREHOUSE", "{notes}", "{notes} is not a DuckDB warehouse: set "
+     "CENSUS_WAREHOUSE to census's warehouse file, or to a new file's name"),
+    ("export", "CENSUS_WAREHOUSE", "{notes}", "{notes} is not a DuckDB warehouse: set "
+     "CENSUS_WAREHOUSE to census's warehouse file, or to a new file's name"),
+    ("run", "CENSUS_MODELS_DIR", "{folder}/nowhere", "CENSUS_MODELS_DIR={folder}/nowhere is "
+     "not a folder: set it to the SQL models' folder (dbt_like_sql/ by default)"),
+    ("run", "CENSUS_SMTP_ATTEMPTS", "abc", "CENSUS_SMTP_ATTEMPTS=abc is not a whole number "
+     "of at least 1: set it so, or leave it unset (4)"),
+    ("export", "CENSUS_SMTP_BACKOFF_SECONDS", "-1", "CENSUS_SMTP_BACKOFF_SECONDS=-1 is not "
+     "a number of at least 0: set it so, or leave it unset (2)"),
+    ("export", "CENSUS_EXPORT_DIR", "/proc/exports", "CENSUS_EXPORT_DIR=/proc/exports cannot "
+     "be written (/proc/exports: No such file or directory): set CENSUS_EXPORT_DIR to a "
+     "folder census may write"),
+])
+def test_a_setting_that_cannot_work_is_one_line_before_anything_starts(
+        tmp_path: Path, command: str, setting: str, value: str, message: str) -> None:
+    folder, notes = tmp_path / "somewhere", tmp_path / "notes.duckdb"
+    folder.mkdir()
+    notes.write_text("not a database, but not empty")
+    (tmp_path / "landing").mkdir()
+    env = env_for(tmp_path)
+    if command == "export" and setting != "CENSUS_WAREHOUSE":  # a warehouse to export from
+        assert census("run", env=env).returncode == 0
+    given = value.format(folder=folder, notes=notes)
+    args = ["--month", "2025-01"] if command == "export" else []
+    done = census(command, *args, env={**env, setting: given})
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"census {command} failed: " + message.format(
+        folder=folder, notes=notes) + "\n"
+    assert notes.read_text() == "not a database, but not empty"
+
+
+def test_an_unwritable_scratch_folder_stops_the_run_and_rejects_no_file(
+        generated: Path, tmp_path: Path) -> None:
+    # Found at the export's read instead, the folder's fault would be recorded as the
+    # file's, which the next run would skip as attempted.
+    env = env_for(tmp_path)
+    export = next((generated / "telemetry").glob("*_2025-01.csv"))
+    landing = Path(env["CENSUS_LANDING_DIR"]) / "telemetry"
+    landing.mkdir(parents=True)
+    shutil.copyfile(export, landing / export.name)
+    done = census("run", env={**env, "CENSUS_SCRATCH_DIR": "/proc/scratch"})
+    assert (done.returncode, done.stderr) == (1, (
+        "census run failed: CENSUS_SCRATCH_DIR=/proc/scratch cannot be written "
+        "(/proc/scratch: No such file or directory): set CENSUS_SCRATCH_DIR to a folder "
+        "census may write, or to auto\n"))
+    again = census("run", env={**env, "CENSUS_SCRATCH_DIR": str(tmp_path / "scratch")})
+    assert again.returncode == 0, again.stderr
+    assert "telemetry: files loaded 1 / skipped 0 / rejected 0" in again.stdout
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--start", "2025-13"], "argument --start: not a month (YYYY-MM): '2025-13'"),
+    (["--centres", "3"], "argument --centres: not a whole number of at least 10: '3'"),
+    (["--months", "0"], "argument --months: not a whole number of at least 1: '0'"),
+])
+def test_generator_options_out_of_range_are_named(tmp_path: Path, option: list[str],
+                                                   message: str) -> None:
+    done = census("generate", "--out", str(tmp_path / "landing"), *option)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == f"census generate: error: {message}"
+    assert not (tmp_path / "landing").exists()
 
 
 def test_ctrl_c_during_a_run_keeps_what_was_loaded(tmp_path: Path) -> None:

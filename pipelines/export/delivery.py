@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -19,6 +20,24 @@ from dagster import ConfigurableResource, EnvVar
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from pipelines.warehouse.tables import insert_frame
+
+_N = TypeVar("_N", int, float)
+
+
+def _number(name: str, default: str, kind: type[_N], least: _N) -> _N:
+    """The setting `name` (else `default`) as a `kind` of at least `least`; a ValueError
+    naming the setting otherwise."""
+    text = os.environ.get(name) or default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not value >= least:  # NaN too
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name}={text} is not {what} of at least {least}: set it so, or "
+                         f"leave it unset ({default})")
+    return value
+
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -44,7 +63,7 @@ class Mailer(ConfigurableResource):
         env = os.environ
         return cls(
             host=env.get("CENSUS_SMTP_HOST", ""),
-            port=int(env.get("CENSUS_SMTP_PORT", "25")),
+            port=_number("CENSUS_SMTP_PORT", "25", int, 1),
             sender=env.get("CENSUS_SMTP_FROM", "census@localhost"),
             export_recipients=env.get("CENSUS_EXPORT_RECIPIENTS", ""),
             alert_recipients=env.get("CENSUS_ALERT_RECIPIENTS", ""),
@@ -52,8 +71,8 @@ class Mailer(ConfigurableResource):
             user=env.get("CENSUS_SMTP_USER", ""),
             # A secret: Dagster resolves it at run time and never shows its value.
             password=EnvVar("CENSUS_SMTP_PASSWORD") if "CENSUS_SMTP_PASSWORD" in env else "",
-            attempts=int(env.get("CENSUS_SMTP_ATTEMPTS", "4")),
-            backoff_seconds=float(env.get("CENSUS_SMTP_BACKOFF_SECONDS", "2")),
+            attempts=_number("CENSUS_SMTP_ATTEMPTS", "4", int, 1),
+            backoff_seconds=_number("CENSUS_SMTP_BACKOFF_SECONDS", "2", float, 0),
         )
 
     def recipients(self, which: str) -> list[str]:
