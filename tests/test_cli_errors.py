@@ -109,13 +109,15 @@ def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> Non
     assert line.endswith("): set CENSUS_WAREHOUSE to a file in a folder census may write")
 
 
+NOT_DUCKDB = ("{notes} is not a DuckDB warehouse: set CENSUS_WAREHOUSE to census's warehouse "
+              "file, or to a new file's name")
+
+
 @pytest.mark.parametrize(("command", "setting", "value", "message"), [
     ("run", "CENSUS_WAREHOUSE", "{folder}", "CENSUS_WAREHOUSE={folder} is a folder: set "
      "CENSUS_WAREHOUSE to a file in it, such as census.duckdb"),
-    ("run", "CENSUS_WAREHOUSE", "{notes}", "{notes} is not a DuckDB warehouse: set "
-     "CENSUS_WAREHOUSE to census's warehouse file, or to a new file's name"),
-    ("export", "CENSUS_WAREHOUSE", "{notes}", "{notes} is not a DuckDB warehouse: set "
-     "CENSUS_WAREHOUSE to census's warehouse file, or to a new file's name"),
+    ("run", "CENSUS_WAREHOUSE", "{notes}", NOT_DUCKDB),
+    ("export", "CENSUS_WAREHOUSE", "{notes}", NOT_DUCKDB),
     ("run", "CENSUS_MODELS_DIR", "{folder}/nowhere", "CENSUS_MODELS_DIR={folder}/nowhere is "
      "not a folder: set it to the SQL models' folder (dbt_like_sql/ by default)"),
     ("run", "CENSUS_SMTP_ATTEMPTS", "abc", "CENSUS_SMTP_ATTEMPTS=abc is not a whole number "
