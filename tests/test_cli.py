@@ -85,6 +85,15 @@ def test_a_run_with_nothing_to_read_succeeds_and_names_the_files_it_does_not_rea
         warnings = [entry.user_message for entry in instance.all_logs(ingest.run_id)
                     if entry.level == logging.WARNING]
     assert warnings == [not_read]
+    # No month is built: the warehouse is sound, and there is nothing to export.
+    check = subprocess.run([*CENSUS, "check"], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert check.returncode == 0, check.stdout
+    export = subprocess.run([*CENSUS, "export", "--month", "2025-01"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert export.returncode == 1
+    assert ("no data for 2025-01: no month is built yet (census run builds a month once "
+            "telemetry for it loads); nothing exported") in export.stderr
 
 
 def test_a_failed_run_exits_non_zero_with_a_one_line_reason(tmp_path: Path) -> None:

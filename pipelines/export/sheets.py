@@ -182,6 +182,11 @@ _NATIONAL = f"""
 def read_tables(con: duckdb.DuckDBPyConnection, month: dt.date) -> list[Table]:
     """The export's tables for `month` (first day), in sheet order (About last).
     Raises NoDataForMonth when the marts hold nothing for it."""
+    built = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
+                        "AND table_name = 'region_monthly'").fetchone()[0]
+    if not built:  # no run has built a month yet: the models' tables are made with it
+        raise NoDataForMonth(f"no data for {month:%Y-%m}: no month is built yet (census run "
+                             "builds a month once telemetry for it loads); nothing exported")
     national = _query(con, _NATIONAL, month)
     if not national.rows:
         covered = con.execute("SELECT strftime(min(month), '%Y-%m'), strftime(max(month), "
