@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         "ui", help="start the Dagster webserver and daemon on 127.0.0.1:3000",
         description="Start `dg dev` (webserver and daemon) with the census definitions. Ctrl-C "
                     "or SIGTERM stops them; the runs in progress finish first.")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", default="3000")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="address the webserver listens on (default: %(default)s)")
+    ui.add_argument("--port", default="3000", help="its port (default: %(default)s)")
 
     args = parser.parse_args(argv)
     # The resources' settings are EnvVars: here and in the processes this one starts.

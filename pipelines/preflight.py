@@ -46,6 +46,8 @@ def existing_warehouse(path: Path, flag: str | None = None) -> Path:
     """A warehouse file to read, which must exist (DuckDB would create an empty one) and
     be DuckDB's. `flag`: the command's option that names it, where it has one."""
     names = f"{flag} or CENSUS_WAREHOUSE" if flag else "CENSUS_WAREHOUSE"
+    if path.is_dir():
+        raise SettingProblem(f"{path} is a folder: name the warehouse file in it with {names}")
     if not path.is_file():
         raise SettingProblem(
             f"no warehouse at {path}: run `census run` first, or name the file with {names}")
@@ -115,7 +117,7 @@ def _duckdb_or_none(path: Path, names: str) -> None:
                              "warehouse census may read") from None
     if header and header[_MAGIC_START:_MAGIC_END] != _MAGIC:
         raise SettingProblem(f"{path} is not a DuckDB warehouse: set {names} to census's "
-                             "warehouse file, or to a new file's name")
+                             "warehouse file")
 
 
 # Where a DuckDB database file says it is one.

@@ -32,6 +32,10 @@ def test_check_of_a_missing_or_foreign_file_says_so(tmp_path: Path) -> None:
     done = census("check", "--warehouse", str(foreign))
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith(f"census check failed: {foreign} is not a DuckDB warehouse")
+    done = census("check", "--warehouse", str(tmp_path))
+    assert (done.returncode, done.stderr) == (1, f"census check failed: {tmp_path} is a "
+                                              "folder: name the warehouse file in it with "
+                                              "--warehouse or CENSUS_WAREHOUSE\n")
 
 
 def test_export_without_a_warehouse_names_only_what_it_takes(tmp_path: Path) -> None:
@@ -109,8 +113,7 @@ def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> Non
     assert line.endswith("): set CENSUS_WAREHOUSE to a file in a folder census may write")
 
 
-NOT_DUCKDB = ("{notes} is not a DuckDB warehouse: set CENSUS_WAREHOUSE to census's warehouse "
-              "file, or to a new file's name")
+NOT_DUCKDB = "{notes} is not a DuckDB warehouse: set CENSUS_WAREHOUSE to census's warehouse file"
 
 
 @pytest.mark.parametrize(("command", "setting", "value", "message"), [

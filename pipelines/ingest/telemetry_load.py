@@ -384,7 +384,8 @@ def write_hours(con: duckdb.DuckDBPyConnection, file_name: str, run_id: str,
     ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
     if outcome is not None and replaced:
-        outcome.message = f"restated {replaced} centre-hours loaded by earlier files"
+        hours = "centre-hour" if replaced == 1 else "centre-hours"
+        outcome.message = f"restated {replaced} {hours} loaded by earlier files"
 
 
 def _pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
