@@ -177,6 +177,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace, interruption: Interruption) -> int:
     from pipelines.generate.staging import holds_files
 
+    _run_settings()  # before the generation's minutes, as the export's folder
+    writable_folder("CENSUS_EXPORT_DIR")
     landing: Path = args.out
     if holds_files(landing):
         print(f"landing folder {landing} is not empty: using what is there")
@@ -192,17 +194,22 @@ def _demo(args: argparse.Namespace, interruption: Interruption) -> int:
     return 0 if outcome.success else 1
 
 
+def _run_settings() -> None:
+    """The settings a run needs but its landing folder, checked (`pipelines.preflight`)."""
+    engine()
+    writable_warehouse()
+    models_folder()
+    writable_folder("CENSUS_SCRATCH_DIR")
+    mail_settings()
+
+
 def _run(args: argparse.Namespace, interruption: Interruption,
          landing: Path | None = None) -> int:
     """`census run`, in `main`'s block of Ctrl-C (`interruption`)."""
     if landing is not None:
         os.environ["CENSUS_LANDING_DIR"] = str(landing)
-    engine()
     landing_folder()
-    writable_warehouse()
-    models_folder()
-    writable_folder("CENSUS_SCRATCH_DIR")
-    mail_settings()
+    _run_settings()
     ensure_dagster_home()
     from pipelines.progress import cleared, progress, quiet
     from pipelines.runs import run_census

@@ -113,6 +113,8 @@ def test_a_warehouse_folder_census_may_not_write_is_named(tmp_path: Path) -> Non
     assert line.endswith("): set CENSUS_WAREHOUSE to a file in a folder census may write")
 
 
+EXPORTS_REFUSED = ("CENSUS_EXPORT_DIR=/proc/exports cannot be written (/proc/exports: No such "
+                   "file or directory): set CENSUS_EXPORT_DIR to a folder census may write")
 NOT_DUCKDB = "{notes} is not a DuckDB warehouse: set CENSUS_WAREHOUSE to census's warehouse file"
 
 
@@ -127,9 +129,9 @@ NOT_DUCKDB = "{notes} is not a DuckDB warehouse: set CENSUS_WAREHOUSE to census'
      "of at least 1: set it so, or leave it unset (4)"),
     ("export", "CENSUS_SMTP_BACKOFF_SECONDS", "-1", "CENSUS_SMTP_BACKOFF_SECONDS=-1 is not "
      "a number of at least 0: set it so, or leave it unset (2)"),
-    ("export", "CENSUS_EXPORT_DIR", "/proc/exports", "CENSUS_EXPORT_DIR=/proc/exports cannot "
-     "be written (/proc/exports: No such file or directory): set CENSUS_EXPORT_DIR to a "
-     "folder census may write"),
+    ("export", "CENSUS_EXPORT_DIR", "/proc/exports", EXPORTS_REFUSED),
+    # Before the demo generates anything, not after its run.
+    ("demo", "CENSUS_EXPORT_DIR", "/proc/exports", EXPORTS_REFUSED),
 ])
 def test_a_setting_that_cannot_work_is_one_line_before_anything_starts(
         tmp_path: Path, command: str, setting: str, value: str, message: str) -> None:
@@ -147,6 +149,7 @@ def test_a_setting_that_cannot_work_is_one_line_before_anything_starts(
     assert done.stderr == f"census {command} failed: " + message.format(
         folder=folder, notes=notes) + "\n"
     assert notes.read_text() == "not a database, but not empty"
+    assert not any((tmp_path / "landing").iterdir())  # nothing generated
 
 
 def test_an_unwritable_scratch_folder_stops_the_run_and_rejects_no_file(
