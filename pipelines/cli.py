@@ -19,6 +19,7 @@ from pipelines.preflight import (
     landing_folder,
     mail_settings,
     models_folder,
+    scratch_setting,
     writable_folder,
     writable_warehouse,
 )
@@ -199,7 +200,7 @@ def _run_settings() -> None:
     engine()
     writable_warehouse()
     models_folder()
-    writable_folder("CENSUS_SCRATCH_DIR")
+    scratch_setting()
     mail_settings()
 
 

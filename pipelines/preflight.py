@@ -55,20 +55,20 @@ def existing_warehouse(path: Path, flag: str | None = None) -> Path:
     return path
 
 
-def writable_folder(name: str) -> None:
-    """The folder the setting `name` names (made where missing) must be writable; for
-    CENSUS_SCRATCH_DIR, unless it is `auto`. Found at a file's read instead, the fault
-    would be recorded as the file's."""
-    if name == "CENSUS_SCRATCH_DIR":
-        if (given := option(name)) == "auto":
-            return
-        folder = Path(given).resolve()
-    else:
-        folder = setting(name)
+def writable_folder(name: str, folder: Path | None = None, or_else: str = "") -> None:
+    """The folder the path setting `name` names (or `folder`, its value read otherwise),
+    made where missing, must be writable; `or_else` is the other value it may take."""
+    folder = folder or setting(name)
     if refused := _unwritable(folder):
         raise SettingProblem(f"{name}={folder} cannot be written ({refused}): set {name} to "
-                             "a folder census may write"
-                             + (", or to auto" if name == "CENSUS_SCRATCH_DIR" else ""))
+                             f"a folder census may write{or_else}")
+
+
+def scratch_setting() -> None:
+    """CENSUS_SCRATCH_DIR, `auto` or a writable folder: found at a file's read instead,
+    the folder's fault would be recorded as the file's."""
+    if (given := option("CENSUS_SCRATCH_DIR")) != "auto":
+        writable_folder("CENSUS_SCRATCH_DIR", Path(given).resolve(), ", or to auto")
 
 
 def models_folder() -> Path:

@@ -17,13 +17,12 @@ from pipelines.defs.models.jobs import monthly_job
 from pipelines.defs.publish.jobs import publish_job
 from pipelines.defs.resources import Warehouse
 from pipelines.failures import innermost_message
-from pipelines.ingest.files import stray_files, strays_named
+from pipelines.ingest.files import NAMED_FILES, stray_files, strays_named
 from pipelines.planner import INGEST, PlannedRun, next_run
 from pipelines.progress import Report, quiet
 from pipelines.settings import option, setting
 
 PROCESS_TAG = "census/process"
-_NAMED_FILES = 10  # files skipped or rejected that a summary names; the log has them all
 _STARTING = {  # what `census run` reports as each job starts
     ingest_job.name: "census run: ingesting the new files (register, then telemetry) …",
     monthly_job.name: "census run: rebuilding {months} months (coverage, staging, marts) …",
@@ -181,14 +180,14 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date],
     for kind, loaded, skipped, rejected, r_loaded, r_rejected, r_warned in rows:
         lines.append(f"  {kind}: files loaded {loaded} / skipped {skipped} / rejected {rejected}; "
                      f"rows loaded {r_loaded} / rejected {r_rejected} / warned {r_warned}")
-    lines += [f"  {what} {name}: {why}" for what, name, why in unloaded[:_NAMED_FILES]]
-    if len(unloaded) > _NAMED_FILES:
-        lines.append(f"  … and {len(unloaded) - _NAMED_FILES} more files skipped or rejected "
+    lines += [f"  {what} {name}: {why}" for what, name, why in unloaded[:NAMED_FILES]]
+    if len(unloaded) > NAMED_FILES:
+        lines.append(f"  … and {len(unloaded) - NAMED_FILES} more files skipped or rejected "
                      "(audit.ingestion_log)")
     lines += [f"  corrected: {name} replaces {n} rows of {earlier}"
               for name, earlier, n in corrections]
     if strays:
-        lines.append(f"  {strays_named(strays, _NAMED_FILES)}")
+        lines.append(f"  {strays_named(strays)}")
     lines.append(f"  register: {centres} centres; telemetry: {hours} centre-hours")
     if months:
         on_spark = (f" by Spark on {option('CENSUS_SPARK_MASTER')}, lake "

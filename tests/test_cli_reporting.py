@@ -54,9 +54,9 @@ def test_the_run_accounts_for_every_generated_file_and_row(tmp_path: Path) -> No
 def test_generate_help_shows_the_defaults() -> None:
     shown = subprocess.run([*CENSUS, "generate", "--help"], capture_output=True, text=True)
     assert shown.returncode == 0
-    for default in ("random seed (default: 20251)", "number of centres, 10 or more (default: 300)",
-                    "months covered (default: 6)", "(default: 2025-01)",
-                    "(default: OUT/_truth)"):
+    for default in ("random seed (default: 20251)",
+                    "number of centres, 10 or more (default: 300)", "months covered (default: 6)",
+                    "(default: 2025-01)", "(default: OUT/_truth)"):
         assert default in " ".join(shown.stdout.split()), default
 
 

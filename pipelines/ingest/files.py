@@ -129,11 +129,15 @@ def _identity(path: Path) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 
 
-def strays_named(strays: list[str], named: int = 10) -> str:
-    """What a person reads of the `strays` (`stray_files`): the first `named` of them."""
-    more = f" … and {len(strays) - named} more" if len(strays) > named else ""
-    return (f"not read, outside licensing/ and telemetry/: {', '.join(strays[:named])}"
-            f"{more}")
+# The files a summary or a log line names, the first of a list; the log has them all.
+NAMED_FILES = 10
+
+
+def strays_named(strays: list[str]) -> str:
+    """What a person reads of the `strays` (`stray_files`): the first NAMED_FILES."""
+    more = f" … and {len(strays) - NAMED_FILES} more" if len(strays) > NAMED_FILES else ""
+    return (f"not read, outside licensing/ and telemetry/: "
+            f"{', '.join(strays[:NAMED_FILES])}{more}")
 
 
 UNSUPPORTED = {
