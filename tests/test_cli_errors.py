@@ -118,6 +118,15 @@ EXPORTS_REFUSED = ("CENSUS_EXPORT_DIR=/proc/exports cannot be written (/proc/exp
 NOT_DUCKDB = "{notes} is not a DuckDB warehouse: set CENSUS_WAREHOUSE to census's warehouse file"
 
 
+@pytest.fixture(scope="module")
+def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse a `census run` of an empty landing folder made: one to export from."""
+    root = tmp_path_factory.mktemp("empty")
+    (root / "landing").mkdir()
+    assert census("run", env=env_for(root)).returncode == 0
+    return Path(env_for(root)["CENSUS_WAREHOUSE"])
+
+
 @pytest.mark.parametrize(("command", "setting", "value", "message"), [
     ("run", "CENSUS_WAREHOUSE", "{folder}", "CENSUS_WAREHOUSE={folder} is a folder: set "
      "CENSUS_WAREHOUSE to a file in it, such as census.duckdb"),
@@ -134,14 +143,15 @@ NOT_DUCKDB = "{notes} is not a DuckDB warehouse: set CENSUS_WAREHOUSE to census'
     ("demo", "CENSUS_EXPORT_DIR", "/proc/exports", EXPORTS_REFUSED),
 ])
 def test_a_setting_that_cannot_work_is_one_line_before_anything_starts(
-        tmp_path: Path, command: str, setting: str, value: str, message: str) -> None:
+        tmp_path: Path, request: pytest.FixtureRequest, command: str, setting: str,
+        value: str, message: str) -> None:
     folder, notes = tmp_path / "somewhere", tmp_path / "notes.duckdb"
     folder.mkdir()
     notes.write_text("not a database, but not empty")
     (tmp_path / "landing").mkdir()
     env = env_for(tmp_path)
     if command == "export" and setting != "CENSUS_WAREHOUSE":  # a warehouse to export from
-        assert census("run", env=env).returncode == 0
+        env["CENSUS_WAREHOUSE"] = str(request.getfixturevalue("empty_warehouse"))
     given = value.format(folder=folder, notes=notes)
     args = ["--month", "2025-01"] if command == "export" else []
     done = census(command, *args, env={**env, setting: given})
