@@ -123,8 +123,9 @@ def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse a `census run` of an empty landing folder made: one to export from."""
     root = tmp_path_factory.mktemp("empty")
     (root / "landing").mkdir()
-    assert census("run", env=env_for(root)).returncode == 0
-    return Path(env_for(root)["CENSUS_WAREHOUSE"])
+    env = env_for(root)
+    assert census("run", env=env).returncode == 0
+    return Path(env["CENSUS_WAREHOUSE"])
 
 
 @pytest.mark.parametrize(("command", "setting", "value", "message"), [
