@@ -7,7 +7,10 @@ import pty
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tests.test_cli import CENSUS, env_for
 
@@ -18,27 +21,48 @@ def numbers(pattern: str, text: str) -> list[int]:
     return [int(n) for n in found.groups()]
 
 
-def test_the_run_accounts_for_every_generated_file_and_row(tmp_path: Path) -> None:
-    env = env_for(tmp_path)
-    landing = tmp_path / "landing"
-    made = subprocess.run([*CENSUS, "generate", "--centres", "20", "--months", "2",
-                           "--out", str(landing)], capture_output=True, text=True, timeout=600)
-    assert made.returncode == 0, made.stderr
-    files, to_load, to_reject = numbers(
-        r"licensing: (\d+) files .*: (\d+) register workbooks to load, (\d+) planted to reject",
-        made.stdout)
-    exports, rows, samples, bad_rows, twins = numbers(
-        r"telemetry: (\d+) exports, (\d+) rows: (\d+) samples, (\d+) planted to reject, "
-        r"(\d+) identical duplicate", made.stdout)
+@dataclass(frozen=True)
+class Shown:
+    """What a command printed: its standard output, and its stderr as a terminal got it."""
+
+    out: str
+    terminal: str
+
+
+@dataclass(frozen=True)
+class GeneratedThenRun:
+    generated: Shown
+    run: Shown
+    resent: Path  # a register workbook landed a second time under another name
+    copy: Path
+
+
+@pytest.fixture(scope="module")
+def generated_then_run(tmp_path_factory: pytest.TempPathFactory) -> GeneratedThenRun:
+    """`census generate` of 20 centres over 2 months, a workbook landed twice, then `census
+    run`, each with its stderr on a terminal (one run serves the summary's and the
+    progress's tests)."""
+    root = tmp_path_factory.mktemp("reporting")
+    env, landing = env_for(root), root / "landing"
+    generated = on_a_terminal([*CENSUS, "generate", "--centres", "20", "--months", "2",
+                               "--out", str(landing)], env, root / "generate.out")
     shutil.rmtree(landing / "_truth")
     resent = sorted((landing / "licensing").glob("*.xlsx"))[-1]
     copy = landing / "licensing" / f"{resent.stem}_resent{resent.suffix}"
     shutil.copyfile(resent, copy)
+    return GeneratedThenRun(generated, on_a_terminal([*CENSUS, "run"], env, root / "run.out"),
+                            resent, copy)
 
-    done = subprocess.run([*CENSUS, "run"], env=env, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+
+def test_the_run_accounts_for_every_generated_file_and_row(
+        generated_then_run: GeneratedThenRun) -> None:
+    made, out = generated_then_run.generated.out, generated_then_run.run.out
+    files, to_load, to_reject = numbers(
+        r"licensing: (\d+) files .*: (\d+) register workbooks to load, (\d+) planted to reject",
+        made)
+    exports, rows, samples, bad_rows, twins = numbers(
+        r"telemetry: (\d+) exports, (\d+) rows: (\d+) samples, (\d+) planted to reject, "
+        r"(\d+) identical duplicate", made)
     assert numbers(r"licensing: files loaded (\d+) / skipped (\d+) / rejected (\d+)", out) == \
         [to_load, 1, to_reject]
     assert files == to_load + to_reject
@@ -47,6 +71,7 @@ def test_the_run_accounts_for_every_generated_file_and_row(tmp_path: Path) -> No
         [exports, samples + twins, bad_rows]
     assert rows == samples + bad_rows + twins
     # path order: the copy's name sorts after the original's
+    copy, resent = generated_then_run.copy, generated_then_run.resent
     assert f"  skipped licensing/{copy.name}: same bytes as licensing/{resent.name}\n" in out
     assert "  rejected licensing/corrupt_upload_2025Q1.xlsx: not a readable" in out
 
@@ -60,11 +85,12 @@ def test_generate_help_shows_the_defaults() -> None:
         assert default in " ".join(shown.stdout.split()), default
 
 
-def on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run `command` with its stderr on a pseudo-terminal; the exit code and what the
-    terminal received."""
+def on_a_terminal(command: list[str], env: dict[str, str], out: Path) -> Shown:
+    """Run `command` with its stderr on a pseudo-terminal and its standard output into
+    the file `out`; it must succeed."""
     controller, terminal = pty.openpty()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=terminal)
+    with out.open("w", encoding="utf-8") as stdout:
+        process = subprocess.Popen(command, env=env, stdout=stdout, stderr=terminal)
     os.close(terminal)
     received = b""
     while True:
@@ -76,21 +102,16 @@ def on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[int, str]:
             break
         received += chunk
     os.close(controller)
-    return process.wait(timeout=600), received.decode("utf-8", "replace")
+    shown = received.decode("utf-8", "replace")
+    assert process.wait(timeout=600) == 0, shown
+    return Shown(out.read_text(encoding="utf-8"), shown)
 
 
-def test_long_steps_show_progress_on_a_terminal(tmp_path: Path) -> None:
-    env = env_for(tmp_path)
-    status, shown = on_a_terminal(
-        [*CENSUS, "generate", "--centres", "15", "--months", "2", "--out",
-         str(tmp_path / "landing")], env)
-    assert status == 0
-    for step in ("generating: planning 15 centres over 2 months",
+def test_long_steps_show_progress_on_a_terminal(generated_then_run: GeneratedThenRun) -> None:
+    for step in ("generating: planning 20 centres over 2 months",
                  "generating: register workbook 1/", "with LibreOffice",
                  "generating: telemetry export 1/"):
-        assert step in shown, step
-    status, shown = on_a_terminal([*CENSUS, "run"], env)
-    assert status == 0, shown
+        assert step in generated_then_run.generated.terminal, step
     for step in ("census run: ingesting the new files", "census run: rebuilding 2 months",
                  "census run: publishing the warehouse"):
-        assert step in shown, step
+        assert step in generated_then_run.run.terminal, step
