@@ -32,11 +32,11 @@ def digests(folder: Path) -> dict[str, object]:
 
 def test_the_same_seed_writes_the_same_files(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        generate(seed=3, centres=15, months=2, start="2025-05", out=tmp_path / name)
+        generate(seed=3, centres=10, months=2, start="2025-05", out=tmp_path / name)
     first, second = digests(tmp_path / "a"), digests(tmp_path / "b")
     assert len(first) > 20
     assert first == second
-    generate(seed=4, centres=15, months=2, start="2025-05", out=tmp_path / "c")
+    generate(seed=4, centres=10, months=2, start="2025-05", out=tmp_path / "c")
     assert digests(tmp_path / "c") != first
 
 
@@ -52,7 +52,7 @@ def test_leap_days_and_quarters() -> None:
 def test_thirteen_months_generate_at_once_and_never_over_other_files(tmp_path: Path) -> None:
     out = tmp_path / "landing"
     (out / "licensing").mkdir(parents=True)  # an empty landing folder is written into
-    command = [sys.executable, "-m", "pipelines.cli", "generate", "--centres", "20",
+    command = [sys.executable, "-m", "pipelines.cli", "generate", "--centres", "10",
                "--months", "13", "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
