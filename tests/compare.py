@@ -1,14 +1,18 @@
-"""Comparing warehouse files: integrity, and equality up to run ids and times."""
+"""Comparing warehouse files: integrity, and equality up to run ids and times; and
+whether Spark wrote a lake's files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.warehouse.integrity import integrity_problems, mismatches, table_keys
 
+# The key Spark's Parquet writer puts in each file's footer, beside its version.
+SPARK_WROTE = b"org.apache.spark.version"
 # Their build history differs by design: a resumed run rebuilds what a killed one had.
 HISTORY = {"audit.model_builds", "audit.run_failures", "audit.deliveries"}
 
@@ -62,3 +66,9 @@ def differences(warehouse: Path, expected: Path, tolerance: float = 0.0) -> list
         return found
     finally:
         con.close()
+
+
+def written_by_spark(files: list[Path]) -> bool:
+    """Whether there are Parquet `files` and Spark's writer wrote each of them."""
+    return bool(files) and all(SPARK_WROTE in (pq.read_metadata(f).metadata or {})
+                               for f in files)

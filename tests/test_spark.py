@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.warehouse.integrity import SPARK_TOLERANCE
-from tests.compare import differences, problems
+from tests.compare import differences, problems, written_by_spark
 from tests.conftest import Census
 
 CENSUS = [sys.executable, "-m", "pipelines.cli"]
@@ -48,9 +48,10 @@ def test_every_table_equals_the_embedded_engines(on_spark: Path, two_months: Cen
 @pytest.mark.slow
 def test_spark_checked_the_exports_and_built_the_models_in_the_lake(on_spark: Path) -> None:
     """Each export the run read was checked by Spark (its samples and findings in the
-    lake, and its hours, by file, with Spark's `_SUCCESS` marker); the hours were merged
-    by Spark month by month; each model was written by Spark (a monthly model's marker in
-    each month's partition), and the warehouse records that Spark built it."""
+    lake, and its hours, by file, each Parquet file signed by Spark's writer with its
+    version); the hours were merged by Spark month by month; each model was written by
+    Spark (a monthly model's marker in each month's partition), and the warehouse records
+    that Spark built it."""
     lake = on_spark / "lake"
     con = duckdb.connect(str(on_spark / "census.duckdb"), read_only=True)
     try:
@@ -64,9 +65,13 @@ def test_spark_checked_the_exports_and_built_the_models_in_the_lake(on_spark: Pa
     finally:
         con.close()
     assert len(read) > 15
+    folders = {f"sha256={sha}" for sha in read}
     for written in ("telemetry_checked", "telemetry_hours"):
-        assert {p.parent.name for p in (lake / "ingest" / written).glob("sha256=*/_SUCCESS")
-                } == {f"sha256={sha}" for sha in read}, written
+        assert {p.name for p in (lake / "ingest" / written).glob("sha256=*")} == folders
+        assert written_by_spark(list((lake / "ingest" / written).glob("*/*.parquet")))
+    # Every export's rows are in files of their own folder.
+    assert {p.parent.name for p in (lake / "ingest" / "telemetry_checked").glob(
+        "*/*.parquet")} == folders
     for model in sql_models():
         folder = lake.joinpath(*model.key.path)
         if not model.monthly:

@@ -14,11 +14,13 @@ import pytest
 from pyspark.sql import SparkSession
 
 from pipelines.defs.resources import Warehouse
-from pipelines.ingest.telemetry_readers import ExportUnreadable, open_export
+from pipelines.ingest.export_opener import Checked
+from pipelines.ingest.telemetry_readers import Export, ExportUnreadable, open_export
 from pipelines.spark import SparkError
 from pipelines.spark.lake import Lake
 from pipelines.spark.session import spark_session
 from pipelines.spark.telemetry import (
+    ToCheck,
     check_hours,
     check_in_spark,
     nanos_as_times,
@@ -36,6 +38,13 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     session = spark_session("local[1]", tmp_path_factory.mktemp("lake"))
     yield session
     session.stop()
+
+
+def _checked(spark: SparkSession, export: Export, file_name: str, folder: Path) -> Checked:
+    """What `check_in_spark` makes of the export alone, its rows written in `folder`."""
+    key = "0" * 64
+    return check_in_spark(spark, [ToCheck(export, file_name, key)], folder / "checked",
+                          folder / "hours")[key]
 
 
 def _export(folder: Path, name: str, rows: int) -> Path:
@@ -89,8 +98,7 @@ def test_a_line_that_is_not_json_rejects_the_export(spark: SparkSession,
     (tmp_path / "site.jsonl").write_text(good * 1200 + '{"centre_id": \n', encoding="utf-8")
     (tmp_path / "scratch").mkdir()
     export = open_export(tmp_path / "site.jsonl", tmp_path / "scratch")
-    checked = check_in_spark(spark, export, "telemetry/site.jsonl", tmp_path / "checked",
-                             tmp_path / "hours")
+    checked = _checked(spark, export, "telemetry/site.jsonl", tmp_path)
     assert isinstance(checked.rejection, ExportUnreadable)
     assert str(checked.rejection).startswith("not readable as json lines (")
     assert "FAILED_READ_FILE" in str(checked.rejection)
@@ -127,14 +135,127 @@ def test_a_typed_number_in_a_finding_is_quoted_as_duckdb_writes_it(
         "cpu_util_pct": [1.0] * 3}), path)
     (tmp_path / "scratch").mkdir()
     export = open_export(path, tmp_path / "scratch")
-    checked = check_in_spark(spark, export, "telemetry/site.parquet", tmp_path / "checked",
-                             tmp_path / "hours")
+    checked = _checked(spark, export, "telemetry/site.parquet", tmp_path)
     assert checked.rejection is None
     quoted = {(row.column_name, row.value) for row in spark.read.parquet(
         str(tmp_path / "checked")).selectExpr("inline(findings)").collect()}
     assert {value for column, value in quoted if column == "it_load_kw"} == {
         "-12345678.0", "-1.5e-07"}
     assert ("facility_load_kw", "-1.0") in quoted
+
+
+def _register(spark: SparkSession, folder: Path, centres: tuple[str, ...] = ()) -> None:
+    """A register of `centres` (ten racks each) in Spark's catalog, as the rules read it."""
+    with Warehouse(path=str(folder / "census.duckdb")).writer() as con:
+        for centre in centres:
+            con.execute("INSERT INTO core.centre_register (centre_id, design_racks, "
+                        "valid_from, is_current) VALUES (?, 10, DATE '2024-12-31', TRUE)",
+                        [centre])
+        Lake(folder / "lake", spark).copy_in(con, ["core.centre_register"])
+
+
+def _three_layouts(folder: Path) -> list[Path]:
+    """Exports of three layouts, each with something to find: commas and English names;
+    semicolons, decimal commas, Chinese names and megawatts; Parquet's typed numbers."""
+    folder.mkdir()
+    (folder / "a.csv").write_text(
+        "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw,cpu_util_pct\n"
+        "DC1,2025-01-01T00:00:00Z,3,10,12,50\n"
+        "DC1,2025-01-01T01:00:00Z,3,abc,12,50\n"
+        "DC1,2025-01-01T01:30:00Z,3,10,12,150\n", encoding="utf-8")
+    (folder / "b.csv").write_text(
+        "数据中心编号;时间;在用机架数;IT负载(MW);总负载(MW);cpu_util_ratio\n"
+        "DC2;2025-01-01T00:00:00Z;3;1,5;2,0;0,5\n"
+        "DC2;2025-01-01T01:00:00Z;3;2,0;1,0;0,5\n"
+        "DC2;2025-01-01T02:00:00Z;x;1,5;2,0;0,5\n", encoding="utf-8")
+    pq.write_table(pa.table({
+        "centre_id": ["DC3", "DC3"], "ts": ["2025-01-01T00:00:00Z", "2025-01-01T01:00:00Z"],
+        "racks_in_use": [1.0, 1.0], "it_load_kw": [2.0, -2.0],
+        "facility_load_kw": [3.0, 3.0], "cpu_util_pct": [10.0, 10.0]}), folder / "c.parquet")
+    return [folder / "a.csv", folder / "b.csv", folder / "c.parquet"]
+
+
+def _lake_rows(spark: SparkSession, folder: Path) -> list[tuple]:
+    return sorted(tuple(row) for row in spark.read.parquet(str(folder)).collect())
+
+
+def test_exports_checked_together_are_checked_as_each_alone(spark: SparkSession,
+                                                            tmp_path: Path) -> None:
+    """Several exports in one plan: each row is read with its own file's decimal mark and
+    unit factors, and its findings name its own file, row word and column: the rows and
+    hours are those of each export checked alone."""
+    _register(spark, tmp_path, ("DC1", "DC2", "DC3"))
+    paths = _three_layouts(tmp_path / "landing")
+
+    def check(name: str, paths: list[Path]) -> dict[str, Checked]:
+        items = []
+        for path in paths:
+            scratch = tmp_path / name / "scratch" / path.name
+            scratch.mkdir(parents=True)
+            items.append(ToCheck(open_export(path, scratch), f"telemetry/{path.name}",
+                                 path.name[0] * 64))
+        return check_in_spark(spark, items, tmp_path / name / "checked",
+                              tmp_path / name / "hours")
+
+    together = check("together", paths)
+    alone: dict[str, Checked] = {}
+    for path in paths:
+        alone |= check(f"alone_{path.name}", [path])
+    assert together == alone
+    assert all(checked.rejection is None for checked in together.values())
+    for what in ("checked", "hours"):
+        assert _lake_rows(spark, tmp_path / "together" / what) == sorted(
+            row for path in paths
+            for row in _lake_rows(spark, tmp_path / f"alone_{path.name}" / what)), what
+    findings = {(row.value, row.message) for row in spark.read.parquet(
+        str(tmp_path / "together" / "checked")).selectExpr("inline(findings)").collect()}
+    assert findings >= {
+        ("abc", "telemetry/a.csv, line 3, column 'it_load_kw': not a number of an "
+                "accepted form (unparseable)"),
+        ("1,0", "telemetry/b.csv, line 3, column '总负载(MW)': facility load is below the "
+                "IT load (inconsistent)"),
+        ("-2.0", "telemetry/c.parquet, record 2, column 'it_load_kw': IT load must be 0 or "
+                 "more (out_of_range)")}
+    loads = {row.it_load_kw for row in spark.read.parquet(
+        str(tmp_path / "together" / "checked")).where("centre_id = 'DC2'").collect()}
+    assert loads == {1500.0, 2000.0}
+
+
+def test_an_export_spark_cannot_read_rejects_only_itself(spark: SparkSession,
+                                                         tmp_path: Path) -> None:
+    """Checked with others, an export that is not what it says is rejected as it is
+    alone, and the others are checked: a JSON line that is not JSON (found as its rows
+    are counted) and a Parquet file whose data is damaged past its footer (found only as
+    the exports' rows are checked together, when each is then checked alone)."""
+    _register(spark, tmp_path)
+    good = '{"centre_id": "GZ-001", "ts": "2025-01-01T00:00:00Z"}\n'
+    (tmp_path / "site.jsonl").write_text(good * 1200 + '{"centre_id": \n', encoding="utf-8")
+    rows = 2000
+    pq.write_table(pa.table({"centre_id": [f"DC{n}" for n in range(rows)],
+                             "ts": ["2025-01-01T00:00:00Z"] * rows,
+                             **{m: [float(n) for n in range(rows)] for m in (
+                                 "racks_in_use", "it_load_kw", "facility_load_kw",
+                                 "cpu_util_pct")}}), tmp_path / "site.parquet")
+    damaged = bytearray((tmp_path / "site.parquet").read_bytes())
+    damaged[len(damaged) // 3:len(damaged) // 3 + 200] = b"\xff" * 200
+    (tmp_path / "site.parquet").write_bytes(bytes(damaged))
+    (tmp_path / "site.csv").write_text(
+        "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw,cpu_util_pct\n"
+        "DC1,2025-01-01T00:00:00Z,3,10,12,50\nDC1,2025-01-01T01:00:00Z,3,10,12,50\n",
+        encoding="utf-8")
+    items = []
+    for path in (tmp_path / "site.jsonl", tmp_path / "site.parquet", tmp_path / "site.csv"):
+        scratch = tmp_path / "scratch" / path.name
+        scratch.mkdir(parents=True)
+        items.append(ToCheck(open_export(path, scratch), f"telemetry/{path.name}",
+                             path.suffix[1] * 64))
+    checked = check_in_spark(spark, items, tmp_path / "checked", tmp_path / "hours")
+    assert isinstance(checked["j" * 64].rejection, ExportUnreadable)
+    assert isinstance(checked["p" * 64].rejection, ExportUnreadable)
+    assert str(checked["p" * 64].rejection).startswith("not readable as parquet (")
+    assert checked["c" * 64] == Checked(2, sent_twice=False)
+    assert len(_lake_rows(spark, tmp_path / "checked")) == 2
+    assert not list(tmp_path.glob("hours/*/*.parquet"))  # DC1 is not registered
 
 
 def test_hours_unlike_their_schema_fail_the_step(spark: SparkSession, tmp_path: Path) -> None:
@@ -170,6 +291,5 @@ def test_a_failure_of_spark_is_not_the_files(spark: SparkSession, tmp_path: Path
     export = open_export(_export(tmp_path, "site.csv", 2), scratch)
     spark.stop()
     with pytest.raises(SparkError, match=re.escape("Spark failed on telemetry/site.csv")):
-        check_in_spark(spark, export, "telemetry/site.csv", tmp_path / "checked",
-                       tmp_path / "hours")
+        _checked(spark, export, "telemetry/site.csv", tmp_path)
 

@@ -14,6 +14,7 @@ from polars.testing import assert_frame_equal
 from pipelines.defs.resources import Warehouse
 from pipelines.spark.lake import HOURLY, Lake, table_folder
 from pipelines.spark.session import spark_session
+from tests.compare import written_by_spark
 from tests.conftest import Census, copy_into, late_centre, truth
 
 COLUMNS = ["centre_id", "hour_start", "racks_in_use", "it_load_kw", "facility_load_kw",
@@ -68,8 +69,9 @@ def test_the_lakes_hours_are_sparks_merge_of_the_loads(
         copy_into(path, census, folder="telemetry" if path in exports else "licensing")
     assert census.ingest().success
     # Spark made each export's hours.
-    assert len(list((lake / "ingest" / "telemetry_hours").glob("sha256=*/_SUCCESS"))) == len(
-        exports)
+    hours = lake / "ingest" / "telemetry_hours"
+    assert len(list(hours.glob("sha256=*"))) == len(exports)
+    assert written_by_spark(list(hours.glob("*/*.parquet")))
     first = _merged(census, lake)
     assert_frame_equal(first, _warehouse_hours(census))
     assert first.filter(centre_id=centre).height == 0  # its samples wait for its register row

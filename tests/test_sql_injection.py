@@ -47,13 +47,6 @@ REVIEWED = {
     ("pipelines/defs/models/sql_assets.py", "lake.build(model, months)"):
         "the SELECT of a model's rows in the lake (spark/lake.py: Lake.build): the lake's "
         "paths as string literals, its quotes doubled; the month bound as $month",
-    ("pipelines/spark/telemetry.py", "cells.schema.fields"):
-        "an export's columns as Spark reads them: into the transforms' SQL only by position "
-        "(c1, c2, …), their types compared with constants; their header text only as "
-        "parameters, which spark/dialect.py binds as escaped literals",
-    ("pipelines/spark/telemetry.py", "column_map(columns)"):
-        "the export's column of each canonical column (telemetry.py): into SQL as its "
-        "position (c1, c2, …); its header text only as a bound parameter (a label)",
     ("pipelines/spark/lake.py", "file.sha256"):
         "a landing file's SHA-256 in hex (files.py: hashlib), which names its folder in the "
         "lake; into SQL inside a string literal, its quotes doubled (spark/lake.py)",
@@ -62,6 +55,9 @@ REVIEWED = {
         "log): a load's SHA-256 in hex names its folder in the lake, which reaches SQL only "
         "inside a string literal, its quotes doubled; its file name and month reach Spark "
         "as values, and paths only hashed or as a date",
+    ("pipelines/defs/ingest/telemetry.py", "context.run.run_id"):
+        "the Dagster run's id (a UUID Dagster makes): bound as a value in queries, and the "
+        "name of the folder of a run's pending samples' hours in the lake (`run_id=…`)",
     ("pipelines/spark/lake.py", "hashlib.sha256(file_name.encode()).hexdigest()"):
         "a landing file's name hashed (hex digits), which names the folder of its pending "
         "samples' hours in the lake",

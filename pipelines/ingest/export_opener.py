@@ -1,6 +1,7 @@
 """Exports opened ahead: while DuckDB loads one export, worker threads decompress, check
 and transcode the next (`open_export`: Python, one core), so both cores work; with Spark
-(CENSUS_ENGINE=spark), they have Spark read and check it too, two files at a time."""
+(CENSUS_ENGINE=spark), they open a batch of exports, which Spark reads and checks
+together."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from pipelines.ingest.telemetry_readers import Export, open_export
 RAM_FOLDER = Path("/dev/shm")
 # The copies of the export being loaded and of the next, each at its limit.
 SCRATCH_ROOM = 2 * MAX_DECOMPRESSED_BYTES
+# The landing bytes of the files another engine checks together (a national month's
+# export is larger, and is checked alone).
+BATCH_BYTES = 64 << 20
 
 
 def scratch_folder(beside: Path, given: Path | None = None, ram: Path = RAM_FOLDER,
@@ -59,31 +63,40 @@ class Opened:
 
 class ExportOpener:
     """`open_export` of each of `files`, in their order, each in a folder of its own in
-    `scratch` until `release`, then `check` where given; opening one starts opening the
-    next (the next two with a `check`: Spark's jobs on small files wait more than they
-    work). Its user holds the warehouse's writer lock: whatever `scratch` holds then, a
-    run cut short left, and it is removed, as `scratch` itself is at the end."""
+    `scratch` until `release`; opening one starts opening the next. With a `check`
+    (another engine's), files are opened and checked in batches, the next batch when a
+    file of it is first asked for: the batch's files in order while their landing bytes
+    stay within `batch_bytes` (one at least), so that the engine's fixed cost of a check is
+    paid once for many small files, and a large file is checked alone. Its user holds the
+    warehouse's writer lock: whatever `scratch` holds then, a run cut short left, and it
+    is removed, as `scratch` itself is at the end."""
 
     def __init__(self, files: list[LandingFile], scratch: Path,
-                 check: Callable[[Export, LandingFile], Checked] | None = None) -> None:
+                 check: Callable[[list[tuple[Export, LandingFile]]], dict[Path, Checked]]
+                 | None = None, batch_bytes: int = BATCH_BYTES) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
         self._files = files
         self._position = {file.path: n for n, file in enumerate(files)}
         self._scratch = scratch
         self._check = check
-        self._ahead = 2 if check else 1
-        self._pool = ThreadPoolExecutor(max_workers=self._ahead,
+        self._batch_bytes = batch_bytes
+        self._pool = ThreadPoolExecutor(max_workers=2 if check else 1,
                                         thread_name_prefix="open-export")
-        self._opened: dict[Path, tuple[Future[Opened], Path]] = {}
+        self._opened: dict[Path, tuple[Future[Export], Path]] = {}
+        self._checked: dict[Path, Checked] = {}
 
     def open(self, file: LandingFile) -> Opened:
         """The export, as `open_export` reads it (its errors raised here), and what
         `check` made of it."""
         index = self._position[file.path]
-        for following in self._files[index:index + 1 + self._ahead]:
-            if following.path not in self._opened:
-                self._start(following)
-        return self._opened[file.path][0].result()
+        if self._check is None:
+            for following in self._files[index:index + 2]:
+                if following.path not in self._opened:
+                    self._start(following)
+            return Opened(self._opened[file.path][0].result(), None)
+        if file.path not in self._opened:
+            self._check_batch(index)
+        return Opened(self._opened[file.path][0].result(), self._checked[file.path])
 
     def release(self, file: LandingFile) -> None:
         """The file's decompressed or transcoded copy is no longer read: removed (nothing
@@ -92,14 +105,27 @@ class ExportOpener:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
 
+    def _check_batch(self, index: int) -> None:
+        """The batch of files from the `index`th opened, and those opened checked."""
+        batch, size = [], 0
+        for file in self._files[index:]:
+            size += file.path.stat().st_size
+            if batch and size > self._batch_bytes:
+                break
+            batch.append(file)
+            self._start(file)
+        opened = []
+        for file in batch:
+            future = self._opened[file.path][0]
+            if future.exception() is None:  # else raised when the file is asked for
+                opened.append((future.result(), file))
+        assert self._check is not None
+        self._checked |= self._check(opened)
+
     def _start(self, file: LandingFile) -> None:
         self._scratch.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(dir=self._scratch))
-        self._opened[file.path] = (self._pool.submit(self._open, file, folder), folder)
-
-    def _open(self, file: LandingFile, folder: Path) -> Opened:
-        export = open_export(file.path, folder)
-        return Opened(export, None if self._check is None else self._check(export, file))
+        self._opened[file.path] = (self._pool.submit(open_export, file.path, folder), folder)
 
     def __enter__(self) -> ExportOpener:
         return self

@@ -40,13 +40,15 @@ def hours_sql(hour_samples: str, one_sample_per_hour: bool = False) -> str:
     return f"WITH hour_samples AS ({hour_samples}\n) SELECT * FROM ({HOURS_SQL}\n)"
 
 
-def shape_sql(samples: str) -> str:
+def shape_sql(samples: str, by: str | None = None) -> str:
     """Of the samples of the query `samples`: whether a key (centre_id, ts) is sent
-    twice (`sent_twice`), and whether every ts is on the hour (`on_the_hour`)."""
-    return f"""SELECT coalesce(max(copies) > 1, FALSE) AS sent_twice,
+    twice (`sent_twice`), and whether every ts is on the hour (`on_the_hour`). With `by`
+    (an expression of centre_id), of each of its values (`shape_of`)."""
+    key, group = (f"{by} AS shape_of, ", f" GROUP BY {by}") if by else ("", "")
+    return f"""SELECT {key}coalesce(max(copies) > 1, FALSE) AS sent_twice,
                       {ALL_ON_THE_HOUR} AS on_the_hour
                FROM (SELECT centre_id, ts, count(*) AS copies FROM ({samples})
-                     GROUP BY centre_id, ts)"""
+                     GROUP BY centre_id, ts){group}"""
 
 
 def settled_hours_sql(checked: str, sent_twice: bool = True,

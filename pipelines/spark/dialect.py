@@ -75,13 +75,16 @@ def _macros() -> dict[str, tuple[list[str], exp.Expression]]:
     return found
 
 
-def to_spark(sql: str, params: Mapping[str, object] | None = None) -> str:
+def to_spark(sql: str, params: Mapping[str, object] | None = None,
+             columns: Mapping[str, str] | None = None) -> str:
     """The DuckDB SELECT `sql` in Spark's dialect, each `$name` of `params` a literal
-    (a string, number, boolean, NULL, or a list of these)."""
-    given = params or {}
+    (a string, number, boolean, NULL, or a list of these), and each of `columns` the
+    column named (a parameter whose value each row carries)."""
+    given = {name: _literal(value) for name, value in (params or {}).items()}
+    given |= {name: exp.column(column) for name, column in (columns or {}).items()}
     # A copy of the shared tree, bound; generated as it is (not copied again).
     bound = _in_spark_form(sql).transform(
-        lambda node: _literal(given[node.name])
+        lambda node: given[node.name].copy()
         if isinstance(node, exp.Placeholder) and node.name in given else node)
     return _SPARK.generate(bound, copy=False)
 

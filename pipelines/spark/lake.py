@@ -25,7 +25,7 @@ from pipelines.ingest.telemetry_readers import Export, first_line
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
 from pipelines.spark.session import view_name
-from pipelines.spark.telemetry import check_hours, check_in_spark
+from pipelines.spark.telemetry import KEY, ToCheck, check_hours, check_in_spark
 from pipelines.sql_graph import SqlModel
 from schemas.telemetry_lake import TELEMETRY_HOURS, spark_struct
 
@@ -81,20 +81,27 @@ class Lake:
         return (f"SELECT * FROM read_parquet({month_files}, hive_partitioning = true) "
                 "WHERE month = CAST($month AS DATE)")
 
-    def check_telemetry(self, export: Export, file: LandingFile) -> Checked:
-        """The landing file's export read and checked by Spark into the lake,
-        `ingest/telemetry_checked/sha256=<the file's>/`, and its hours,
+    def check_telemetry(self, opened: list[tuple[Export, LandingFile]]
+                        ) -> dict[Path, Checked]:
+        """The landing files' exports read and checked by Spark into the lake, each
+        file's rows in `ingest/telemetry_checked/sha256=<the file's>/` and its hours in
         `ingest/telemetry_hours/sha256=<the file's>/` (`load_checked` and `load_hours`
-        read them). The rules read core.centre_register as copied in (`copy_in`)."""
-        folders = [_ingest_folder(self.root, name, file.sha256) for name in _INGESTED]
-        written = [_writing(folder) for folder in folders]
-        checked = check_in_spark(self.spark, export, file.file_name, *written)
-        for folder, writing in zip(folders, written, strict=True):
-            if checked.rejection is None:
-                _replace(folder, writing)
-            else:
-                shutil.rmtree(writing, ignore_errors=True)
-        return checked
+        read them); what Spark made of each, by the file's path. The rules read
+        core.centre_register as copied in (`copy_in`)."""
+        batches = {name: _writing(self.root / "ingest" / name / "batch") for name in _INGESTED}
+        checked = check_in_spark(self.spark, [
+            ToCheck(export, file.file_name, file.sha256) for export, file in opened],
+            *batches.values())
+        for _, file in opened:
+            if checked[file.sha256].rejection is not None:
+                continue
+            for name in _INGESTED:
+                own = batches[name] / f"{KEY}={file.sha256}"
+                own.mkdir(parents=True, exist_ok=True)  # a file without hours has none
+                _replace(_ingest_folder(self.root, name, file.sha256), own)
+        for batch in batches.values():
+            shutil.rmtree(batch)
+        return {file.path: checked[file.sha256] for _, file in opened}
 
     def load_checked(self, con: duckdb.DuckDBPyConnection, file: LandingFile,
                      checked: Checked) -> None:
@@ -260,7 +267,7 @@ _INGESTED = ("telemetry_checked", "telemetry_hours")
 
 
 def _ingest_folder(lake: Path, name: str, sha256: str) -> Path:
-    return lake / "ingest" / name / f"sha256={sha256}"
+    return lake / "ingest" / name / f"{KEY}={sha256}"
 
 
 def _resolved_folder(lake: Path, run_id: str, file_name: str) -> Path:

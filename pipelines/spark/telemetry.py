@@ -1,6 +1,7 @@
-"""Telemetry exports read and checked by Spark: an export's rows as Spark reads them
+"""Telemetry exports read and checked by Spark: each export's rows as Spark reads them
 (CSV, JSON lines, Parquet; the file prepared as for DuckDB: decompressed, checked,
-transcoded to UTF-8), the SQL transforms of dbt_like_sql/ingest/ transpiled, and its
+transcoded to UTF-8), a batch of exports checked together by the SQL transforms of
+dbt_like_sql/ingest/ transpiled (each row carrying its file's parameters), and their
 samples with their findings written by Spark into the lake, from where the warehouse's
 ingestion goes on."""
 
@@ -8,23 +9,30 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache, reduce
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
+import sqlglot
 from py4j.protocol import Py4JError
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 
 from pipelines.ingest.export_opener import Checked
 from pipelines.ingest.hours_sql import clean_samples_sql, settled_hours_sql, shape_sql
 from pipelines.ingest.telemetry import (
+    REQUIRED,
+    RULES_SQL,
     SAMPLES_SQL,
     ExportRejected,
-    checks_sql,
     column_map,
     export_params,
     export_text_sql,
@@ -32,6 +40,7 @@ from pipelines.ingest.telemetry import (
 from pipelines.ingest.telemetry_readers import Export, ExportUnreadable, first_line
 from pipelines.spark import SparkError
 from pipelines.spark.dialect import to_spark
+from pipelines.spark.session import view_name
 from schemas.telemetry_lake import TELEMETRY_HOUR_TYPES, schema_errors
 
 if TYPE_CHECKING:  # pandera's pyspark API is loaded through schemas.telemetry_lake
@@ -46,23 +55,80 @@ _DUCKDB_TYPES = {"string": "VARCHAR", "timestamp": "TIMESTAMP WITH TIME ZONE",
 # executor, a full disk, a fault in census), which must not reject the file for good.
 _UNREADABLE = ("FAILED_READ_FILE", "CANNOT_READ_FILE", "MALFORMED_RECORD", "PARQUET_")
 _WHOLE_STAGE = "spark.sql.codegen.wholeStage"
+# The column, and the folders (`sha256=<key>`), of each row's file: its SHA-256 in hex.
+KEY = "sha256"
+_KEY_LENGTH = 64
+# The transforms' parameters that are the same for every export: literals in the plan.
+_SHARED = {"required": REQUIRED}
+# Writes the transforms' SQL again once the key and parameters are added.
+_DUCKDB = DuckDB()
 # Spark numbers a partition's rows from (partition << 33) (monotonically_increasing_id).
 _PARTITION_SHIFT = 33
 
 
-def check_in_spark(spark: SparkSession, export: Export, file_name: str,
-                   folder: Path, hours_folder: Path) -> Checked:
-    """Every row of the export with its sample and findings (telemetry_rules.sql's
-    output) → Parquet in `folder`, and the hours of its registered centres' samples
-    (`settled_hours_sql`) → Parquet in `hours_folder`, written by Spark. Returns the rows
-    read, whether a key is sent twice, and the export's rejection where the embedded
-    engine's ingestion would reject it; raises SparkError where Spark failed otherwise.
-    Safe in threads of their own, one export each."""
-    rows_read, sent_twice = 0, True
+@dataclass(frozen=True)
+class ToCheck:
+    export: Export
+    file_name: str  # as findings name it
+    key: str  # the file's SHA-256: the folder of its rows and hours
+
+
+def check_in_spark(spark: SparkSession, exports: Sequence[ToCheck], folder: Path,
+                   hours_folder: Path) -> dict[str, Checked]:
+    """Every row of each export with its sample and findings (telemetry_rules.sql's
+    output) → Parquet in `folder/sha256=<key>/`, and the hours of its registered centres'
+    samples (`settled_hours_sql`) → `hours_folder/sha256=<key>/`, written by Spark. By
+    key: the rows read, whether a key is sent twice, and the export's rejection where the
+    embedded engine's ingestion would reject it; raises SparkError where Spark failed
+    otherwise. The exports' rows are checked in one plan: Catalyst analyses and optimises
+    the rules' large SELECT once, not once an export. Where that plan fails on a file
+    Spark cannot read, each export is checked alone, so that only that file is rejected."""
+    # A session of the check's own (its views and settings): the process's other work
+    # goes on meanwhile. A write replaces only the files' own folders.
     try:
-        # A session of the check's own (the context's and the catalog's, with views and
-        # settings of its own): threads check other exports meanwhile.
         session = spark.newSession()
+        session.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        # A key is read back as the text it is, not as a number its digits might spell.
+        session.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    except (PySparkException, Py4JError) as exc:
+        raise _failed(exports, exc) from exc
+    checked: dict[str, Checked] = {}
+    texts: dict[str, tuple[DataFrame, int]] = {}
+    for item in exports:
+        # A view of each file's cells, named by its place among them.
+        prepared = _cells_as_text(session, item, f"export_cells_{len(checked) + len(texts)}")
+        if isinstance(prepared, Checked):
+            checked[item.key] = prepared
+        else:
+            texts[item.key] = prepared
+    if not texts:
+        return checked
+    try:
+        shapes = _check_together(session, {key: text for key, (text, _) in texts.items()},
+                                 folder, hours_folder)
+    except (PySparkException, Py4JError) as exc:
+        if not _condition(exc).startswith(_UNREADABLE):
+            raise _failed([item for item in exports if item.key in texts], exc) from exc
+        if len(texts) == 1:
+            ((key, (_, rows_read)),) = texts.items()
+            (item,) = [item for item in exports if item.key == key]
+            return checked | {key: _unreadable(item.export, rows_read, exc)}
+        for item in exports:
+            if item.key in texts:
+                checked |= check_in_spark(spark, [item], folder, hours_folder)
+        return checked
+    return checked | {key: Checked(rows_read, sent_twice=shapes[key])
+                      for key, (_, rows_read) in texts.items()}
+
+
+def _cells_as_text(session: SparkSession, item: ToCheck,
+                   view: str) -> tuple[DataFrame, int] | Checked:
+    """telemetry_samples.sql's input (`export_text_sql`) over the export's rows (the
+    temporary view `view` of the check's session), each with its file's key and the
+    transforms' parameters of the file as columns (`_carried_parameters`), and how many
+    rows it has; or what is found of an export rejected whole."""
+    export, rows_read = item.export, 0
+    try:
         cells = read_export(session, export)
         columns = _header(cells, export)
         # The file's columns by position: its header text never enters the SQL.
@@ -80,35 +146,111 @@ def check_in_spark(spark: SparkSession, export: Export, file_name: str,
         found = column_map(columns)
         mapping = {name: (f"c{columns.index(found[name][0]) + 1}", found[name][1])
                    for name in found}
-        cells.createOrReplaceTempView("export_cells")
-        text = export_text_sql("export_cells", typed, mapping, "source_row",
-                               typed_numbers=False, prefix="c")
+        cells.createOrReplaceTempView(view)
+        text = session.sql(to_spark(export_text_sql(view, typed, mapping, "source_row",
+                                                     typed_numbers=False, prefix="c")))
         # Messages name the file's own columns (`found`).
-        checked = session.sql(to_spark(checks_sql(SAMPLES_SQL, text),
-                                       export_params(found, export, file_name)))
-        # The rules' stage is too big for one Java method (64 KB): Spark would compile
-        # its whole-stage code for a second or so, log the failure with its stack trace
-        # and run the stage without it all the same.
-        session.conf.set(_WHOLE_STAGE, "false")
-        checked.write.mode("overwrite").parquet(str(folder))
-        session.conf.unset(_WHOLE_STAGE)
-        session.read.parquet(str(folder)).createOrReplaceTempView("export_checked")
-        # An export as it should be sends each key once, on the hour: its samples are
-        # its hours, and neither conflicts nor copies are sought.
-        shape = session.sql(to_spark(shape_sql(clean_samples_sql("export_checked")))).first()
-        sent_twice = shape.sent_twice
-        hours = session.sql(to_spark(settled_hours_sql("export_checked", sent_twice,
-                                                       shape.on_the_hour)))
-        check_hours(hours, file_name)  # the plan's types: no job
-        hours.write.mode("overwrite").parquet(str(hours_folder))
+        params = export_params(found, export, item.file_name)
+        return text.withColumns({KEY: F.lit(item.key)} | {
+            _carried(name): F.lit(params[name]).cast(_spark_type(params[name]))
+            for name in _carried_parameters()}), rows_read
     except ExportRejected as exc:
         return Checked(rows_read, exc)
     except (PySparkException, Py4JError) as exc:
         if not _condition(exc).startswith(_UNREADABLE):
-            raise SparkError(f"Spark failed on {file_name}: {first_line(exc)}") from exc
-        return Checked(rows_read, ExportUnreadable(
-            f"not readable as {export.described} ({first_line(_reason(exc))})"))
-    return Checked(rows_read, sent_twice=sent_twice)
+            raise _failed([item], exc) from exc
+        return _unreadable(export, rows_read, exc)
+
+
+def _check_together(session: SparkSession, texts: dict[str, DataFrame], folder: Path,
+                    hours_folder: Path) -> dict[str, bool]:
+    """The checks of the exports' rows `texts` (by file key) and their hours, written by
+    key; returns by key whether a key (centre_id, ts) is sent twice among its clean
+    samples."""
+    rows = reduce(DataFrame.unionByName, texts.values())
+    if len(texts) > 1:
+        # Spark would push the rules' projections below the union, into each file's
+        # plan, and plan them once a file again.
+        rows = rows.repartition(int(session.conf.get("spark.sql.shuffle.partitions")))
+    rows.createOrReplaceTempView("export_text")
+    checks = session.sql(_checks_in_spark())
+    # The rules' stage is too big for one Java method (64 KB): Spark would compile its
+    # whole-stage code for a second or so, log the failure with its stack trace and run
+    # the stage without it all the same.
+    session.conf.set(_WHOLE_STAGE, "false")
+    checks.write.mode("overwrite").partitionBy(KEY).parquet(str(folder))
+    session.conf.unset(_WHOLE_STAGE)
+    # Each centre ID of a sample prefixed with its file's key: the hours' SQL, which
+    # groups by centre, then groups by file and centre.
+    checked = session.read.parquet(str(folder)).where(F.col(KEY).isin(list(texts))) \
+        .withColumn("centre_id", F.concat(KEY, "centre_id"))
+    checked.createOrReplaceTempView("export_checked")
+    shapes = {row.shape_of: (row.sent_twice, row.on_the_hour) for row in session.sql(
+        to_spark(shape_sql(clean_samples_sql("export_checked"),
+                           by=f"substring(centre_id, 1, {_KEY_LENGTH})"))).collect()}
+    # A file without a clean sample has no shape: none sent twice, none off the hour.
+    shaped = sorted(texts, key=lambda key: shapes.get(key, (False, True)))
+    for (sent_twice, on_the_hour), keys in groupby(
+            shaped, key=lambda key: shapes.get(key, (False, True))):
+        # Conflicts, copies and means are sought only in the files that need them.
+        view = view_name("export_checked")
+        checked.where(F.col(KEY).isin(list(keys))).createOrReplaceTempView(view)
+        hours = session.sql(to_spark(settled_hours_sql(view, sent_twice, on_the_hour)))
+        check_hours(hours, "the exports' hours")  # the plan's types: no job
+        hours.withColumns({
+            KEY: F.substring("centre_id", 1, _KEY_LENGTH),
+            "centre_id": F.expr(f"substring(centre_id, {_KEY_LENGTH + 1})"),
+        }).write.mode("overwrite").partitionBy(KEY).parquet(str(hours_folder))
+    return {key: shapes.get(key, (False, True))[0] for key in texts}
+
+
+@cache
+def _checks_in_spark() -> str:
+    """The rules on the rows of `export_text`, each parameter but the `_SHARED` read
+    from the row's own column (`_carried`), each row with its file's key:
+    telemetry_samples.sql's output carries the key and the parameters on to
+    telemetry_rules.sql, whose output carries the key."""
+    names = _carried_parameters()
+    samples = sqlglot.parse_one(SAMPLES_SQL, read="duckdb").select(
+        KEY, *(_carried(name) for name in names), append=True)
+    rules = sqlglot.parse_one(RULES_SQL, read="duckdb").select(KEY, append=True)
+    sql = (f"WITH telemetry_samples AS ({_DUCKDB.generate(samples)}\n) "
+           f"SELECT * FROM ({_DUCKDB.generate(rules)}\n)")
+    return to_spark(sql, _SHARED, {name: _carried(name) for name in names})
+
+
+@cache
+def _carried_parameters() -> tuple[str, ...]:
+    """The transforms' parameters each row carries: all that the SQL names but the
+    `_SHARED`."""
+    named = {placeholder.name for sql in (SAMPLES_SQL, RULES_SQL)
+             for placeholder in sqlglot.parse_one(sql, read="duckdb").find_all(
+                 exp.Placeholder)}
+    return tuple(sorted(named - set(_SHARED)))
+
+
+def _carried(parameter: str) -> str:
+    """The column carrying a transforms' parameter's value for the row's file."""
+    return f"param_{parameter}"
+
+
+def _spark_type(value: object) -> str:
+    """The Spark type of a parameter's column: labels may be NULL (text)."""
+    if isinstance(value, bool):
+        return "boolean"
+    return "double" if isinstance(value, (int, float)) else "string"
+
+
+def _failed(exports: Sequence[ToCheck], exc: Exception) -> SparkError:
+    """Spark's own failure (a lost executor, a full disk, a fault in census) while it
+    checked `exports`: not theirs, so none is rejected for good."""
+    names = ", ".join(item.file_name for item in exports)
+    return SparkError(f"Spark failed on {names}: {first_line(exc)}")
+
+
+def _unreadable(export: Export, rows_read: int, exc: Exception) -> Checked:
+    return Checked(rows_read, ExportUnreadable(
+        f"not readable as {export.described} ({first_line(_reason(exc))})"))
 
 
 def check_hours(hours: DataFrame, what: str,
@@ -142,6 +284,7 @@ def read_export(spark: SparkSession, export: Export) -> DataFrame:
     # is read through a link of a plain name in its scratch folder.
     link = export.scratch / "spark" / f"export.{export.form}"
     link.parent.mkdir(exist_ok=True)
+    link.unlink(missing_ok=True)  # read again, alone, where its batch failed
     link.symlink_to(export.path.resolve())
     path = str(link)
     if export.form == "parquet":
