@@ -55,8 +55,8 @@ def test_another_engine_checks_the_files_in_batches_of_their_landing_bytes(
         tmp_path: Path) -> None:
     """With another engine's check, the files are opened and checked in batches, in their
     order, while their landing bytes stay within the batch's (a larger file alone); a
-    file that cannot be opened is left out of its batch, and its error is raised when it
-    is asked for."""
+    file that cannot be opened, or is gone, is left out of its batch, and its error is
+    raised when it is asked for."""
     files = []
     for name, rows in (("a.csv", 2), ("b.csv", 2), ("c.csv", 8), ("d.csv", 2)):
         path = _write(tmp_path / name, CLEAN[:rows])
@@ -64,6 +64,8 @@ def test_another_engine_checks_the_files_in_batches_of_their_landing_bytes(
     broken = tmp_path / "e.csv.gz"
     broken.write_bytes(b"not gzip")
     files.append(LandingFile(broken, "telemetry/e.csv.gz", sha256_of(broken)))
+    # A file gone since the landing folder was listed.
+    files.append(LandingFile(tmp_path / "f.csv", "telemetry/f.csv", "0" * 64))
     batches: list[list[str]] = []
 
     def check(opened: list[tuple[Export, LandingFile]]) -> dict[Path, Checked]:
@@ -78,5 +80,7 @@ def test_another_engine_checks_the_files_in_batches_of_their_landing_bytes(
             opener.release(file)
         with pytest.raises(ExportUnreadable):
             opener.open(files[4])
+        with pytest.raises(FileNotFoundError):
+            opener.open(files[5])
     assert batches == [["telemetry/a.csv", "telemetry/b.csv"], ["telemetry/c.csv"],
                        ["telemetry/d.csv"]]

@@ -109,7 +109,7 @@ class ExportOpener:
         """The batch of files from the `index`th opened, and those opened checked."""
         batch, size = [], 0
         for file in self._files[index:]:
-            size += file.path.stat().st_size
+            size += _landing_bytes(file)
             if batch and size > self._batch_bytes:
                 break
             batch.append(file)
@@ -136,3 +136,12 @@ class ExportOpener:
         self._opened.clear()
         # The warehouse's own folder, which no other writer uses: none is left in RAM.
         shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _landing_bytes(file: LandingFile) -> int:
+    """The file's size; 0 where it is gone (its opening fails, and is reported, when the
+    file is asked for, not when another file's batch is made)."""
+    try:
+        return file.path.stat().st_size
+    except OSError:
+        return 0
