@@ -15,6 +15,8 @@ from pyspark.sql import SparkSession
 
 from pipelines.defs.resources import Warehouse
 from pipelines.ingest.export_opener import Checked
+from pipelines.ingest.files import LandingFile, sha256_of
+from pipelines.ingest.telemetry import ExportRejected
 from pipelines.ingest.telemetry_readers import Export, ExportUnreadable, open_export
 from pipelines.spark import SparkError
 from pipelines.spark.lake import Lake
@@ -257,6 +259,23 @@ def test_an_export_spark_cannot_read_rejects_only_itself(spark: SparkSession,
     assert len(_lake_rows(spark, tmp_path / "checked")) == 2
     assert not [row for f in tmp_path.glob("hours/*/*.parquet")  # DC1 is not registered
                 for row in pq.read_table(f).to_pylist()]
+
+
+def test_a_batch_of_rejected_exports_leaves_the_lake_as_it_was(spark: SparkSession,
+                                                               tmp_path: Path) -> None:
+    """Exports rejected whole (here, no column for the CPU utilisation) are reported, and
+    no folder of theirs, nor of their batch, is left in the lake."""
+    _register(spark, tmp_path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    path = _export(tmp_path, "site.csv", 2)
+    file = LandingFile(path, "telemetry/site.csv", sha256_of(path))
+    lake = Lake(tmp_path / "lake", spark)
+    checked = lake.check_telemetry([(open_export(path, scratch), file)])
+    assert isinstance(checked[path].rejection, ExportRejected)
+    ingest = tmp_path / "lake" / "ingest"
+    assert {p.relative_to(ingest) for p in ingest.rglob("*")} <= {
+        Path("telemetry_checked"), Path("telemetry_hours")}  # their folders, empty
 
 
 def test_hours_unlike_their_schema_fail_the_step(spark: SparkSession, tmp_path: Path) -> None:

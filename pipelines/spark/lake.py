@@ -99,8 +99,8 @@ class Lake:
                 own = batches[name] / f"{KEY}={file.sha256}"
                 own.mkdir(parents=True, exist_ok=True)  # a file without hours has none
                 _replace(_ingest_folder(self.root, name, file.sha256), own)
-        for batch in batches.values():
-            shutil.rmtree(batch)
+        for batch in batches.values():  # none where every export was rejected
+            shutil.rmtree(batch, ignore_errors=True)
         return {file.path: checked[file.sha256] for _, file in opened}
 
     def load_checked(self, con: duckdb.DuckDBPyConnection, file: LandingFile,
