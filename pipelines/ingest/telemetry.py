@@ -157,12 +157,13 @@ def run_checks(con: duckdb.DuckDBPyConnection, samples_sql: str,
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {checked}", _used(checked, params))
 
 
-def checks_sql(samples_sql: str, export_text: str | None = None) -> str:
-    """The row rules (telemetry_rules.sql) on `samples_sql`, which reads `export_text`:
-    the view of that name, or the query given."""
+def checks_sql(samples_sql: str, export_text: str | None = None,
+               rules_sql: str = RULES_SQL) -> str:
+    """The row rules (telemetry_rules.sql, or `rules_sql` made of it) on `samples_sql`,
+    which reads `export_text`: the view of that name, or the query given."""
     source = f"export_text AS ({export_text}\n), " if export_text else ""
     return (f"WITH {source}telemetry_samples AS ({samples_sql}\n) "
-            f"SELECT * FROM ({RULES_SQL}\n)")
+            f"SELECT * FROM ({rules_sql}\n)")
 
 
 def check_pending(con: duckdb.DuckDBPyConnection, file_name: str, row_word: str) -> None:

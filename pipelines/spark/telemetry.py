@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import sqlglot
 from py4j.protocol import Py4JError
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from sqlglot import exp
@@ -177,9 +177,7 @@ def _check_alone(session: SparkSession, key: str, text: DataFrame,
     text.createOrReplaceTempView("export_text")
     checks = session.sql(to_spark(checks_sql(SAMPLES_SQL), _SHARED | params))
     own, own_hours = folder / f"{KEY}={key}", hours_folder / f"{KEY}={key}"
-    session.conf.set(_WHOLE_STAGE, "false")  # as in `_check_together`
-    checks.write.mode("overwrite").parquet(str(own))
-    session.conf.unset(_WHOLE_STAGE)
+    _write_checks(session, checks.write.mode("overwrite"), own)
     session.read.parquet(str(own)).createOrReplaceTempView("export_checked")
     shape = session.sql(to_spark(shape_sql(clean_samples_sql("export_checked")))).first()
     hours = session.sql(to_spark(settled_hours_sql("export_checked", shape.sent_twice,
@@ -200,12 +198,7 @@ def _check_together(session: SparkSession, texts: dict[str, DataFrame], folder: 
         int(session.conf.get("spark.sql.shuffle.partitions")))
     rows.createOrReplaceTempView("export_text")
     checks = session.sql(_checks_in_spark())
-    # The rules' stage is too big for one Java method (64 KB): Spark would compile its
-    # whole-stage code for a second or so, log the failure with its stack trace and run
-    # the stage without it all the same.
-    session.conf.set(_WHOLE_STAGE, "false")
-    checks.write.mode("overwrite").partitionBy(KEY).parquet(str(folder))
-    session.conf.unset(_WHOLE_STAGE)
+    _write_checks(session, checks.write.mode("overwrite").partitionBy(KEY), folder)
     # Each centre ID of a sample prefixed with its file's key: the hours' SQL, which
     # groups by centre, then groups by file and centre.
     checked = session.read.parquet(str(folder)).where(F.col(KEY).isin(list(texts))) \
@@ -230,6 +223,16 @@ def _check_together(session: SparkSession, texts: dict[str, DataFrame], folder: 
     return {key: shapes.get(key, (False, True))[0] for key in texts}
 
 
+def _write_checks(session: SparkSession, writer: DataFrameWriter, folder: Path) -> None:
+    """The checked rows `writer` writes, as Parquet in `folder`. The rules' stage is too
+    big for one Java method (64 KB): Spark would compile its whole-stage code for a second
+    or so, log the failure with its stack trace and run the stage without it all the
+    same."""
+    session.conf.set(_WHOLE_STAGE, "false")
+    writer.parquet(str(folder))
+    session.conf.unset(_WHOLE_STAGE)
+
+
 @cache
 def _checks_in_spark() -> str:
     """The rules on the rows of `export_text`, each parameter but the `_SHARED` read
@@ -240,9 +243,8 @@ def _checks_in_spark() -> str:
     samples = sqlglot.parse_one(SAMPLES_SQL, read="duckdb").select(
         KEY, *(_carried(name) for name in names), append=True)
     rules = sqlglot.parse_one(RULES_SQL, read="duckdb").select(KEY, append=True)
-    sql = (f"WITH telemetry_samples AS ({_DUCKDB.generate(samples)}\n) "
-           f"SELECT * FROM ({_DUCKDB.generate(rules)}\n)")
-    return to_spark(sql, _SHARED, {name: _carried(name) for name in names})
+    return to_spark(checks_sql(_DUCKDB.generate(samples), rules_sql=_DUCKDB.generate(rules)),
+                    _SHARED, {name: _carried(name) for name in names})
 
 
 @cache
