@@ -161,7 +161,7 @@ def _three_layouts(folder: Path) -> list[Path]:
     semicolons, decimal commas, Chinese names and megawatts; Parquet's typed numbers."""
     folder.mkdir()
     (folder / "a.csv").write_text(
-        "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw,cpu_util_pct\n"
+        f"{HEADER.rstrip()},cpu_util_pct\n"
         "DC1,2025-01-01T00:00:00Z,3,10,12,50\n"
         "DC1,2025-01-01T01:00:00Z,3,abc,12,50\n"
         "DC1,2025-01-01T01:30:00Z,3,10,12,150\n", encoding="utf-8")
@@ -177,6 +177,13 @@ def _three_layouts(folder: Path) -> list[Path]:
     return [folder / "a.csv", folder / "b.csv", folder / "c.parquet"]
 
 
+def _to_check(path: Path, scratch: Path, key: str) -> ToCheck:
+    """The landing file at `path` opened (its copies in a folder of `scratch`), to be
+    checked under `key`."""
+    (scratch / path.name).mkdir(parents=True)
+    return ToCheck(open_export(path, scratch / path.name), f"telemetry/{path.name}", key)
+
+
 def _lake_rows(spark: SparkSession, folder: Path) -> list[tuple]:
     return sorted(tuple(row) for row in spark.read.parquet(str(folder)).collect())
 
@@ -190,12 +197,8 @@ def test_exports_checked_together_are_checked_as_each_alone(spark: SparkSession,
     paths = _three_layouts(tmp_path / "landing")
 
     def check(name: str, paths: list[Path]) -> dict[str, Checked]:
-        items = []
-        for path in paths:
-            scratch = tmp_path / name / "scratch" / path.name
-            scratch.mkdir(parents=True)
-            items.append(ToCheck(open_export(path, scratch), f"telemetry/{path.name}",
-                                 path.name[0] * 64))
+        items = [_to_check(path, tmp_path / name / "scratch", path.name[0] * 64)
+                 for path in paths]
         return check_in_spark(spark, items, tmp_path / name / "checked",
                               tmp_path / name / "hours")
 
@@ -242,15 +245,11 @@ def test_an_export_spark_cannot_read_rejects_only_itself(spark: SparkSession,
     damaged[len(damaged) // 3:len(damaged) // 3 + 200] = b"\xff" * 200
     (tmp_path / "site.parquet").write_bytes(bytes(damaged))
     (tmp_path / "site.csv").write_text(
-        "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw,cpu_util_pct\n"
+        f"{HEADER.rstrip()},cpu_util_pct\n"
         "DC1,2025-01-01T00:00:00Z,3,10,12,50\nDC1,2025-01-01T01:00:00Z,3,10,12,50\n",
         encoding="utf-8")
-    items = []
-    for path in (tmp_path / "site.jsonl", tmp_path / "site.parquet", tmp_path / "site.csv"):
-        scratch = tmp_path / "scratch" / path.name
-        scratch.mkdir(parents=True)
-        items.append(ToCheck(open_export(path, scratch), f"telemetry/{path.name}",
-                             path.suffix[1] * 64))
+    items = [_to_check(path, tmp_path / "scratch", path.suffix[1] * 64) for path in (
+        tmp_path / "site.jsonl", tmp_path / "site.parquet", tmp_path / "site.csv")]
     checked = check_in_spark(spark, items, tmp_path / "checked", tmp_path / "hours")
     assert isinstance(checked["j" * 64].rejection, ExportUnreadable)
     assert isinstance(checked["p" * 64].rejection, ExportUnreadable)
