@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
-from tests.test_cli import env_for
+from tests.test_cli import CENSUS, env_for
 
 
 def test_bench_smoke_counts_equal_the_baseline(tmp_path: Path) -> None:
     figures = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "bench", "--centres", "200", "--months", "2",
+        [*CENSUS, "bench", "--centres", "200", "--months", "2",
          "--cache", str(tmp_path / "cache"), "--json", str(figures), "--engine", "duckdb"],
         env=env_for(tmp_path), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

@@ -6,14 +6,14 @@ test_publish.py; a manual run beside the sensor's runs: test_service.py.)"""
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.compare import differences, problems
 from tests.conftest import Census, copy_into, good_workbooks
+from tests.test_cli import CENSUS
 from tests.test_publish import census_env
 
-CLI = [sys.executable, "-m", "pipelines.cli", "run"]
+CLI = [*CENSUS, "run"]
 
 
 def test_two_runs_at_once_load_each_file_once(census: Census, generated: Path,

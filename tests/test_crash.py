@@ -19,7 +19,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFil
 from pipelines.defs.models.sql_assets import MONTHLY_STEP
 from pipelines.generate import generate
 from tests.compare import differences, problems
-from tests.test_cli import env_for
+from tests.test_cli import CENSUS, env_for
 
 POINTS = int(os.environ.get("CENSUS_CRASH_POINTS", "4"))
 
@@ -49,7 +48,7 @@ class CensusFolder:
         return self.root / "warehouse" / "census.duckdb"
 
     def start(self) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"],
+        return subprocess.Popen([*CENSUS, "run"],
                                 env=env_for(self.root),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)  # its own group, killed whole

@@ -4,7 +4,6 @@ written all at once."""
 import datetime as dt
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -14,6 +13,7 @@ from python_calamine import CalamineWorkbook
 from pipelines.generate import generate, quarter_ends
 from pipelines.generate.centres import add_years
 from pipelines.generate.staging import written_at_once
+from tests.test_cli import CENSUS
 
 
 def digests(folder: Path) -> dict[str, object]:
@@ -52,7 +52,7 @@ def test_leap_days_and_quarters() -> None:
 def test_thirteen_months_generate_at_once_and_never_over_other_files(tmp_path: Path) -> None:
     out = tmp_path / "landing"
     (out / "licensing").mkdir(parents=True)  # an empty landing folder is written into
-    command = [sys.executable, "-m", "pipelines.cli", "generate", "--centres", "10",
+    command = [*CENSUS, "generate", "--centres", "10",
                "--months", "13", "--out", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

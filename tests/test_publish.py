@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import Census, copy_into, good_workbooks
+from tests.test_cli import CENSUS
 
 ANALYST = r"""
 import json, sys, time, duckdb
@@ -42,7 +43,7 @@ def test_analyst_and_run_do_not_block_each_other(census: Census, generated: Path
     workbooks = good_workbooks(generated)
     copy_into(workbooks[0], census)
     env = census_env(census, tmp_path)
-    cli = [sys.executable, "-m", "pipelines.cli", "run"]
+    cli = [*CENSUS, "run"]
     subprocess.run(cli, env=env, check=True, capture_output=True, timeout=300)
     assert census.query("SELECT count(*) FROM core.centre_register").item() > 0
     ready, go = tmp_path / "ready", tmp_path / "go"

@@ -28,7 +28,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 from pipelines.defs.resources import Warehouse
 from pipelines.runs import PROCESS_TAG
 from tests.conftest import good_workbooks
-from tests.test_cli import env_for
+from tests.test_cli import CENSUS, env_for
 from tests.test_delivery import Inbox
 from tests.test_ui import free_port, graphql, wait_until_gone
 
@@ -105,10 +105,10 @@ def service(tmp_path: Path, generated: Path) -> Iterator[Service]:
     for folder in ("licensing", "telemetry"):
         (landing / folder).mkdir(parents=True)
     drop(prior_workbook(generated), landing / "licensing" / prior_workbook(generated).name)
-    run = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], env=env,
+    run = subprocess.run([*CENSUS, "run"], env=env,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    ui = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ui", "--port", str(port)],
+    ui = subprocess.Popen([*CENSUS, "ui", "--port", str(port)],
                           env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     try:
@@ -241,7 +241,7 @@ def test_landing_files_drive_the_pipeline_end_to_end(service: Service, generated
     service.drop(april, "telemetry")
     service.wait_for("the sensor's run of April", lambda: len(sensor_ingests()) > count,
                      failing=run_id)
-    manual = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], env=service.env,
+    manual = subprocess.run([*CENSUS, "run"], env=service.env,
                             capture_output=True, text=True, timeout=300)
     assert manual.returncode == 0, manual.stderr
     assert "census run" in manual.stdout and "lock" not in manual.stderr.lower()

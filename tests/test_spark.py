@@ -4,7 +4,6 @@ lake, and the warehouse it publishes equals the embedded engine's, table by tabl
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -14,8 +13,7 @@ from pipelines.defs.models.sql_files import sql_models
 from pipelines.warehouse.integrity import SPARK_TOLERANCE
 from tests.compare import differences, problems, written_by_spark
 from tests.conftest import Census
-
-CENSUS = [sys.executable, "-m", "pipelines.cli"]
+from tests.test_cli import CENSUS
 
 
 @pytest.fixture(scope="module")
