@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,23 +61,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
-@contextmanager
-def environment(name: str, value: str) -> Iterator[None]:
-    """`name` set to `value` in this process's environment (and its children's), then as
-    it was."""
-    saved = os.environ.get(name)
-    os.environ[name] = value
-    yield
-    if saved is None:
-        del os.environ[name]
-    else:
-        os.environ[name] = saved
-
-
 @pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A Dagster instance of the test session's own, as `census run` makes one."""
-    with environment("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home"))):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
         yield ensure_dagster_home()
 
 
@@ -86,7 +73,8 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def spark_defaults() -> Iterator[None]:
     """Spark's defaults for every session the tests start, in process or in `census run`
     (tests/spark_conf/spark-defaults.conf), whatever the machine's SPARK_CONF_DIR."""
-    with environment("SPARK_CONF_DIR", str(Path(__file__).parent / "spark_conf")):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPARK_CONF_DIR", str(Path(__file__).parent / "spark_conf"))
         yield
 
 
