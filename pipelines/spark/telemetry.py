@@ -204,13 +204,13 @@ def _check_together(session: SparkSession, texts: dict[str, DataFrame], folder: 
     checked = session.read.parquet(str(folder)).where(F.col(KEY).isin(list(texts))) \
         .withColumn("centre_id", F.concat(KEY, "centre_id"))
     checked.createOrReplaceTempView("export_checked")
-    shapes = {row.shape_of: (row.sent_twice, row.on_the_hour) for row in session.sql(
-        to_spark(shape_sql(clean_samples_sql("export_checked"),
-                           by=f"substring(centre_id, 1, {_KEY_LENGTH})"))).collect()}
-    # A file without a clean sample has no shape: none sent twice, none off the hour.
-    shaped = sorted(texts, key=lambda key: shapes.get(key, (False, True)))
-    for (sent_twice, on_the_hour), keys in groupby(
-            shaped, key=lambda key: shapes.get(key, (False, True))):
+    # A file without a clean sample has no row of shape: none sent twice, none off the hour.
+    shapes = dict.fromkeys(texts, (False, True)) | {
+        row.shape_of: (row.sent_twice, row.on_the_hour) for row in session.sql(
+            to_spark(shape_sql(clean_samples_sql("export_checked"),
+                               by=f"substring(centre_id, 1, {_KEY_LENGTH})"))).collect()}
+    for (sent_twice, on_the_hour), keys in groupby(sorted(texts, key=shapes.__getitem__),
+                                                   key=shapes.__getitem__):
         # Conflicts, copies and means are sought only in the files that need them.
         view = view_name("export_checked")
         checked.where(F.col(KEY).isin(list(keys))).createOrReplaceTempView(view)
@@ -220,7 +220,7 @@ def _check_together(session: SparkSession, texts: dict[str, DataFrame], folder: 
             KEY: F.substring("centre_id", 1, _KEY_LENGTH),
             "centre_id": F.expr(f"substring(centre_id, {_KEY_LENGTH + 1})"),
         }).write.mode("overwrite").partitionBy(KEY).parquet(str(hours_folder))
-    return {key: shapes.get(key, (False, True))[0] for key in texts}
+    return {key: sent_twice for key, (sent_twice, _) in shapes.items()}
 
 
 def _write_checks(session: SparkSession, writer: DataFrameWriter, folder: Path) -> None:
