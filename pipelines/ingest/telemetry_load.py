@@ -84,6 +84,11 @@ _SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
     UNION ALL {_CLEAN}"""
 
 
+# The hours' strings are few values each (the centre IDs, the file's name), which DuckDB
+# stores as a dictionary: weighing FSST for them as well took a tenth of writing the hours.
+_HOURS_COMPRESSION = "SET disabled_compression_methods = 'fsst'"
+
+
 # A file's temporary tables and views, dropped when its writes are done or it is rejected.
 _STAGING = ["export_cells", "export_text_cells", "export_text", "file_parsed", "file_checked",
             "file_findings", "file_samples", "file_duplicates", "file_conflicts", "file_clean",
@@ -370,8 +375,10 @@ def write_hours(con: duckdb.DuckDBPyConnection, file_name: str, run_id: str,
         """DELETE FROM core.telemetry_hourly h USING restated r
            WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start
              AND h.hour_start BETWEEN $low AND $high""",
+        _HOURS_COMPRESSION,
         """INSERT INTO core.telemetry_hourly BY NAME
            SELECT *, $file AS source_file FROM new_hours""",
+        "RESET disabled_compression_methods",
         # per hour first: the time-zone conversion then runs once per hour, not per row
         """INSERT INTO audit.telemetry_loads
            SELECT $run, $file,
