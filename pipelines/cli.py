@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.bench import FULL_SCALE
 from pipelines.preflight import (
     SettingProblem,
     engine,
@@ -91,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
                     "hourly telemetry per file, then time (a) DuckDB read_csv of the exports, "
                     "(b) census's ingestion of them, (c) the marts, (d) one more month, (e) the "
                     "register workbook (README: Performance).")
-    bench.add_argument("--centres", type=int, default=7000,
+    bench.add_argument("--centres", type=int, default=FULL_SCALE["centres"],
                        help="centres in the register (default: %(default)s)")
-    bench.add_argument("--months", type=int, default=12,
+    bench.add_argument("--months", type=int, default=FULL_SCALE["months"],
                        help="months of hourly telemetry (default: %(default)s)")
     bench.add_argument("--format", choices=["csv.gz", "parquet"], default="csv.gz",
                        dest="export_format",
@@ -182,7 +183,10 @@ def _demo(args: argparse.Namespace, interruption: Interruption) -> int:
     writable_folder("CENSUS_EXPORT_DIR")
     landing: Path = args.out
     if holds_files(landing):
-        print(f"landing folder {landing} is not empty: using what is there")
+        given = _generator_options_given(args)
+        unused = (f"; not used: {', '.join(given)} (they shape the inputs generated into an "
+                  "empty folder)") if given else ""
+        print(f"landing folder {landing} is not empty: using what is there{unused}")
     elif (status := _generate(args)) != 0:
         return status
     if (status := _run(args, interruption, landing=landing)) != 0:
@@ -193,6 +197,13 @@ def _demo(args: argparse.Namespace, interruption: Interruption) -> int:
     outcome = run_export(month, verbose=args.verbose)  # the ministry's view of the demo
     print(outcome.summary if outcome.success else f"census export failed: {outcome.failure}")
     return 0 if outcome.success else 1
+
+
+def _generator_options_given(args: argparse.Namespace) -> list[str]:
+    """The generator's options `args` sets to other than their defaults."""
+    given = [f"--{name} {getattr(args, name)}" for name in DEMO
+             if getattr(args, name) != DEMO[name]]
+    return given + ([f"--truth {args.truth}"] if args.truth is not None else [])
 
 
 def _run_settings() -> None:

@@ -22,6 +22,8 @@ def test_bench_smoke_counts_equal_the_baseline(tmp_path: Path) -> None:
         env=env_for(tmp_path), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "ratio (b)/(a)" in done.stdout
+    # the targets are the full scale's, and a smaller bench says so
+    assert "the targets are for 7,000 centres × 12 months" in done.stdout
     assert "telemetry and models on duckdb" in done.stdout
     assert "(b) the ingestion read " in done.stdout
     assert "(c) the monthly models read " in done.stdout
