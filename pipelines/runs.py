@@ -98,9 +98,11 @@ def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
         return _failed(result, result.run_id)
     materialised = result.asset_materializations_for_node(EXPORT_KEY.to_python_identifier())
     metadata = materialised[0].metadata
+    warning = metadata.get("warning")
+    said = "" if warning is None else f"\nwarning: {warning.value}"
     return RunOutcome(True, result.run_id, f"census export {month:%Y-%m}: "
-                      f"{metadata['folder'].value}; delivery: {metadata['delivery'].value}",
-                      None)
+                      f"{metadata['folder'].value}; delivery: {metadata['delivery'].value}"
+                      f"{said}", None)
 
 
 def process_tag() -> dict[str, str]:

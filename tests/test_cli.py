@@ -56,6 +56,24 @@ def test_demo_generates_then_runs_and_summarises(tmp_path: Path) -> None:
     wrong = subprocess.run([*CENSUS, "export", "--month", "2025-13"], env=env,
                            capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "not a month (YYYY-MM): '2025-13'" in wrong.stderr
+    # The first day of March from one centre, before the other exports arrive: the month is
+    # exported, and said to be incomplete.
+    header = "centre_id,ts,racks_in_use,it_load_kw,facility_load_kw,cpu_util_pct\n"
+    (tmp_path / "landing" / "telemetry" / "early_2025-03.csv").write_text(header + "".join(
+        f"{min(centres)},2025-03-01T{hour:02d}:00:00+08:00,1,10,12,50\n" for hour in range(24)))
+    assert subprocess.run([*CENSUS, "run"], env=env, capture_output=True,
+                          timeout=600).returncode == 0
+    early = subprocess.run([*CENSUS, "export", "--month", "2025-03"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert early.returncode == 0, early.stderr
+    con = duckdb.connect(env["CENSUS_WAREHOUSE"], read_only=True)
+    operating, reporting = con.execute(
+        "SELECT centres_operating, centres_reporting FROM marts.region_monthly "
+        "WHERE month = DATE '2025-03-01' AND level = 'national'").fetchone()
+    con.close()
+    assert (reporting, operating > 0) == (0, True)
+    assert f"warning: only 0 of {operating} operating centres reported 2025-03: its " \
+           "telemetry is incomplete" in early.stdout
     again = subprocess.run([*CENSUS, "demo", *small], env=env, capture_output=True, text=True,
                            timeout=600)
     assert again.returncode == 0

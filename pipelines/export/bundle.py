@@ -31,6 +31,20 @@ class ExportBundle:
         table = self.tables[0]
         return {row[0]: row[-1] for row in table.rows}
 
+    @property
+    def reporting(self) -> tuple[int, int] | None:
+        """(reporting, operating) centres where fewer than half of those operating
+        reported the month: its telemetry is then incomplete, and its figures stand for a
+        part of the country only (a month exported before its exports all arrived)."""
+        operating = int(self.summary["centres_operating"])
+        reporting = int(self.summary["centres_reporting"])
+        return (reporting, operating) if reporting < operating * _COMPLETE_SHARE else None
+
+
+# The share of its operating centres that must report a month for its telemetry to be
+# called complete.
+_COMPLETE_SHARE = 0.5
+
 
 def export_month(con: duckdb.DuckDBPyConnection, month: dt.date, root: Path,
                  now: dt.datetime) -> ExportBundle:

@@ -9,6 +9,17 @@ def subject(bundle: ExportBundle) -> str:
     return f"全国数据中心普查月报 National data-centre census summary {bundle.month:%Y-%m}"
 
 
+def incomplete(bundle: ExportBundle) -> str | None:
+    """Where fewer than half of the operating centres reported the month, a sentence
+    saying so (the run's log, `census export`, the mail)."""
+    if bundle.reporting is None:
+        return None
+    reporting, operating = bundle.reporting
+    return (f"only {reporting:,} of {operating:,} operating centres reported "
+            f"{bundle.month:%Y-%m}: its telemetry is incomplete, and its figures stand for "
+            "the centres that reported")
+
+
 def body(bundle: ExportBundle) -> str:
     s = bundle.summary
     licences = next(t for t in bundle.tables if t.key == "licences")
@@ -16,10 +27,12 @@ def body(bundle: ExportBundle) -> str:
     def pct(key: str) -> str:
         return "n/a" if s[key] is None else f"{s[key]:.1%}"
 
+    warning = incomplete(bundle)
     return "\n".join([
         f"全国数据中心普查月报 {bundle.month:%Y-%m} / National data-centre census, "
         f"{bundle.month:%B %Y}",
         "",
+        *([f"注意：本月遥测数据不完整 Note: {warning}.", ""] if warning else []),
         f"运营中数据中心 Centres operating: {s['centres_operating']:,} "
         f"(报送 reporting: {s['centres_reporting']:,})",
         f"机架利用率 Rack utilisation: {pct('rack_utilisation')}; "

@@ -51,8 +51,12 @@ def summary_export(context: AssetExecutionContext, config: ExportConfig, warehou
             bundle = export_month(con, month, exports.path, dt.datetime.now(dt.UTC))
     except NoDataForMonth as exc:
         raise Failure(description=str(exc)) from None
+    warning = headline.incomplete(bundle)
+    if warning is not None:
+        context.log.warning(warning)
     mailed = _deliver(context, bundle, warehouse, mailer, config.resend)
     return MaterializeResult(metadata={
+        **({"warning": warning} if warning else {}),
         "folder": MetadataValue.path(str(bundle.folder)),
         "files": MetadataValue.json(bundle.checksums),
         **{f"rows/{t.key}": len(t.rows) for t in bundle.tables},
