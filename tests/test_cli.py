@@ -141,11 +141,15 @@ def test_check_passes_a_sound_warehouse_and_names_what_is_broken(loaded: Census,
     con.execute("UPDATE marts.region_monthly SET racks_in_use = racks_in_use + 1 "
                 "WHERE month = DATE '2025-03-01' AND level = 'hub'")
     con.execute("INSERT INTO core.telemetry_hourly SELECT * FROM core.telemetry_hourly LIMIT 1")
+    # the table of a model whose file was deleted
+    con.execute("CREATE TABLE marts.province_reporting AS SELECT DISTINCT month, "
+                "province_code FROM marts.centre_monthly")
     con.close()
     found = subprocess.run([*CENSUS, "check", "--warehouse", str(broken)],
                            capture_output=True, text=True, timeout=300)
     # the duplicated hour also shows in what is computed from it (coverage, staging)
-    assert found.returncode == 1 and "4 problems" in found.stdout, found.stderr
+    assert found.returncode == 1 and "5 problems" in found.stdout, found.stderr
+    assert "marts.province_reporting: no SQL model defines it any more" in found.stderr
     assert "core.telemetry_hourly: 1 keys (centre_id, hour_start) appear more than once" \
         in found.stderr
     assert "marts.region_monthly 2025-03:" in found.stderr
