@@ -23,9 +23,10 @@ from pipelines.progress import Report, quiet
 from pipelines.settings import option, setting
 
 PROCESS_TAG = "census/process"
+_ALL_MODELS = "coverage, staging, marts"
 _STARTING = {  # what `census run` reports as each job starts
     ingest_job.name: "census run: ingesting the new files (register, then telemetry) …",
-    monthly_job.name: "census run: rebuilding {months} months (coverage, staging, marts) …",
+    monthly_job.name: "census run: rebuilding {months} months ({models}) …",
     publish_job.name: "census run: publishing the warehouse …",
 }
 
@@ -64,19 +65,22 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     planned: PlannedRun | None = INGEST
     ingest_run_id = ""
     months: tuple[dt.date, ...] = ()
+    models: tuple[str, ...] = ()
     while planned is not None:
-        report(_STARTING[planned.job_name].format(months=len(planned.months)))
+        report(_STARTING[planned.job_name].format(
+            months=len(planned.months), models=", ".join(planned.models) or _ALL_MODELS))
         result = defs.resolve_job_def(planned.job_name).execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
-            tags={**planned.tags, **process_tag()})
+            tags={**planned.tags, **process_tag()}, asset_selection=planned.asset_selection)
         ingest_run_id = ingest_run_id or result.run_id
         if not result.success:
             return _failed(result, ingest_run_id)
         months += planned.months
+        models += planned.models
         planned = next_run(planner_view, planned.job_name)
     strays = stray_files(landing or setting("CENSUS_LANDING_DIR"))
     return RunOutcome(True, ingest_run_id,
-                      summarise(published, ingest_run_id, list(months), strays), None)
+                      summarise(published, ingest_run_id, list(months), strays, models), None)
 
 
 def run_export(month: dt.date, resend: bool = False, verbose: bool = False,
@@ -145,11 +149,11 @@ def latest_month(warehouse: Path) -> dt.date:
 
 
 def summarise(warehouse: Path, run_id: str, months: list[dt.date],
-              strays: list[str]) -> str:
+              strays: list[str], models: tuple[str, ...] = ()) -> str:
     """Files loaded / skipped / rejected and rows loaded / rejected / warned by a run,
     the files not loaded and why (what a skipped one duplicates), and the corrections,
-    read from the published warehouse; and the landing folder's `strays`, which census
-    does not read."""
+    read from the published warehouse; the months rebuilt, of `models` where not all;
+    and the landing folder's `strays`, which census does not read."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute("""
@@ -194,7 +198,8 @@ def summarise(warehouse: Path, run_id: str, months: list[dt.date],
     if months:
         on_spark = (f" by Spark on {option('CENSUS_SPARK_MASTER')}, lake "
                     f"{setting('CENSUS_LAKE_DIR')}" if option("CENSUS_ENGINE") == "spark" else "")
-        lines.append(f"  months rebuilt{on_spark}: "
+        of = f" (of {', '.join(models)} alone)" if models else ""
+        lines.append(f"  months rebuilt{on_spark}{of}: "
                      f"{', '.join(m.strftime('%Y-%m') for m in months)}")
     return "\n".join(lines)
 

@@ -8,11 +8,13 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.planner import partition_range_tags
+from pipelines.runs import run_census
 from pipelines.settings import PROJECT_ROOT, setting
 from pipelines.warehouse.integrity import integrity_problems
 from tests.conftest import Census
@@ -90,3 +92,29 @@ def test_a_new_mart_is_one_file(loaded: Census, tmp_path: Path) -> None:
     checks = build(defs, [dt.date(2025, 5, 1)])
     assert checks == {"keys_unique": True, "reporting_share_within_0_1": True,
                       "province_code_in_dim_province": False}
+
+
+def test_census_run_builds_a_new_mart_alone(loaded: Census, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    models = tmp_path / "dbt_like_sql"
+    shutil.copytree(setting("CENSUS_MODELS_DIR"), models)
+    (models / "marts" / "province_reporting.sql").write_text(readme_example())
+    monkeypatch.setenv("CENSUS_MODELS_DIR", str(models))
+    warehouse = tmp_path / "warehouse" / "census.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(loaded.warehouse, warehouse)
+    outcome = run_census(landing=loaded.landing, warehouse=warehouse)
+    assert outcome.success, outcome.failure
+    assert "months rebuilt (of marts.province_reporting alone): 2025-01, 2025-02, 2025-03, " \
+           "2025-04, 2025-05, 2025-06" in outcome.summary
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        built = con.execute("SELECT model, count(*) FROM audit.model_builds "
+                            "GROUP BY model ORDER BY model").fetchall()
+        rows = con.execute("SELECT count(*) FROM marts.province_reporting").fetchone()[0]
+    finally:
+        con.close()
+    before = Census(loaded.landing, loaded.warehouse).query(
+        "SELECT model, count(*) FROM audit.model_builds GROUP BY model ORDER BY model").rows()
+    assert built == sorted([*before, ("marts.province_reporting", len(MONTHS))])
+    assert rows > 0

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, RunRequest, build_run_status_sensor_context
+from dagster import AssetKey, DagsterInstance, RunRequest, build_run_status_sensor_context
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.publish.sensors import chain_runs
 from pipelines.defs.resources import Warehouse
-from pipelines.planner import PlannedRun, monthly_models, months_to_rebuild, next_run
+from pipelines.planner import PlannedRun, builds_due, monthly_models, next_run
 
 JAN, FEB, MAR, FEB_NEXT_YEAR = (dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1),
                                 dt.date(2026, 2, 1))
@@ -39,6 +39,11 @@ def _load_register(con: duckdb.DuckDBPyConnection, as_of: dt.date, at: dt.dateti
                 "VALUES ('DC11000001', ?, 'register.xlsx', 'abc')", [as_of])
     con.execute("INSERT INTO audit.ingestion_log (file_name, sha256, kind, status, finished_at)"
                 " VALUES ('register.xlsx', 'abc', 'register', 'loaded', ?)", [at])
+
+
+def months_to_rebuild(con: duckdb.DuckDBPyConnection, models: list[str]) -> list[dt.date]:
+    """The months some model is due to rebuild."""
+    return sorted({month for month, _ in builds_due(con, models)})
 
 
 def _build(con: duckdb.DuckDBPyConnection, models: list[str], at: dt.datetime) -> None:
@@ -90,6 +95,23 @@ def test_a_month_one_model_never_built_is_due(con: duckdb.DuckDBPyConnection) ->
     con.execute("DELETE FROM audit.model_builds WHERE model = ? AND month = ?",
                 [monthly_models()[-1], MAR])
     assert months_to_rebuild(con, monthly_models()) == [MAR]
+
+
+@pytest.mark.parametrize(("unbuilt", "rebuilt"), [
+    ("marts.glut_outlook", ["marts.glut_outlook"]),  # nothing reads it
+    ("marts.region_monthly", ["marts.region_monthly", "marts.glut_outlook"]),
+    ("staging.centre_state", ["staging.centre_state", "marts.centre_monthly",
+                              "marts.licence_findings", "marts.region_monthly",
+                              "marts.surplus_compute", "marts.glut_outlook",
+                              "marts.compute_matching"]),
+])
+def test_a_model_never_built_is_rebuilt_with_the_models_that_read_it_alone(
+        warehouse: Warehouse, unbuilt: str, rebuilt: list[str]) -> None:
+    with warehouse.writer() as con:  # as a model file added to the folder
+        con.execute("DELETE FROM audit.model_builds WHERE model = ?", [unbuilt])
+    planned = next_run(warehouse, "ingest")
+    assert planned == PlannedRun("monthly", tuple(MONTHS), tuple(rebuilt))
+    assert planned.asset_selection == [AssetKey(t.split(".")) for t in rebuilt]
 
 
 def test_nothing_due_once_rebuilt_after_the_loads(con: duckdb.DuckDBPyConnection) -> None:
@@ -150,6 +172,15 @@ def test_sensor_requests_the_run_census_run_makes_after_an_ingest(
     assert request.job_name == "monthly"
     assert request.tags["dagster/asset_partition_range_start"] == MAR.isoformat()
     assert request.tags["dagster/asset_partition_range_end"] == MAR.isoformat()
+
+
+def test_sensor_requests_the_models_census_run_rebuilds(warehouse: Warehouse,
+                                                         tmp_path: Path) -> None:
+    with warehouse.writer() as con:
+        con.execute("DELETE FROM audit.model_builds WHERE model = ?", [monthly_models()[-1]])
+    request = _sensor_after_ingest(warehouse, tmp_path)
+    planned = next_run(warehouse, "ingest")
+    assert planned.models and request.asset_selection == planned.asset_selection
 
 
 def test_sensor_publishes_when_no_month_is_due(warehouse: Warehouse, tmp_path: Path) -> None:

@@ -33,4 +33,5 @@ def chain_runs(context: RunStatusSensorContext,
     if planned is None:
         return SkipReason(f"nothing follows {finished.job_name}")
     return RunRequest(run_key=f"{planned.job_name}-after-{finished.run_id}",
-                      job_name=planned.job_name, tags=planned.tags)
+                      job_name=planned.job_name, tags=planned.tags,
+                      asset_selection=planned.asset_selection)
