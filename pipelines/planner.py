@@ -17,7 +17,7 @@ from pipelines.defs.models.jobs import monthly_job
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.publish.jobs import publish_job
 from pipelines.defs.resources import Warehouse
-from pipelines.sql_graph import SqlModel, in_dependency_order
+from pipelines.sql_graph import in_dependency_order
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,19 @@ def monthly_models() -> list[str]:
 
 
 def _with_downstream(tables: set[str]) -> tuple[str, ...]:
-    """The monthly models of `tables` and every one downstream of them, in dependency
-    order; none where that is all of them (a run of the whole job)."""
-    models = [m for m in in_dependency_order(sql_models()) if m.monthly]
-    chosen: list[SqlModel] = []
+    """The models of `tables` and every model downstream of them, in dependency order;
+    none where every monthly model is due (a run of the whole job, which builds any
+    unpartitioned model too)."""
+    models = in_dependency_order(sql_models())
+    if {m.table for m in models if m.monthly} <= tables:
+        return ()
+    chosen: list[str] = []
+    reached: set[AssetKey] = set()
     for model in models:
-        if model.table in tables or any(d in {c.key for c in chosen} for d in model.deps):
-            chosen.append(model)
-    return () if len(chosen) == len(models) else tuple(m.table for m in chosen)
+        if model.table in tables or reached.intersection(model.deps):
+            chosen.append(model.table)
+            reached.add(model.key)
+    return tuple(chosen)
 
 
 def partition_range_tags(months: list[dt.date]) -> dict[str, str]:

@@ -23,7 +23,6 @@ from pipelines.progress import Report, quiet
 from pipelines.settings import option, setting
 
 PROCESS_TAG = "census/process"
-_ALL_MODELS = "coverage, staging, marts"
 _STARTING = {  # what `census run` reports as each job starts
     ingest_job.name: "census run: ingesting the new files (register, then telemetry) …",
     monthly_job.name: "census run: rebuilding {months} months ({models}) …",
@@ -68,7 +67,7 @@ def run_census(verbose: bool = False, landing: Path | None = None,
     models: tuple[str, ...] = ()
     while planned is not None:
         report(_STARTING[planned.job_name].format(
-            months=len(planned.months), models=", ".join(planned.models) or _ALL_MODELS))
+            months=len(planned.months), models=", ".join(planned.models) or "every model"))
         result = defs.resolve_job_def(planned.job_name).execute_in_process(
             instance=instance, raise_on_error=False, run_config=config,
             tags={**planned.tags, **process_tag()}, asset_selection=planned.asset_selection)

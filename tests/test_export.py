@@ -11,15 +11,19 @@ import io
 import json
 import math
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import openpyxl
 from dagster import build_schedule_context
 from dagster._utils.schedules import cron_string_iterator
 from python_calamine import CalamineWorkbook
 
 from pipelines.definitions import build_definitions
+from pipelines.export import headline
+from pipelines.export.bundle import ExportBundle, export_month
 from pipelines.export.display import FINDING_LABELS, NO, NOT_AVAILABLE, SIGNAL_LABELS, YES
 from pipelines.runs import run_export
 from tests.conftest import Census
@@ -243,3 +247,28 @@ def test_schedule_exports_the_previous_month_on_the_5th_at_9_china_time() -> Non
         job = defs.resolve_job_def("export")
         assert partition in job.partitions_def.get_partition_keys(
             current_time=tick.astimezone(dt.UTC))
+
+
+def test_a_month_fewer_than_half_of_whose_centres_reported_is_said_to_be_incomplete(
+        export_warehouse: Census, tmp_path: Path) -> None:
+    con = duckdb.connect(str(export_warehouse.warehouse), read_only=True)
+    try:
+        bundle = export_month(con, MONTH, tmp_path, dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    finally:
+        con.close()
+    assert headline.incomplete(bundle) is None and "Note:" not in headline.body(bundle)
+
+    def reported(reporting: int, operating: int) -> ExportBundle:
+        """The bundle with its Summary's counts of centres set."""
+        counts = {"centres_reporting": reporting, "centres_operating": operating}
+        summary = bundle.tables[0]
+        rows = [(*row[:-1], counts.get(row[0], row[-1])) for row in summary.rows]
+        return replace(bundle, tables=[replace(summary, rows=rows), *bundle.tables[1:]])
+
+    short = reported(4, 10)
+    assert headline.incomplete(short) == (
+        "only 4 of 10 operating centres reported 2025-06: its telemetry is incomplete, and "
+        "its figures stand for the centres that reported")
+    assert "\n注意：本月遥测数据不完整 Note: only 4 of 10 operating centres" in headline.body(short)
+    assert headline.incomplete(reported(5, 10)) is None  # half reported
+    assert headline.incomplete(reported(0, 0)) is None  # none operating

@@ -5,6 +5,7 @@ after a real ingest run requests exactly the run `census run` makes next."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pipelines.definitions import build_definitions
 from pipelines.defs.publish.sensors import chain_runs
 from pipelines.defs.resources import Warehouse
 from pipelines.planner import PlannedRun, builds_due, monthly_models, next_run
+from pipelines.settings import setting
 
 JAN, FEB, MAR, FEB_NEXT_YEAR = (dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1),
                                 dt.date(2026, 2, 1))
@@ -114,6 +116,30 @@ def test_a_model_never_built_is_rebuilt_with_the_models_that_read_it_alone(
     assert planned.asset_selection == [AssetKey(t.split(".")) for t in rebuilt]
 
 
+def test_an_unpartitioned_model_reading_a_model_due_is_rebuilt_with_it(
+        warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    models = tmp_path / "dbt_like_sql"
+    shutil.copytree(setting("CENSUS_MODELS_DIR"), models)
+    (models / "marts" / "latest_region.sql").write_text("""/*
+description: Each region's latest month.
+grain: [level, region_code]
+columns:
+  level: Region level
+  region_code: Region code
+  latest: Latest month with the region
+*/
+SELECT level, region_code, max(month) AS latest FROM marts.region_monthly GROUP BY ALL
+""")
+    monkeypatch.setenv("CENSUS_MODELS_DIR", str(models))
+    with warehouse.writer() as con:
+        con.execute("DELETE FROM audit.model_builds WHERE model = 'marts.region_monthly'")
+    assert next_run(warehouse, "ingest").models == (
+        "marts.region_monthly", "marts.glut_outlook", "marts.latest_region")
+    with warehouse.writer() as con:  # every monthly model due: the whole job, this one too
+        _load_telemetry(con, FEB, LATER)
+    assert next_run(warehouse, "ingest").models == ()
+
+
 def test_nothing_due_once_rebuilt_after_the_loads(con: duckdb.DuckDBPyConnection) -> None:
     _load_telemetry(con, FEB, LATER)
     _load_register(con, JAN, LATER)
@@ -177,10 +203,11 @@ def test_sensor_requests_the_run_census_run_makes_after_an_ingest(
 def test_sensor_requests_the_models_census_run_rebuilds(warehouse: Warehouse,
                                                          tmp_path: Path) -> None:
     with warehouse.writer() as con:
-        con.execute("DELETE FROM audit.model_builds WHERE model = ?", [monthly_models()[-1]])
+        con.execute("DELETE FROM audit.model_builds WHERE model = 'marts.region_monthly'")
     request = _sensor_after_ingest(warehouse, tmp_path)
-    planned = next_run(warehouse, "ingest")
-    assert planned.models and request.asset_selection == planned.asset_selection
+    assert request.job_name == "monthly"
+    assert request.asset_selection == [AssetKey(["marts", "region_monthly"]),
+                                       AssetKey(["marts", "glut_outlook"])]
 
 
 def test_sensor_publishes_when_no_month_is_due(warehouse: Warehouse, tmp_path: Path) -> None:

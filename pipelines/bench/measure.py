@@ -261,7 +261,7 @@ def report(result: BenchResult, machine: str) -> str:
                  f"(c) target ≤ {TARGETS['c_seconds']:.0f} s; (e) target ≤ "
                  f"{TARGETS['e_seconds']:.0f} s; peak RSS target ≤ "
                  f"{TARGETS['peak_rss_gib'] * 1024:,.0f} MiB")
-    if (result.centres, result.months) != (FULL_SCALE["centres"], FULL_SCALE["months"]):
+    if result.centres < FULL_SCALE["centres"] or result.months < FULL_SCALE["months"]:
         # A smaller bench weighs each run's fixed costs against fewer rows.
         lines.append(f"the targets are for {FULL_SCALE['centres']:,} centres × "
                      f"{FULL_SCALE['months']} months; at this scale the ratios are not "

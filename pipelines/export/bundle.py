@@ -16,6 +16,10 @@ from pipelines.export.chart_data import read_tiles, read_trend
 from pipelines.export.csvs import write_csv
 from pipelines.export.sheets import Table, Vintage, read_tables, read_vintage
 
+# The share of its operating centres that must report a month for its telemetry to be
+# called complete.
+COMPLETE_SHARE = 0.5
+
 
 @dataclass(frozen=True)
 class ExportBundle:
@@ -32,18 +36,14 @@ class ExportBundle:
         return {row[0]: row[-1] for row in table.rows}
 
     @property
-    def reporting(self) -> tuple[int, int] | None:
+    def underreported(self) -> tuple[int, int] | None:
         """(reporting, operating) centres where fewer than half of those operating
-        reported the month: its telemetry is then incomplete, and its figures stand for a
-        part of the country only (a month exported before its exports all arrived)."""
+        reported the month, else None: its telemetry is then incomplete, and its figures
+        stand for a part of the country only (a month exported before its exports all
+        arrived)."""
         operating = int(self.summary["centres_operating"])
         reporting = int(self.summary["centres_reporting"])
-        return (reporting, operating) if reporting < operating * _COMPLETE_SHARE else None
-
-
-# The share of its operating centres that must report a month for its telemetry to be
-# called complete.
-_COMPLETE_SHARE = 0.5
+        return (reporting, operating) if reporting < operating * COMPLETE_SHARE else None
 
 
 def export_month(con: duckdb.DuckDBPyConnection, month: dt.date, root: Path,

@@ -12,9 +12,9 @@ def subject(bundle: ExportBundle) -> str:
 def incomplete(bundle: ExportBundle) -> str | None:
     """Where fewer than half of the operating centres reported the month, a sentence
     saying so (the run's log, `census export`, the mail)."""
-    if bundle.reporting is None:
+    if bundle.underreported is None:
         return None
-    reporting, operating = bundle.reporting
+    reporting, operating = bundle.underreported
     return (f"only {reporting:,} of {operating:,} operating centres reported "
             f"{bundle.month:%Y-%m}: its telemetry is incomplete, and its figures stand for "
             "the centres that reported")

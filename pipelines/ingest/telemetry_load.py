@@ -84,11 +84,6 @@ _SAMPLES = f"""CREATE OR REPLACE TEMP VIEW file_samples AS
     UNION ALL {_CLEAN}"""
 
 
-# The hours' strings are few values each (the centre IDs, the file's name), which DuckDB
-# stores as a dictionary: weighing FSST for them as well took a tenth of writing the hours.
-_HOURS_COMPRESSION = "SET disabled_compression_methods = 'fsst'"
-
-
 # A file's temporary tables and views, dropped when its writes are done or it is rejected.
 _STAGING = ["export_cells", "export_text_cells", "export_text", "file_parsed", "file_checked",
             "file_findings", "file_samples", "file_duplicates", "file_conflicts", "file_clean",
@@ -367,32 +362,45 @@ def write_hours(con: duckdb.DuckDBPyConnection, file_name: str, run_id: str,
     # Restatements are sought only among the stored hours of the same time span:
     # constant bounds let DuckDB skip the rest of the history by its min/max indexes.
     low, high = con.execute("SELECT min(hour_start), max(hour_start) FROM new_hours").fetchone()
-    run_statements(con, [
-        """CREATE OR REPLACE TEMP TABLE restated AS
-           SELECT centre_id, hour_start FROM new_hours SEMI JOIN (
-               SELECT centre_id, hour_start FROM core.telemetry_hourly
-               WHERE hour_start BETWEEN $low AND $high) USING (centre_id, hour_start)""",
-        """DELETE FROM core.telemetry_hourly h USING restated r
-           WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start
-             AND h.hour_start BETWEEN $low AND $high""",
-        _HOURS_COMPRESSION,
-        """INSERT INTO core.telemetry_hourly BY NAME
-           SELECT *, $file AS source_file FROM new_hours""",
-        "RESET disabled_compression_methods",
-        # per hour first: the time-zone conversion then runs once per hour, not per row
-        """INSERT INTO audit.telemetry_loads
-           SELECT $run, $file,
-                  china_month(hour_start) AS month,
-                  sum(written), sum(replaced), $now
-           FROM (SELECT n.hour_start, count(*) AS written, count(r.centre_id) AS replaced
-                 FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
-                 GROUP BY n.hour_start)
-           GROUP BY month""",
-    ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
+    with _without_fsst(con):
+        run_statements(con, [
+            """CREATE OR REPLACE TEMP TABLE restated AS
+               SELECT centre_id, hour_start FROM new_hours SEMI JOIN (
+                   SELECT centre_id, hour_start FROM core.telemetry_hourly
+                   WHERE hour_start BETWEEN $low AND $high) USING (centre_id, hour_start)""",
+            """DELETE FROM core.telemetry_hourly h USING restated r
+               WHERE h.centre_id = r.centre_id AND h.hour_start = r.hour_start
+                 AND h.hour_start BETWEEN $low AND $high""",
+            """INSERT INTO core.telemetry_hourly BY NAME
+               SELECT *, $file AS source_file FROM new_hours""",
+            # per hour first: the time-zone conversion then runs once per hour, not per row
+            """INSERT INTO audit.telemetry_loads
+               SELECT $run, $file,
+                      china_month(hour_start) AS month,
+                      sum(written), sum(replaced), $now
+               FROM (SELECT n.hour_start, count(*) AS written, count(r.centre_id) AS replaced
+                     FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
+                     GROUP BY n.hour_start)
+               GROUP BY month""",
+        ], {"file": file_name, "run": run_id, "now": now(), "low": low,
+            "high": high})
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
     if outcome is not None and replaced:
         hours = "centre-hour" if replaced == 1 else "centre-hours"
         outcome.message = f"restated {replaced} {hours} loaded by earlier files"
+
+
+@contextmanager
+def _without_fsst(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's FSST compression off: the hours' strings are few values each (the centre
+    IDs, the file's name), which DuckDB stores as a dictionary, and weighing FSST for them
+    as well took a tenth of writing the hours. The setting is the database's, not the
+    connection's; census sets it nowhere else."""
+    con.execute("SET disabled_compression_methods = 'fsst'")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_compression_methods")
 
 
 def _pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
