@@ -17,7 +17,7 @@ from pipelines.defs.models.jobs import monthly_job
 from pipelines.defs.models.sql_files import sql_models
 from pipelines.defs.publish.jobs import publish_job
 from pipelines.defs.resources import Warehouse
-from pipelines.sql_graph import in_dependency_order
+from pipelines.sql_graph import SqlModel, in_dependency_order
 
 
 @dataclass(frozen=True)
@@ -46,29 +46,29 @@ def next_run(warehouse: Warehouse, finished_job: str) -> PlannedRun | None:
     `publish`, none. The build copy is read only after an ingest, so deciding to publish
     never waits for a writer."""
     if finished_job == ingest_job.name:
+        models = in_dependency_order(sql_models())  # read once: what is due, what reads it
         with warehouse.build_reader() as con:
-            due = builds_due(con, monthly_models())
+            due = builds_due(con, monthly_models(models))
         if not due:
             return PlannedRun(publish_job.name)
         # One run over the range of the months due covers them all.
         return PlannedRun(monthly_job.name, tuple(sorted({month for month, _ in due})),
-                          _with_downstream({model for _, model in due}))
+                          _with_downstream(models, {model for _, model in due}))
     if finished_job == monthly_job.name:
         return PlannedRun(publish_job.name)
     return None
 
 
-def monthly_models() -> list[str]:
-    """The tables of the monthly SQL models (CENSUS_MODELS_DIR)."""
-    return [m.table for m in sql_models() if m.monthly]
+def monthly_models(models: list[SqlModel] | None = None) -> list[str]:
+    """The tables of the monthly SQL models of `models` (default: CENSUS_MODELS_DIR's)."""
+    return [m.table for m in (sql_models() if models is None else models) if m.monthly]
 
 
-def _with_downstream(tables: set[str]) -> tuple[str, ...]:
-    """The models of `tables` and every model downstream of them, in dependency order;
+def _with_downstream(models: list[SqlModel], tables: set[str]) -> tuple[str, ...]:
+    """The `models` (in dependency order) of `tables` and every one downstream of them;
     none where every monthly model is due (a run of the whole job, which builds any
     unpartitioned model too)."""
-    models = in_dependency_order(sql_models())
-    if {m.table for m in models if m.monthly} <= tables:
+    if set(monthly_models(models)) <= tables:
         return ()
     chosen: list[str] = []
     reached: set[AssetKey] = set()
