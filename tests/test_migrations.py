@@ -5,6 +5,7 @@ and `census check` names a schema the code does not match."""
 
 from __future__ import annotations
 
+import random
 import subprocess
 from pathlib import Path
 
@@ -189,3 +190,40 @@ def test_china_month_bounds_are_macros_analysts_can_call(tmp_path: Path) -> None
     assert (before.isoformat(), first.isoformat()) == ("2025-02-01", "2025-03-01")
     assert clock.isoformat() == "2025-03-01T00:00:00"
     assert documented == 5
+
+
+def test_exact_sum_is_the_decimal_sum_in_any_order(tmp_path: Path) -> None:
+    """exact_sum, in the published file, gives the bits of the sum of the values as
+    decimals of 12 places (ties of the 12th place rounded away from zero, as DuckDB's
+    cast rounds them), whatever order the values are added in."""
+    path = tmp_path / "w.duckdb"
+    open_writer(path)
+    Warehouse(path=str(path)).publish()
+    rng = random.Random(7)
+    values = [0.1, 0.2, 0.3, 5e-13, 2.5e-12, -2.5e-12, 1.5e-12, 1234.5678, 9.87654321e13]
+    values += [rng.choice((1, -1)) * 10 ** rng.uniform(-14, 14) for _ in range(20_000)]
+    values += [round(rng.uniform(0, 5_000), rng.randint(0, 4)) for _ in range(20_000)]
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("CREATE TEMP TABLE v AS SELECT unnest($values) AS x, "
+                    "generate_subscripts($values, 1) % 97 AS grp", {"values": values})
+        (differing,) = con.execute("""
+            SELECT count(*) FROM (
+                SELECT exact_sum(x) AS exact,
+                       CAST(sum(CAST(x AS DECIMAL(38, 12))) AS DOUBLE) AS as_decimals
+                FROM v GROUP BY grp)
+            WHERE exact IS DISTINCT FROM as_decimals""").fetchone()
+        in_order = con.execute("SELECT exact_sum(x) FROM (SELECT x FROM v ORDER BY x)"
+                               ).fetchone()
+        reversed_ = con.execute("SELECT exact_sum(x) FROM (SELECT x FROM v ORDER BY x DESC)"
+                                ).fetchone()
+        small = con.execute("SELECT exact_sum(x), sum(x) FROM (SELECT CAST(x AS DOUBLE) AS x "
+                            "FROM (VALUES (0.1), (0.2), (0.3)) AS t(x))").fetchone()
+        documented = con.execute("SELECT comment IS NOT NULL FROM duckdb_functions() "
+                                 "WHERE function_name = 'exact_sum'").fetchone()
+    finally:
+        con.close()
+    assert differing == 0
+    assert in_order == reversed_
+    assert small == (0.6, 0.6000000000000001)
+    assert documented == (True,)

@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 from pipelines.ingest.ingest_sql import create_forms
 from pipelines.spark.dialect import to_spark
 from pipelines.spark.session import spark_session
+from pipelines.warehouse.macros import EXACT_SUM, create_macros
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     create_forms(connection)  # the telemetry forms, and the China-time macros they call
+    create_macros(connection, (EXACT_SUM,), temporary=True)
     yield connection
     connection.close()
 
@@ -42,6 +44,13 @@ def _plain(value: object) -> object:
     ("SELECT CAST(1 AS DECIMAL(38, 12)) / 3 AS x", 1 / 3),
     ("SELECT sum(CAST(x AS DECIMAL(38, 12))) / count(x) AS x "
      "FROM (VALUES (1.0), (2.0), (2.0)) AS t(x)", 5 / 3),
+    # the exact sum: the same in any order of addition; NULL for no values; of a CASE
+    ("SELECT exact_sum(x) AS x FROM (VALUES (0.1), (0.2), (0.3)) AS t(x)", 0.6),
+    ("SELECT exact_sum(CAST(x AS DOUBLE)) / count(x) AS x "
+     "FROM (VALUES (1.0), (2.0), (2.0)) AS t(x)", 5 / 3),
+    ("SELECT exact_sum(CASE WHEN x > 1 THEN x END) AS x FROM (VALUES (0.5), (1.5)) AS t(x)",
+     1.5),
+    ("SELECT exact_sum(CAST(x AS DOUBLE)) AS x FROM (VALUES (1.0)) AS t(x) WHERE x > 1", None),
     # quantile_cont interpolates between the nearest values
     ("SELECT quantile_cont(CAST(x AS DOUBLE), 0.95) AS x "
      "FROM (VALUES (1.0), (2.0), (10.0)) AS t(x)", 9.2),

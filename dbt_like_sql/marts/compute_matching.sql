@@ -41,8 +41,8 @@ WITH RECURSIVE params AS (
 excess AS (
     -- The mirror of sellable_pflops, over the same centres as marts.surplus_compute.
     SELECT c.hub_code,
-           CAST(sum(CAST(greatest(0, t.compute_used_p95 - 0.9 * t.compute_capacity_avg)
-                         AS DECIMAL(38, 12))) AS DOUBLE) AS excess_pflops
+           exact_sum(greatest(0, t.compute_used_p95 - 0.9 * t.compute_capacity_avg))
+               AS excess_pflops
     FROM marts.centre_monthly AS c
     JOIN staging.centre_telemetry AS t ON t.month = c.month AND t.centre_id = c.centre_id
     WHERE c.month = (SELECT month FROM params)
@@ -133,8 +133,7 @@ outcomes AS (
            CASE WHEN GROUPING(supplier_hub) = 0 THEN supplier_hub END AS supplier_hub,
            CASE WHEN GROUPING(supplier_hub) = 0 THEN any_value(rtt_ms) END AS rtt_ms,
            CASE WHEN GROUPING(supplier_hub) = 0 THEN sum(taken)
-                ELSE excess_pflops - coalesce(CAST(sum(CAST(had AS DECIMAL(38, 12)))
-                                                   AS DOUBLE), 0) END AS pflops
+                ELSE excess_pflops - coalesce(exact_sum(had), 0) END AS pflops
     FROM matched
     GROUP BY GROUPING SETS ((east_hub, excess_pflops, supplier_hub), (east_hub, excess_pflops))
 )

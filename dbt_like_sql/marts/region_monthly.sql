@@ -102,28 +102,22 @@ operating AS (
     WHERE c.month = (SELECT month FROM params)
 ),
 figures AS (
-    -- Sums of doubles as exact decimals: the same bits whatever the order of addition.
+    -- Sums of doubles exact: the same bits whatever the order of addition.
     SELECT
         level,
         region_code,
         count(*) AS centres_operating,
         count(*) FILTER (WHERE is_reporting) AS centres_reporting,
         sum(design_racks) AS design_racks,
-        coalesce(CAST(sum(CAST(racks_in_use_avg AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
-                      AS DOUBLE), 0) AS racks_in_use,
+        coalesce(exact_sum(CASE WHEN is_reporting THEN racks_in_use_avg END), 0)
+            AS racks_in_use,
         sum(design_racks) FILTER (WHERE is_reporting) AS reporting_design_racks,
-        CAST(sum(CAST(it_load_kw_avg AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
-             AS DOUBLE) AS reporting_it_load_kw,
-        CAST(sum(CAST(design_it_kw AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
-             AS DOUBLE) AS reporting_design_it_kw,
-        CAST(sum(CAST(facility_load_kw_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
-             AS DOUBLE) AS facility_sum,
-        CAST(sum(CAST(it_load_kw_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
-             AS DOUBLE) AS it_sum,
-        CAST(sum(CAST(compute_used_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
-             AS DOUBLE) AS used_sum,
-        CAST(sum(CAST(compute_capacity_sum AS DECIMAL(38, 12))) FILTER (WHERE is_reporting)
-             AS DOUBLE) AS capacity_sum,
+        exact_sum(CASE WHEN is_reporting THEN it_load_kw_avg END) AS reporting_it_load_kw,
+        exact_sum(CASE WHEN is_reporting THEN design_it_kw END) AS reporting_design_it_kw,
+        exact_sum(CASE WHEN is_reporting THEN facility_load_kw_sum END) AS facility_sum,
+        exact_sum(CASE WHEN is_reporting THEN it_load_kw_sum END) AS it_sum,
+        exact_sum(CASE WHEN is_reporting THEN compute_used_sum END) AS used_sum,
+        exact_sum(CASE WHEN is_reporting THEN compute_capacity_sum END) AS capacity_sum,
         count(*) FILTER (WHERE is_reporting AND is_idle) AS idle_centres
     FROM operating
     GROUP BY level, region_code
@@ -138,8 +132,8 @@ pipeline AS (
 year_ago AS (
     SELECT l.level, l.region_code,
            sum(c.design_racks) AS design_racks,
-           coalesce(CAST(sum(CAST(c.racks_in_use_avg AS DECIMAL(38, 12)))
-                         FILTER (WHERE c.is_reporting) AS DOUBLE), 0) AS racks_in_use
+           coalesce(exact_sum(CASE WHEN c.is_reporting THEN c.racks_in_use_avg END), 0)
+               AS racks_in_use
     FROM marts.centre_monthly AS c
     JOIN levels AS l USING (province_code)
     WHERE c.month = (SELECT year_ago FROM params)

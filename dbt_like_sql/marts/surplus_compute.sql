@@ -25,9 +25,9 @@ covered AS (
 sellers AS (
     SELECT c.hub_code,
            count(*) AS centres_with_compute,
-           -- an exact decimal sum: the same bits whatever the order of addition
-           CAST(sum(CAST(greatest(0, 0.9 * t.compute_capacity_avg - t.compute_used_p95)
-                         AS DECIMAL(38, 12))) AS DOUBLE) AS sellable_pflops
+           -- an exact sum: the same bits whatever the order of addition
+           exact_sum(greatest(0, 0.9 * t.compute_capacity_avg - t.compute_used_p95))
+               AS sellable_pflops
     FROM marts.centre_monthly AS c
     JOIN staging.centre_telemetry AS t ON t.month = c.month AND t.centre_id = c.centre_id
     WHERE c.month = (SELECT month FROM params)

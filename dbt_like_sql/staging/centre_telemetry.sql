@@ -42,23 +42,23 @@ with_compute AS (
         facility_load_kw
     FROM hours
 )
--- Sums are of exact decimals (12 places): the published figures come out the same to
--- the last bit whatever order DuckDB's threads add the hours in. Means are those sums
--- over the hours counted (null where there are none, as avg).
+-- Sums are exact (exact_sum): the published figures come out the same to the last bit
+-- whatever order DuckDB's threads add the hours in. Means are those sums over the hours
+-- counted (null where there are none, as avg).
 SELECT
     (SELECT month FROM params) AS month,
     centre_id,
     count(*) AS hours_reported,
-    sum(CAST(racks_in_use AS DECIMAL(38, 12))) / count(racks_in_use) AS racks_in_use_avg,
-    sum(CAST(it_load_kw AS DECIMAL(38, 12))) / count(it_load_kw) AS it_load_kw_avg,
+    exact_sum(racks_in_use) / count(racks_in_use) AS racks_in_use_avg,
+    exact_sum(it_load_kw) / count(it_load_kw) AS it_load_kw_avg,
     quantile_cont(it_load_kw, 0.95) AS it_load_kw_p95,
-    CAST(sum(CAST(racks_in_use AS DECIMAL(38, 12))) AS DOUBLE) AS racks_in_use_sum,
-    CAST(sum(CAST(it_load_kw AS DECIMAL(38, 12))) AS DOUBLE) AS it_load_kw_sum,
-    CAST(sum(CAST(facility_load_kw AS DECIMAL(38, 12))) AS DOUBLE) AS facility_load_kw_sum,
+    exact_sum(racks_in_use) AS racks_in_use_sum,
+    exact_sum(it_load_kw) AS it_load_kw_sum,
+    exact_sum(facility_load_kw) AS facility_load_kw_sum,
     count(capacity) AS compute_hours,
-    CAST(sum(CAST(capacity AS DECIMAL(38, 12))) AS DOUBLE) AS compute_capacity_sum,
-    CAST(sum(CAST(used AS DECIMAL(38, 12))) AS DOUBLE) AS compute_used_sum,
-    sum(CAST(capacity AS DECIMAL(38, 12))) / count(capacity) AS compute_capacity_avg,
+    exact_sum(capacity) AS compute_capacity_sum,
+    exact_sum(used) AS compute_used_sum,
+    exact_sum(capacity) / count(capacity) AS compute_capacity_avg,
     quantile_cont(used, 0.95) AS compute_used_p95
 FROM with_compute
 GROUP BY centre_id

@@ -168,11 +168,11 @@ _NATIONAL = f"""
             WHERE month = $month AND level = 'province' AND glut_flag) AS provinces_glut,
            (SELECT count(*) FROM marts.region_monthly
             WHERE month = $month AND level = 'hub' AND glut_flag) AS hubs_glut,
-           -- exact decimal sums: the same bytes on every export of the same warehouse
-           (SELECT coalesce(CAST(sum(CAST(sellable_pflops AS DECIMAL(38, 12))) AS DOUBLE), 0)
+           -- exact sums: the same bytes on every export of the same warehouse
+           (SELECT coalesce(exact_sum(sellable_pflops), 0)
             FROM marts.surplus_compute
             WHERE month = $month AND side = 'west') AS sellable_pflops_west,
-           (SELECT coalesce(CAST(sum(CAST(sellable_pflops AS DECIMAL(38, 12))) AS DOUBLE), 0)
+           (SELECT coalesce(exact_sum(sellable_pflops), 0)
             FROM marts.surplus_compute
             WHERE month = $month AND len(reachable_east_hubs) > 0) AS sellable_pflops_reachable
     FROM marts.region_monthly AS r

@@ -11,7 +11,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from pipelines.warehouse.migrations import create_china_time_macros
+from pipelines.warehouse.macros import CHINA_TIME_MACROS, create_macros
 
 FOLDER = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "ingest"
 FORMS = "telemetry_forms"
@@ -42,6 +42,6 @@ def forms() -> tuple[str, ...]:
 def create_forms(con: duckdb.DuckDBPyConnection) -> None:
     """The macros of telemetry_forms.sql, and the China-time macros they call, on this
     connection (temporary: they are the ingestion's, not the warehouse's)."""
-    create_china_time_macros(con, temporary=True)
+    create_macros(con, CHINA_TIME_MACROS, temporary=True)
     for statement in forms():
         con.execute(statement)

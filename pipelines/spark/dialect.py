@@ -15,7 +15,7 @@ from sqlglot.dialects.spark import Spark
 
 from pipelines.ingest.ingest_sql import forms
 from pipelines.settings import CHINA_TIME
-from pipelines.warehouse.migrations import CHINA_TIME_MACROS
+from pipelines.warehouse.macros import CHINA_TIME_MACROS, EXACT_SUM
 
 # The two conversions the other China-time macros are made of. DuckDB's `timezone()`
 # converts both ways, told apart by its argument's type, which sqlglot does not know.
@@ -59,6 +59,10 @@ _NUMBER_TEXT = _spark("""CASE
         regexp_replace(CAST(CAST(CAST(number AS STRING) AS DECIMAL(38, 20)) AS STRING),
             '0+$', ''), '[.]$', '.0')
     ELSE CAST(number AS STRING) END""")
+# The exact sum (EXACT_SUM) as the decimal sum it equals. Spark's cast rounds a double's
+# exact value to 12 places, DuckDB's rounds x·10^12 computed as a double: they may differ
+# in the 12th place, well within what a warehouse Spark built is checked to.
+_EXACT_SUM = _spark("CAST(sum(CAST(x AS DECIMAL(38, 12))) AS DOUBLE)")
 # DuckDB's isfinite: neither NaN nor ±infinity (NULL stays NULL).
 _ISFINITE = _spark("NOT isnan(number) AND abs(number) <> CAST('Infinity' AS DOUBLE)")
 
@@ -175,6 +179,8 @@ def _function(node: exp.Anonymous) -> exp.Expression:
         parameters, body = _macros()[name]
         # DuckDB's body, its arguments in place, then in Spark's form.
         return _form(_with_arguments(body, dict(zip(parameters, arguments, strict=True))))
+    if name == EXACT_SUM[0]:
+        return _with_arguments(_EXACT_SUM, {EXACT_SUM[1]: _form(arguments[0])})
     if name in _LIST_TEMPLATES:  # Spark's form already: only the argument is put in
         return _with_arguments(_LIST_TEMPLATES[name], {"items": _form(arguments[0])})
     if name == "isfinite":

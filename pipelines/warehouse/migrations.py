@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.settings import CHINA_TIME
+from pipelines.warehouse.macros import CHINA_TIME_MACROS, EXACT_SUM, create_macros
 from pipelines.warehouse.tables import SCHEMAS, TABLES
 
 VERSION_TABLE = "audit.schema_version"
@@ -49,32 +49,12 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, comment: str,
         con.execute(f"COMMENT ON COLUMN {table}.{name} IS $${about}$$")
 
 
-# The China-time macros: the one definition of a China month's bounds, which the SQL
-# models, the coverage, the export and analysts' queries share. Comparing hour_start
-# with a month's bounds (constants once $month is bound) lets DuckDB skip the other
-# months by their min/max indexes; converting every hour to China time would not.
-CHINA_TIME_MACROS = (
-    ("china_time", "instant", f"timezone('{CHINA_TIME}', instant)",
-     "The China-time wall clock (TIMESTAMP) of an instant (TIMESTAMPTZ)"),
-    ("china_instant", "china_clock", f"timezone('{CHINA_TIME}', china_clock)",
-     "The instant (TIMESTAMPTZ) of a China-time wall clock (TIMESTAMP)"),
-    ("china_month", "instant", "CAST(date_trunc('month', china_time(instant)) AS DATE)",
-     "The first day of an instant's month in China time"),
-    ("china_month_start", "month", "china_instant(CAST(month AS TIMESTAMP))",
-     "The first instant of a month (its first day) in China time"),
-    ("china_month_end", "month", "china_instant(CAST(month AS TIMESTAMP) + INTERVAL 1 MONTH)",
-     "The first instant after a month (its first day) in China time"),
-)
+def create_china_time_macros(con: duckdb.DuckDBPyConnection) -> None:
+    create_macros(con, CHINA_TIME_MACROS)
 
 
-def create_china_time_macros(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
-    """The macros in the warehouse, or `temporary`, on this connection alone (the
-    ingestion's transforms run on connections without a warehouse too)."""
-    for name, parameter, body, about in CHINA_TIME_MACROS:
-        con.execute(f"CREATE OR REPLACE {'TEMP ' if temporary else ''}MACRO {name}({parameter}) "
-                    f"AS {body}")
-        if not temporary:
-            con.execute(f"COMMENT ON MACRO {name} IS $${about}$$")
+def create_exact_sum_macro(con: duckdb.DuckDBPyConnection) -> None:
+    create_macros(con, (EXACT_SUM,))
 
 
 def record_engines(con: duckdb.DuckDBPyConnection) -> None:
@@ -89,6 +69,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               create_china_time_macros),
     Migration(3, "audit.model_builds records the engine of each build",
               record_engines),
+    Migration(4, "the exact_sum macro (sums of doubles, the same bits in any order)",
+              create_exact_sum_macro),
 )
 
 
