@@ -10,7 +10,7 @@ import datetime as dt
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -109,13 +109,18 @@ def _rss_bytes(pid: str = "self") -> int:
 
 
 @contextmanager
-def measured(result: BenchResult, name: str) -> Iterator[Phase]:
+def measured(result: BenchResult, name: str,
+             rows: Callable[[], int] | None = None) -> Iterator[Phase]:
+    """The phase's seconds and peak RSS while its body runs; `rows`, where given, counts
+    its rows after the clock stops."""
     phase = Phase(name)
     progress(f"{name} …")
     with RssPeak() as rss:
         started = time.perf_counter()
         yield phase
         phase.seconds = time.perf_counter() - started
+    if rows is not None:
+        phase.rows = rows()
     phase.peak_rss_mib = rss.peak / 2**20
     result.phases.append(phase)
     progress(f"{name}: {phase.seconds:,.1f} s, {phase.rows:,} rows, "
@@ -171,24 +176,23 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     # As files land days before the run that finds the next month's: old enough that their
     # SHA-256 is remembered by stamp, rather than read again in (d).
     time.sleep(STAMP_SETTLED_SECONDS)
-    with measured(result, "(b) census telemetry ingestion") as phase:
+    with measured(result, "(b) census telemetry ingestion",
+                  rows=lambda: _loaded_rows(warehouse)) as phase:
         run("ingest", phase)
-        phase.rows = _loaded_rows(warehouse)
 
     all_months = [dt.date.fromisoformat(f"{p.name.split('_')[1][:7]}-01") for p in files]
-    with measured(result, "(c) marts, all months") as phase:
+    with measured(result, "(c) marts, all months", rows=lambda: _mart_rows(warehouse)) as phase:
         run("monthly", phase, **partition_range_tags(all_months[:-1]))
         run("publish", phase)
-        phase.rows = _mart_rows(warehouse)
     result.model_input_rows = _hourly_rows(warehouse)
 
     shutil.copy(last, landing / "telemetry")
-    with measured(result, "(d) one more month (incremental)") as phase:
-        before = _loaded_rows(warehouse)
+    before = _loaded_rows(warehouse)
+    with measured(result, "(d) one more month (incremental)",
+                  rows=lambda: _loaded_rows(warehouse) - before) as phase:
         run("ingest", phase)
         run("monthly", phase, **partition_range_tags([all_months[-1]]))
         run("publish", phase)
-        phase.rows = _loaded_rows(warehouse) - before
 
     reference = Reference.load(setting("CENSUS_REFERENCE_DIR"))
     with measured(result, "(e) register workbook parsed and validated") as phase:
