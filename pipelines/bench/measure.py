@@ -129,7 +129,14 @@ def measured(result: BenchResult, name: str,
 
 def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
               months: int) -> BenchResult:
-    """Every phase on a fresh work folder; the last month is held back for (d)."""
+    """Every phase on a fresh work folder; the last month is held back for (d). The runs
+    share one Dagster instance, as `census run`'s runs and the daemon's do."""
+    with DagsterInstance.ephemeral() as instance:
+        return _phases(instance, inputs, work, export_format, centres, months)
+
+
+def _phases(instance: DagsterInstance, inputs: BenchInputs, work: Path, export_format: str,
+            centres: int, months: int) -> BenchResult:
     from pipelines.definitions import build_definitions
     from pipelines.ingest.files import STAMP_SETTLED_SECONDS
     from pipelines.ingest.register import read_register_file
@@ -153,9 +160,8 @@ def run_bench(inputs: BenchInputs, work: Path, export_format: str, centres: int,
     def run(job: str, phase: Phase | None = None, **tags: str) -> None:
         """The job run in this process; its seconds added to the phase's runs."""
         started = time.perf_counter()
-        with DagsterInstance.ephemeral() as instance:
-            outcome = defs.resolve_job_def(job).execute_in_process(
-                instance=instance, run_config=config, tags=tags, raise_on_error=True)
+        outcome = defs.resolve_job_def(job).execute_in_process(
+            instance=instance, run_config=config, tags=tags, raise_on_error=True)
         assert outcome.success
         if phase is not None:
             phase.runs[job] = phase.runs.get(job, 0.0) + time.perf_counter() - started

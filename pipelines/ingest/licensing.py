@@ -49,7 +49,8 @@ def ingest_licensing(con: duckdb.DuckDBPyConnection, files: list[LandingFile],
         _ingest_file(con, file, submission, outcome)
 
     outcomes = attempt_new_files(con, verdicts, KIND, run_id, ingest)
-    _note_corrections(rebuild_centre_register(con), outcomes)
+    if outcomes:  # else the register's rows are as the last rebuild left them
+        _note_corrections(rebuild_centre_register(con), outcomes)
     record_outcomes(con, outcomes)
     versions, centres = con.execute(
         "SELECT count(*), count(DISTINCT centre_id) FROM core.centre_register").fetchone()
