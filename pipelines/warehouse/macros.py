@@ -29,9 +29,10 @@ CHINA_TIME_MACROS: tuple[Macro, ...] = (
 # The one definition of a sum behind a published figure. DuckDB adds doubles in whatever
 # order its threads meet the rows; whole numbers of 10^-12 add up the same in any order,
 # so a rebuild gives the same bits. The value is that of
-# CAST(sum(CAST(x AS DECIMAL(38, 12))) AS DOUBLE) (DuckDB's cast rounds x·10^12 half away
-# from zero, as round() does, into the decimal's 128-bit integer), which Spark runs; the
-# cast through HUGEINT costs DuckDB two thirds of the decimal's.
+# CAST(sum(CAST(x AS DECIMAL(38, 12))) AS DOUBLE), which Spark runs: DuckDB's cast rounds
+# x·10^12 half away from zero, as round() does, into the decimal's 128-bit integer, at
+# half as much again as the cast to HUGEINT costs; the sum, times 10^-12, is that decimal
+# sum, turned into a double the same way.
 EXACT_SUM: Macro = (
     "exact_sum", "x",
     "CAST(CAST(sum(CAST(round(x * 1e12) AS HUGEINT)) AS DECIMAL(38, 0)) * 0.000000000001 "
