@@ -62,7 +62,7 @@ _NUMBER_TEXT = _spark("""CASE
 # The exact sum (EXACT_SUM) as the decimal sum it equals. Spark's cast rounds a double's
 # exact value to 12 places, DuckDB's rounds x·10^12 computed as a double: they may differ
 # in the 12th place, well within what a warehouse Spark built is checked to.
-_EXACT_SUM = _spark("CAST(sum(CAST(x AS DECIMAL(38, 12))) AS DOUBLE)")
+_EXACT_SUM = _spark("CAST(sum(CAST(CAST(x AS DOUBLE) AS DECIMAL(38, 12))) AS DOUBLE)")
 # DuckDB's isfinite: neither NaN nor ±infinity (NULL stays NULL).
 _ISFINITE = _spark("NOT isnan(number) AND abs(number) <> CAST('Infinity' AS DOUBLE)")
 

@@ -29,15 +29,15 @@ CHINA_TIME_MACROS: tuple[Macro, ...] = (
 # The one definition of a sum behind a published figure. DuckDB adds doubles in whatever
 # order its threads meet the rows; whole numbers of 10^-12 add up the same in any order,
 # so a rebuild gives the same bits. The value is that of
-# CAST(sum(CAST(x AS DECIMAL(38, 12))) AS DOUBLE), which Spark runs: DuckDB's cast rounds
-# x·10^12 half away from zero, as round() does, into the decimal's 128-bit integer, at
-# half as much again as the cast to HUGEINT costs; the sum, times 10^-12, is that decimal
-# sum, turned into a double the same way.
+# CAST(sum(CAST(x AS DECIMAL(38, 12))) AS DOUBLE) for a DOUBLE x, which Spark runs: DuckDB's
+# cast rounds x·10^12 half away from zero, as round() does, into the decimal's 128-bit
+# integer (the decimal cast costs 1.5 times the cast to HUGEINT); the integers' sum, times
+# 10^-12, is that decimal sum, made a double the same way. Any other x is taken as a DOUBLE.
 EXACT_SUM: Macro = (
     "exact_sum", "x",
-    "CAST(CAST(sum(CAST(round(x * 1e12) AS HUGEINT)) AS DECIMAL(38, 0)) * 0.000000000001 "
-    "AS DOUBLE)",
-    "The sum of a DOUBLE column's values, each rounded to 12 decimal places and added "
+    "CAST(CAST(sum(CAST(round(CAST(x AS DOUBLE) * 1e12) AS HUGEINT)) AS DECIMAL(38, 0)) "
+    "* 0.000000000001 AS DOUBLE)",
+    "The sum of a column's values as DOUBLEs, each rounded to 12 decimal places and added "
     "exactly (the same bits in any order of addition); NULL where there are none")
 
 

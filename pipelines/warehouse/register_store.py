@@ -23,7 +23,9 @@ def rebuild_centre_register(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Mark the rows that a later-loaded workbook corrects (same centre and as-of) with
     that workbook, then rewrite core.centre_register from the rows that stand: identical
     copies within a workbook collapse to the first. Returns the rows marked now
-    (source_file, source_sheet, source_row, centre_id, as_of, replaced_by)."""
+    (source_file, source_sheet, source_row, centre_id, as_of, replaced_by). Run when a
+    workbook was attempted: a change to these rules reaches a warehouse with its next
+    workbook, or with a migration that calls this."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE register_corrections AS
         WITH loads AS (

@@ -22,6 +22,7 @@ from pipelines.export.bundle import ExportBundle, export_month
 from pipelines.export.delivery import Mailer
 from pipelines.export.sheets import NoDataForMonth
 from pipelines.settings import WAREHOUSE_POOL
+from pipelines.warehouse.migrations import latest_version, schema_problem, schema_version
 
 EXPORT_KEY = AssetKey("summary_export")
 
@@ -46,11 +47,16 @@ class ExportConfig(Config):
 def summary_export(context: AssetExecutionContext, config: ExportConfig, warehouse: Warehouse,
                    exports: ExportFolder, mailer: Mailer) -> MaterializeResult:
     month = dt.date.fromisoformat(context.partition_key)
-    try:
-        with warehouse.reader() as con:
+    with warehouse.reader() as con:
+        # The export's SQL is this census's: it needs the tables and macros of its schema,
+        # which the published file has once a run of this census has published it.
+        behind = schema_problem(schema_version(con), latest_version())
+        if behind is not None:
+            raise Failure(description=f"{warehouse.published_path}: {behind}")
+        try:
             bundle = export_month(con, month, exports.path, dt.datetime.now(dt.UTC))
-    except NoDataForMonth as exc:
-        raise Failure(description=str(exc)) from None
+        except NoDataForMonth as exc:
+            raise Failure(description=str(exc)) from None
     warning = headline.incomplete(bundle)
     if warning is not None:
         context.log.warning(warning)
