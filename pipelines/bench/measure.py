@@ -170,7 +170,7 @@ def _phases(instance: DagsterInstance, inputs: BenchInputs, work: Path, export_f
 
     baseline = work / "baseline.duckdb"
     with measured(result, "(a) DuckDB read_csv / read_parquet",
-                  rows=lambda: _raw_rows(baseline)):
+                  rows=lambda: _count(baseline, _RAW_ROWS)):
         con = duckdb.connect(str(baseline), config={"memory_limit": "4GB", "threads": 2})
         reader = "read_parquet" if export_format == "parquet" else "read_csv"
         con.execute(f"CREATE TABLE raw AS SELECT * FROM {reader}(?)",
@@ -187,10 +187,11 @@ def _phases(instance: DagsterInstance, inputs: BenchInputs, work: Path, export_f
         run("ingest", phase)
 
     all_months = [dt.date.fromisoformat(f"{p.name.split('_')[1][:7]}-01") for p in files]
-    with measured(result, "(c) marts, all months", rows=lambda: _mart_rows(warehouse)) as phase:
+    with measured(result, "(c) marts, all months",
+                  rows=lambda: _count(warehouse, _MART_ROWS)) as phase:
         run("monthly", phase, **partition_range_tags(all_months[:-1]))
         run("publish", phase)
-    result.model_input_rows = _hourly_rows(warehouse)
+    result.model_input_rows = _count(warehouse, _HOURLY_ROWS)
 
     shutil.copy(last, landing / "telemetry")
     before = _loaded_rows(warehouse)
@@ -226,30 +227,19 @@ def model_cores(engine: str, master: str) -> int:
     return local_cores(master)
 
 
-def _raw_rows(baseline: Path) -> int:
-    con = duckdb.connect(str(baseline), read_only=True)
+def _count(database: Path, select: str) -> int:
+    """The one number `select` gives on a DuckDB file, opened read-only."""
+    con = duckdb.connect(str(database), read_only=True)
     try:
-        return con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        return con.execute(select).fetchone()[0]
     finally:
         con.close()
 
 
-def _hourly_rows(warehouse: Path) -> int:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute("SELECT count(*) FROM core.telemetry_hourly").fetchone()[0]
-    finally:
-        con.close()
-
-
-def _mart_rows(warehouse: Path) -> int:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute("SELECT (SELECT count(*) FROM marts.centre_monthly) + (SELECT "
-                           "count(*) FROM marts.region_monthly) + (SELECT count(*) FROM "
-                           "marts.surplus_compute)").fetchone()[0]
-    finally:
-        con.close()
+_RAW_ROWS = "SELECT count(*) FROM raw"
+_HOURLY_ROWS = "SELECT count(*) FROM core.telemetry_hourly"
+_MART_ROWS = ("SELECT (SELECT count(*) FROM marts.centre_monthly) + (SELECT count(*) FROM "
+              "marts.region_monthly) + (SELECT count(*) FROM marts.surplus_compute)")
 
 
 def report(result: BenchResult, machine: str) -> str:
