@@ -248,6 +248,12 @@ def _run(args: argparse.Namespace, interruption: Interruption,
 
 
 def _export(args: argparse.Namespace) -> int:
+    from pipelines.defs.partitions import MONTHS
+
+    if not MONTHS.has_partition_key(args.month.isoformat()):
+        first, last = MONTHS.get_first_partition_key(), MONTHS.get_last_partition_key()
+        raise SettingProblem(f"{args.month:%Y-%m} is outside the months census builds "
+                             f"({first[:7]} to {last[:7]}): nothing exported")
     existing_warehouse(setting("CENSUS_WAREHOUSE"))
     writable_folder("CENSUS_EXPORT_DIR")
     mail_settings()

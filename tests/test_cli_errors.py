@@ -46,6 +46,16 @@ def test_export_without_a_warehouse_names_only_what_it_takes(tmp_path: Path) -> 
                            "run` first, or name the file with CENSUS_WAREHOUSE\n")
 
 
+@pytest.mark.parametrize("month", ["2019-12", "2099-01"])
+def test_export_of_a_month_census_does_not_build_says_so_in_one_line(
+        tmp_path: Path, month: str) -> None:
+    done = census("export", "--month", month, env=env_for(tmp_path))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith(f"census export failed: {month} is outside the months "
+                                  "census builds (2020-01 to ")
+    assert done.stderr.endswith("): nothing exported\n")
+
+
 def test_a_model_file_that_is_not_a_query_fails_the_run_in_one_line(tmp_path: Path) -> None:
     models = tmp_path / "models"
     shutil.copytree(Path(__file__).parents[1] / "dbt_like_sql", models)

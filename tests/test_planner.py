@@ -74,6 +74,17 @@ def con(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
+def test_a_month_outside_the_partitions_is_never_due(con: duckdb.DuckDBPyConnection) -> None:
+    """Telemetry dated before the first month census builds or after the current one
+    is held, but no run can build its month: it is not due, so it cannot fail the runs of
+    the months that are."""
+    for month in (dt.date(2019, 12, 1), dt.date(2099, 3, 1), MAR):
+        con.execute("INSERT INTO core.telemetry_hourly (centre_id, hour_start) "
+                    "VALUES ('DC11000002', ?)", [_hour_in(month)])
+        _load_telemetry(con, month, LATER)
+    assert months_to_rebuild(con, monthly_models()) == [MAR]
+
+
 def test_nothing_due_when_every_month_is_built_after_its_loads(
         con: duckdb.DuckDBPyConnection) -> None:
     _load_telemetry(con, FEB, BUILT - dt.timedelta(days=1))
