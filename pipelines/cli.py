@@ -291,7 +291,8 @@ def _check(args: argparse.Namespace) -> int:
         con.close()
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"census check {path}: {len(problems) or 'no'} problems")
+    print(f"census check {path}: {len(problems) or 'no'} problem"
+          f"{'' if len(problems) == 1 else 's'}")
     return 1 if problems else 0
 
 

@@ -158,6 +158,7 @@ def test_a_schema_newer_or_older_than_the_code_is_named(tmp_path: Path) -> None:
     assert (f"schema version {latest_version() + 1} is newer than this census knows "
             f"({latest_version()}): run a census at least as new as the one that last wrote "
             "the warehouse") in done.stderr.splitlines()
+    assert done.stdout == f"census check {newer}: 1 problem\n"
     older = tmp_path / "older.duckdb"
     old_format_warehouse(older)
     done = check(older)
