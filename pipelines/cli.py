@@ -92,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
                     "hourly telemetry per file, then time (a) DuckDB read_csv of the exports, "
                     "(b) census's ingestion of them, (c) the marts, (d) one more month, (e) the "
                     "register workbook (README: Performance).")
-    bench.add_argument("--centres", type=int, default=FULL_SCALE["centres"],
-                       help="centres in the register (default: %(default)s)")
+    bench.add_argument("--centres", type=_at_least(_LEAST_CENTRES), default=FULL_SCALE["centres"],
+                       help=f"centres in the register, {_LEAST_CENTRES} or more "
+                            "(default: %(default)s)")
     bench.add_argument("--months", type=int, default=FULL_SCALE["months"],
                        help="months of hourly telemetry (default: %(default)s)")
     bench.add_argument("--format", choices=["csv.gz", "parquet"], default="csv.gz",

@@ -205,6 +205,14 @@ def test_generator_options_out_of_range_are_named(tmp_path: Path, option: list[s
     assert not (tmp_path / "landing").exists()
 
 
+def test_a_bench_of_too_few_centres_is_refused_before_it_generates(tmp_path: Path) -> None:
+    done = census("bench", "--centres", "0", "--cache", str(tmp_path / "bench"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == ("census bench: error: argument --centres: not a "
+                                            "whole number of at least 10: '0'")
+    assert not (tmp_path / "bench").exists()
+
+
 def test_ctrl_c_during_a_run_keeps_what_was_loaded(tmp_path: Path) -> None:
     # `census demo`: the generator's threads start first, in the same process; then a
     # run of two months of telemetry, long enough to stop in.
