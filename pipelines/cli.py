@@ -249,12 +249,12 @@ def _run(args: argparse.Namespace, interruption: Interruption,
 
 
 def _export(args: argparse.Namespace) -> int:
-    from pipelines.defs.partitions import MONTHS
+    from pipelines.defs.partitions import months_built
 
-    if not MONTHS.has_partition_key(args.month.isoformat()):
-        first, last = MONTHS.get_first_partition_key(), MONTHS.get_last_partition_key()
+    first, last = months_built()
+    if not first <= args.month <= last:
         raise SettingProblem(f"{args.month:%Y-%m} is outside the months census builds "
-                             f"({first[:7]} to {last[:7]}): nothing exported")
+                             f"({first:%Y-%m} to {last:%Y-%m}): nothing exported")
     existing_warehouse(setting("CENSUS_WAREHOUSE"))
     writable_folder("CENSUS_EXPORT_DIR")
     mail_settings()
@@ -274,7 +274,7 @@ def _check(args: argparse.Namespace) -> int:
 
     from pipelines.defs.models.sql_files import sql_models
     from pipelines.warehouse.integrity import integrity_problems
-    from pipelines.warehouse.migrations import latest_version, schema_problem, schema_version
+    from pipelines.warehouse.migrations import warehouse_schema_problem
 
     path = existing_warehouse(args.warehouse or setting("CENSUS_WAREHOUSE"), "--warehouse")
     try:
@@ -285,7 +285,7 @@ def _check(args: argparse.Namespace) -> int:
                              "name the warehouse file with --warehouse or CENSUS_WAREHOUSE"
                              ) from None
     try:
-        schema = schema_problem(schema_version(con), latest_version())
+        schema = warehouse_schema_problem(con)
         # A schema not the code's is the one problem named: the checks assume the code's.
         problems = [schema] if schema else integrity_problems(con, sql_models())
     finally:

@@ -15,7 +15,7 @@ from dagster import AssetKey
 from pipelines.defs.ingest.jobs import ingest_job
 from pipelines.defs.models.jobs import monthly_job
 from pipelines.defs.models.sql_files import sql_models
-from pipelines.defs.partitions import MONTHS
+from pipelines.defs.partitions import months_built
 from pipelines.defs.publish.jobs import publish_job
 from pipelines.defs.resources import Warehouse
 from pipelines.sql_graph import SqlModel, in_dependency_order
@@ -121,5 +121,5 @@ def builds_due(con: duckdb.DuckDBPyConnection,
         ORDER BY 1, 2""", {"models": models}).fetchall()
     # A month the partitions do not hold (telemetry dated before the first, or after the
     # current month) no run can build: were it due, it would fail every run after it.
-    return [(month, model) for month, model in rows
-            if MONTHS.has_partition_key(month.isoformat())]
+    first, last = months_built()
+    return [(month, model) for month, model in rows if first <= month <= last]

@@ -382,8 +382,7 @@ def write_hours(con: duckdb.DuckDBPyConnection, file_name: str, run_id: str,
                      FROM new_hours n LEFT JOIN restated r USING (centre_id, hour_start)
                      GROUP BY n.hour_start)
                GROUP BY month""",
-        ], {"file": file_name, "run": run_id, "now": now(), "low": low,
-            "high": high})
+        ], {"file": file_name, "run": run_id, "now": now(), "low": low, "high": high})
     replaced = con.execute("SELECT count(*) FROM restated").fetchone()[0]
     if outcome is not None and replaced:
         hours = "centre-hour" if replaced == 1 else "centre-hours"

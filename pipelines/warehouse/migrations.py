@@ -120,6 +120,11 @@ def migrate(con: duckdb.DuckDBPyConnection,
     return [m.version for m in pending]
 
 
+def warehouse_schema_problem(con: duckdb.DuckDBPyConnection) -> str | None:
+    """One sentence when this warehouse's schema is not the code's; None when it is."""
+    return schema_problem(schema_version(con), latest_version())
+
+
 def schema_problem(current: int, latest: int) -> str | None:
     """One sentence when the warehouse's schema is not the code's; None when it is."""
     if current > latest:

@@ -22,7 +22,7 @@ from pipelines.export.bundle import ExportBundle, export_month
 from pipelines.export.delivery import Mailer
 from pipelines.export.sheets import NoDataForMonth
 from pipelines.settings import WAREHOUSE_POOL
-from pipelines.warehouse.migrations import latest_version, schema_problem, schema_version
+from pipelines.warehouse.migrations import warehouse_schema_problem
 
 EXPORT_KEY = AssetKey("summary_export")
 
@@ -50,7 +50,7 @@ def summary_export(context: AssetExecutionContext, config: ExportConfig, warehou
     with warehouse.reader() as con:
         # The export's SQL is this census's: it needs the tables and macros of its schema,
         # which the published file has once a run of this census has published it.
-        behind = schema_problem(schema_version(con), latest_version())
+        behind = warehouse_schema_problem(con)
         if behind is not None:
             raise Failure(description=f"{warehouse.published_path}: {behind}")
         try:
